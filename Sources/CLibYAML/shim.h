@@ -1,0 +1,4 @@
+#ifndef SWANSIBLE_CLIBYAML_SHIM_H
+#define SWANSIBLE_CLIBYAML_SHIM_H
+#include <yaml.h>
+#endif
