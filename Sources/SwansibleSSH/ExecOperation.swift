@@ -1,0 +1,367 @@
+internal import CLibSSH2
+internal import Glibc
+
+/// Runs one command on its own channel: writes stdin while reading stdout and stderr together
+/// (reading one to its end first would deadlock once the other fills the channel window), then
+/// collects the exit status and signal.
+final class ExecOperation: Operation {
+    private enum State { case open, pty, start, io, close, waitClosed, free, abandon, finished }
+    private enum BecomeState { case none, waiting, passwordSent, succeeded }
+
+    private let completion: Completion<ExecResult>
+    private let command: String
+    private let usePTY: Bool
+    private var state = State.open
+    private var channel: OpaquePointer?
+    private(set) var deadline: ContinuousClock.Instant?
+    private var stdout: [UInt8] = []
+    private var stderr: [UInt8] = []
+    private var stdoutEOF = false
+    private var stderrEOF = false
+    private var aborted = false
+
+    // Standard input: bytes, or chunks of a file.
+    private var input: [UInt8] = []
+    private var inputOffset = 0
+    private var inputFD: Int32 = -1
+    private var inputDone = false
+    private var eofSent = false
+
+    // become
+    private var becomeState = BecomeState.none
+    private let marker: [UInt8]
+    private let prompt: [UInt8]?
+    private let becomePassword: String?
+    private let becomeMethod: BecomeSpec.Method?
+    private var pendingPassword: [UInt8] = []
+    private var scanFrom = 0
+
+    init(
+        completion: Completion<ExecResult>, command: String, input: ExecInput, timeout: Duration?,
+        become: BecomeSpec?
+    ) throws(SSHError) {
+        self.completion = completion
+        if let become {
+            let wrapped = become.wrap(command)
+            self.command = wrapped.command
+            marker = Array(wrapped.marker.utf8)
+            prompt = wrapped.prompt.map { Array($0.utf8) }
+            becomePassword = become.password
+            becomeMethod = become.method
+            usePTY = become.needsPTY
+            becomeState = .waiting
+        } else {
+            self.command = command
+            marker = []
+            prompt = nil
+            becomePassword = nil
+            becomeMethod = nil
+            usePTY = false
+        }
+        switch input {
+        case .none: inputDone = true
+        case .bytes(let bytes): self.input = bytes
+        case .file(let path):
+            inputFD = open(path, O_RDONLY | O_CLOEXEC)
+            if inputFD < 0 {
+                throw SSHError(.transfer, "could not open \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        deadline = timeout.map { .now + $0 }
+    }
+
+    deinit {
+        if inputFD >= 0 { close(inputFD) }
+    }
+
+    /// Gives up on the command (timeout, cancellation). libssh2 1.10 cannot signal a remote
+    /// process, and sshd closes a session channel only once its process has exited, so waiting
+    /// for the close could take as long as the command: the channel is closed from our side and
+    /// left to the session, which frees it when it is itself freed (at most one window of
+    /// buffered output). Callers that need the remote process gone wrap it in `timeout`.
+    func abort(_ connection: ConnectionCore, _ error: SSHError) -> Bool {
+        completion.resume(.failure(error))
+        aborted = true
+        guard connection.broken == nil else { return false }
+        switch state {
+        case .open:
+            return true  // libssh2 keeps a channel open in progress per session: let it finish
+        case .pty, .start, .io:
+            state = .abandon
+            return true
+        case .close, .waitClosed, .free, .abandon:
+            return true
+        case .finished:
+            return false
+        }
+    }
+
+    func step(_ c: ConnectionCore) -> Step {
+        while true {
+            switch state {
+            case .open:
+                guard let ch = swansible_channel_open_session(c.session, 4 * 1024 * 1024)
+                else {
+                    let code = libssh2_session_last_errno(c.session)
+                    if code == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                    return finish(.failure(c.failure(.channel, "could not open a channel", code: code)))
+                }
+                channel = ch
+                state = aborted ? .abandon : usePTY ? .pty : .start
+
+            case .pty:
+                let rc = swansible_channel_request_pty(channel)
+                if rc == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                if rc != 0 { return fail(c, .channel, "could not allocate a pty", rc) }
+                state = .start
+
+            case .start:
+                let rc = command.withCString { swansible_channel_exec(channel, $0, UInt32(strlen($0))) }
+                if rc == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                if rc != 0 { return fail(c, .channel, "could not start the command", rc) }
+                state = .io
+
+            case .io:
+                switch pumpIO(c) {
+                case .blocked: return c.waitForSession()
+                case .progress: continue
+                case .finished: state = .close
+                case .failed(let error):
+                    completion.resume(.failure(error))
+                    aborted = true
+                    if c.broken != nil { return releaseChannel() }
+                    state = .abandon
+                }
+
+            case .close:
+                let rc = libssh2_channel_close(channel)
+                if rc == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                if rc != 0 && isSessionFatal(rc) { return lost(c, rc) }
+                state = .waitClosed
+
+            case .waitClosed:
+                let rc = libssh2_channel_wait_closed(channel)
+                if rc == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                if rc != 0 && isSessionFatal(rc) { return lost(c, rc) }
+                if !aborted {
+                    let status = libssh2_channel_get_exit_status(channel)
+                    var signal: UnsafeMutablePointer<CChar>?
+                    var signalLength = 0
+                    _ = libssh2_channel_get_exit_signal(channel, &signal, &signalLength, nil, nil, nil, nil)
+                    var signalName: String?
+                    if let signal {
+                        signalName = String(cString: signal)
+                        libssh2_free(c.session, signal)
+                    }
+                    completion.resume(
+                        .success(ExecResult(exitStatus: status, exitSignal: signalName, stdout: stdout, stderr: stderr)))
+                }
+                state = .free
+
+            case .free:
+                let rc = libssh2_channel_free(channel)
+                if rc == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                channel = nil
+                state = .finished
+
+            case .abandon:
+                let rc = libssh2_channel_close(channel)
+                if rc == LIBSSH2_ERROR_EAGAIN,
+                    libssh2_session_block_directions(c.session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+                {
+                    return .wait(EPOLLOUT.rawValue)  // our CLOSE is not fully sent yet
+                }
+                if rc != 0 && rc != LIBSSH2_ERROR_EAGAIN && isSessionFatal(rc) { c.markBroken(c.failure(.disconnected, "connection lost", code: rc)) }
+                channel = nil
+                state = .finished
+
+            case .finished:
+                return .done
+            }
+        }
+    }
+
+    private func finish(_ result: Result<ExecResult, SSHError>) -> Step {
+        completion.resume(result)
+        state = .finished
+        return .done
+    }
+
+    private func fail(_ c: ConnectionCore, _ kind: SSHError.Kind, _ what: String, _ rc: Int32) -> Step {
+        completion.resume(.failure(c.failure(kind, what, code: rc)))
+        aborted = true
+        if c.broken != nil { return releaseChannel() }
+        state = .abandon
+        return step(c)
+    }
+
+    private func lost(_ c: ConnectionCore, _ rc: Int32) -> Step {
+        let error = c.failure(.disconnected, "connection lost", code: rc)
+        completion.resume(.failure(error))
+        return releaseChannel()
+    }
+
+    /// On a broken session the channel is freed with the session itself.
+    private func releaseChannel() -> Step {
+        channel = nil
+        state = .finished
+        return .done
+    }
+
+    private enum IOResult {
+        case blocked, progress, finished
+        case failed(SSHError)
+    }
+
+    private func pumpIO(_ c: ConnectionCore) -> IOResult {
+        var progressed = false
+        // Standard input (or the become password) first, without ever waiting on it alone.
+        if !pendingPassword.isEmpty {
+            let n = write(pendingPassword)
+            if n < 0 && n != Int(LIBSSH2_ERROR_EAGAIN) {
+                return .failed(c.failure(.channel, "could not send the become password", code: Int32(n)))
+            }
+            if n > 0 {
+                pendingPassword.removeFirst(n)
+                progressed = true
+            }
+        } else if becomeState == .none || becomeState == .succeeded {
+            switch writeInput(c) {
+            case .progress: progressed = true
+            case .failed(let e): return .failed(e)
+            default: break
+            }
+        }
+        // Then drain both output streams.
+        for stream in [Int32(0), Int32(1)] {
+            while !(stream == 0 ? stdoutEOF : stderrEOF) {
+                let n = libssh2_channel_read_ex(channel, stream, c.loop.scratch.baseAddress, c.loop.scratch.count)
+                if n == Int(LIBSSH2_ERROR_EAGAIN) { break }
+                if n < 0 { return .failed(c.failure(.channel, "reading the command's output failed", code: Int32(n))) }
+                if n == 0 {
+                    if libssh2_channel_eof(channel) != 0 {
+                        if stream == 0 { stdoutEOF = true } else { stderrEOF = true }
+                    }
+                    break
+                }
+                let bytes = UnsafeRawBufferPointer(start: c.loop.scratch.baseAddress, count: n)
+                if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
+                progressed = true
+            }
+        }
+        if becomeState == .waiting || becomeState == .passwordSent {
+            if let error = watchBecome() { return .failed(error) }
+        }
+        if stdoutEOF && stderrEOF {
+            if becomeState == .waiting || becomeState == .passwordSent {
+                becomeFailedWithoutPrompt()
+            }
+            return .finished
+        }
+        return progressed ? .progress : .blocked
+    }
+
+    private func write(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { libssh2_channel_write_ex(channel, 0, $0.baseAddress, $0.count) }
+        }
+    }
+
+    private func writeInput(_ c: ConnectionCore) -> IOResult {
+        guard !eofSent else { return .blocked }
+        var progressed = false
+        while true {
+            if inputOffset >= input.count && !inputDone {
+                if inputFD >= 0 {
+                    input = [UInt8](repeating: 0, count: 256 * 1024)
+                    let n = input.withUnsafeMutableBytes { read(inputFD, $0.baseAddress, $0.count) }
+                    if n < 0 { return .failed(SSHError(.transfer, "reading the local file failed: \(String(cString: strerror(errno)))")) }
+                    input.removeSubrange(n...)
+                    inputOffset = 0
+                    if n == 0 { inputDone = true }
+                } else {
+                    inputDone = true
+                }
+            }
+            if inputOffset < input.count {
+                let n = input.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) {
+                        libssh2_channel_write_ex(channel, 0, $0.baseAddress! + inputOffset, input.count - inputOffset)
+                    }
+                }
+                if n == Int(LIBSSH2_ERROR_EAGAIN) { return progressed ? .progress : .blocked }
+                if n < 0 {
+                    // The command stopped reading (exited or closed stdin): the rest is dropped,
+                    // as a pipe to an exited process drops it.
+                    if isSessionFatal(Int32(n)) { return .failed(c.failure(.channel, "sending input failed", code: Int32(n))) }
+                    inputDone = true
+                    input = []
+                    inputOffset = 0
+                    if inputFD >= 0 { close(inputFD); inputFD = -1 }
+                    continue
+                }
+                inputOffset += n
+                progressed = true
+                continue
+            }
+            // All input written: signal end of input.
+            let rc = libssh2_channel_send_eof(channel)
+            if rc == LIBSSH2_ERROR_EAGAIN { return progressed ? .progress : .blocked }
+            if rc != 0 && isSessionFatal(rc) { return .failed(c.failure(.channel, "sending EOF failed", code: rc)) }
+            eofSent = true
+            if inputFD >= 0 { close(inputFD); inputFD = -1 }
+            return .progress
+        }
+    }
+
+    // MARK: become
+
+    private func watchBecome() -> SSHError? {
+        // The marker arrives on stdout; sudo's prompt on stderr; with a pty everything on stdout.
+        if let range = findLine(marker, in: stdout) {
+            stdout.removeSubrange(0..<range)
+            // Output up to the last prompt was sudo's (lecture, prompt): drop it.
+            if !usePTY && scanFrom > 0 { stderr.removeSubrange(0..<min(scanFrom, stderr.count)) }
+            becomeState = .succeeded
+            return nil
+        }
+        guard let prompt else { return nil }
+        let haystack = usePTY ? stdout : stderr
+        guard haystack.count > scanFrom, let end = find(prompt, in: haystack, from: scanFrom) else { return nil }
+        scanFrom = end
+        let name = becomeMethod?.rawValue ?? "become"
+        if becomeState == .passwordSent {
+            return SSHError(.become, "Incorrect \(name) password")
+        }
+        guard let password = becomePassword else { return SSHError(.become, "Missing \(name) password") }
+        pendingPassword = Array((password + "\n").utf8)
+        becomeState = .passwordSent
+        return nil
+    }
+
+    private func becomeFailedWithoutPrompt() {
+        // The command never ran (sudo refused): leave stdout/stderr for the caller to report.
+        becomeState = .none
+    }
+
+    /// The index just past `needle` followed by a line end, if `haystack` holds it.
+    private func findLine(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard let end = find(needle, in: haystack, from: 0) else { return nil }
+        var i = end
+        if i < haystack.count && haystack[i] == UInt8(ascii: "\r") { i += 1 }
+        if i < haystack.count && haystack[i] == UInt8(ascii: "\n") { return i + 1 }
+        return nil
+    }
+
+    private func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        var i = start
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0] && haystack[i..<i + needle.count].elementsEqual(needle) {
+                return i + needle.count
+            }
+            i += 1
+        }
+        return nil
+    }
+}

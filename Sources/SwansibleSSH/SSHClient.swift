@@ -1,0 +1,191 @@
+internal import CLibSSH2
+internal import Glibc
+import Synchronization
+
+private let libssh2Ready: Int32 = libssh2_init(0)
+
+/// The SSH engine: opens sessions to hosts and runs them on a few event-loop threads.
+///
+/// One client serves a whole run. Private key files are read once per client, whatever the
+/// number of hosts.
+public final class SSHClient: Sendable {
+    let group: EventLoopGroup
+    let keyStore = PrivateKeyStore()
+
+    /// - Parameter loopCount: event-loop threads; nil shares the process-wide loops (one per core).
+    public init(loopCount: Int? = nil) {
+        precondition(libssh2Ready == 0, "libssh2_init failed")
+        raiseOpenFileLimit()
+        group = loopCount.map { EventLoopGroup(count: $0) } ?? .shared
+    }
+
+    /// The libssh2 version linked in.
+    public static var libssh2Version: String { String(cString: libssh2_version(0)) }
+
+    /// Connects, checks the host key and authenticates.
+    ///
+    /// - Parameters:
+    ///   - host: a name or address (`ansible_host`); names are resolved off the cooperative pool.
+    ///   - port: the TCP port (`ansible_port`).
+    /// - Throws: ``SSHError`` with ``SSHError/isConnectionFailure`` set for every way the host
+    ///   can be unreachable.
+    public func connect(
+        host: String, port: Int = 22, credentials: SSHCredentials, options: SSHOptions = SSHOptions()
+    ) async throws(SSHError) -> SSHConnection {
+        let addresses = try await resolve(host: host, port: port)
+        let loop = group.next()
+        let core = ConnectionCore(loop: loop, host: host, port: port)
+        let keyStore = self.keyStore
+        let connection = SSHConnection(core: core)
+        try await connection.perform { completion throws(SSHError) in
+            ConnectOperation(
+                completion: completion, addresses: addresses, credentials: credentials, options: options,
+                keyStore: keyStore)
+        }
+        return connection
+    }
+
+    private func resolve(host: String, port: Int) async throws(SSHError) -> [SocketAddress] {
+        if let numeric = numericAddress(host, port: port) { return [numeric] }
+        let result: Result<[SocketAddress], SSHError> = await withCheckedContinuation { continuation in
+            startThread(named: "swansible-dns") {
+                continuation.resume(returning: lookUp(host: host, port: port))
+            }
+        }
+        return try result.get()
+    }
+}
+
+func numericAddress(_ host: String, port: Int) -> SocketAddress? {
+    var v4 = sockaddr_in()
+    if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
+        v4.sin_family = sa_family_t(AF_INET)
+        v4.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        return .v4(v4)
+    }
+    var v6 = sockaddr_in6()
+    let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    if inet_pton(AF_INET6, bare, &v6.sin6_addr) == 1 {
+        v6.sin6_family = sa_family_t(AF_INET6)
+        v6.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        return .v6(v6)
+    }
+    return nil
+}
+
+/// getaddrinfo, blocking: call it on a thread of its own.
+func lookUp(host: String, port: Int) -> Result<[SocketAddress], SSHError> {
+    var hints = addrinfo()
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    hints.ai_family = AF_UNSPEC
+    var list: UnsafeMutablePointer<addrinfo>?
+    let rc = getaddrinfo(host, String(port), &hints, &list)
+    guard rc == 0, let list else {
+        let reason = rc == EAI_NONAME ? "Name or service not known"
+            : rc == EAI_AGAIN ? "Temporary failure in name resolution" : String(cString: gai_strerror(rc))
+        return .failure(SSHError(.nameResolution, "ssh: Could not resolve hostname \(host): \(reason)"))
+    }
+    defer { freeaddrinfo(list) }
+    var addresses: [SocketAddress] = []
+    var node: UnsafeMutablePointer<addrinfo>? = list
+    while let current = node {
+        if let address = current.pointee.ai_addr {
+            if current.pointee.ai_family == AF_INET {
+                addresses.append(.v4(UnsafeRawPointer(address).load(as: sockaddr_in.self)))
+            } else if current.pointee.ai_family == AF_INET6 {
+                addresses.append(.v6(UnsafeRawPointer(address).load(as: sockaddr_in6.self)))
+            }
+        }
+        node = current.pointee.ai_next
+    }
+    if addresses.isEmpty {
+        return .failure(SSHError(.nameResolution, "ssh: Could not resolve hostname \(host): Name or service not known"))
+    }
+    return .success(addresses)
+}
+
+/// An authenticated SSH session to one host, reused for every command of a run.
+///
+/// Commands on one connection run one after another, in the order they were issued; each gets
+/// its own channel. Use a connection from one task at a time, as a host's tasks run in order.
+public final class SSHConnection: Sendable {
+    let core: ConnectionCore
+    public var host: String { core.host }
+    public var port: Int { core.port }
+
+    init(core: ConnectionCore) {
+        self.core = core
+    }
+
+    deinit {
+        let core = self.core
+        core.loop.execute { core.close() }
+    }
+
+    /// Runs `command` through the login shell of the remote user (an SSH `exec` request).
+    ///
+    /// A non-zero exit status is a normal result, not an error.
+    /// - Parameters:
+    ///   - input: standard input; without it, the command's stdin is at EOF at once.
+    ///   - timeout: the command is abandoned (its channel closed) after this long.
+    ///   - become: run as another user through sudo or su.
+    /// - Throws: ``SSHError``: ``SSHError/Kind/timeout``, ``SSHError/Kind/become``, a channel
+    ///   failure, or a connection failure after which the session is gone.
+    public func exec(
+        _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil
+    ) async throws(SSHError) -> ExecResult {
+        try await perform { completion throws(SSHError) in
+            try ExecOperation(completion: completion, command: command, input: input, timeout: timeout, become: become)
+        }
+    }
+
+    /// Closes the session; operations still queued fail with ``SSHError/Kind/disconnected``.
+    public func close() async {
+        let core = self.core
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            core.loop.execute {
+                core.close()
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Runs an operation on the loop and waits for it, withdrawing it if the task is cancelled.
+    func perform<T: Sendable>(
+        _ make: @escaping @Sendable (Completion<T>) throws(SSHError) -> any Operation
+    ) async throws(SSHError) -> T {
+        if Task.isCancelled { throw SSHError(.cancelled, "cancelled") }
+        let core = self.core
+        let slot = OperationSlot()
+        let result: Result<T, SSHError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                core.loop.execute {
+                    let completion = Completion(continuation)
+                    if slot.cancelled {
+                        completion.resume(.failure(SSHError(.cancelled, "cancelled")))
+                        return
+                    }
+                    do throws(SSHError) {
+                        let operation = try make(completion)
+                        slot.operation = operation
+                        core.submit(operation)
+                    } catch {
+                        completion.resume(.failure(error))
+                    }
+                }
+            }
+        } onCancel: {
+            core.loop.execute {
+                slot.cancelled = true
+                if let operation = slot.operation { core.cancel(operation) }
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// Links a waiting caller to its operation for cancellation; touched only on the loop thread.
+private final class OperationSlot: @unchecked Sendable {
+    var operation: (any Operation)?
+    var cancelled = false
+}

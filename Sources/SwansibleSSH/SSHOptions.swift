@@ -1,0 +1,116 @@
+/// A private key file to authenticate with.
+public struct SSHPrivateKey: Sendable, Hashable {
+    /// Path of the private key (OpenSSH or PEM format).
+    public var path: String
+    /// Passphrase for an encrypted key.
+    public var passphrase: String?
+
+    public init(path: String, passphrase: String? = nil) {
+        self.path = path
+        self.passphrase = passphrase
+    }
+}
+
+/// Who to log in as and how to prove it.
+///
+/// Methods are tried in OpenSSH's order: the given private keys, then the ssh-agent's identities
+/// (when no key is given and `SSH_AUTH_SOCK` is set), then the default keys under `~/.ssh`
+/// (when no key is given), then the password (`password`, then `keyboard-interactive`).
+public struct SSHCredentials: Sendable, Hashable {
+    public var user: String
+    public var password: String?
+    public var privateKeys: [SSHPrivateKey]
+    /// Use the ssh-agent at `SSH_AUTH_SOCK` when no private key is given.
+    public var useAgent: Bool
+    /// Try `~/.ssh/id_ed25519`, `id_ecdsa` and `id_rsa` when no private key is given.
+    public var useDefaultKeys: Bool
+
+    public init(
+        user: String, password: String? = nil, privateKeys: [SSHPrivateKey] = [], useAgent: Bool = true,
+        useDefaultKeys: Bool = true
+    ) {
+        self.user = user
+        self.password = password
+        self.privateKeys = privateKeys
+        self.useAgent = useAgent
+        self.useDefaultKeys = useDefaultKeys
+    }
+}
+
+/// How a server's host key is checked.
+public enum HostKeyPolicy: Sendable, Hashable {
+    /// The key must be recorded in one of these known_hosts files (OpenSSH's format, plain or
+    /// hashed host names); an unknown or different key is refused. This is the default.
+    case strict(knownHostsFiles: [String])
+    /// Any key is accepted and nothing is recorded (`StrictHostKeyChecking=no` with
+    /// `UserKnownHostsFile=/dev/null`, ansible-core's `host_key_checking = False`).
+    case acceptAny
+
+    /// `~/.ssh/known_hosts` of the user running the controller.
+    public static var defaultKnownHosts: HostKeyPolicy {
+        .strict(knownHostsFiles: [homeDirectory() + "/.ssh/known_hosts"])
+    }
+}
+
+/// Where to connect and how long to wait.
+public struct SSHOptions: Sendable, Hashable {
+    public var hostKeyPolicy: HostKeyPolicy
+    /// Time allowed for the TCP connection (ansible-core's `timeout`, default 10 s).
+    public var connectTimeout: Duration
+    /// Time allowed for the SSH handshake and authentication once TCP is up.
+    public var handshakeTimeout: Duration
+    /// Interval of SSH keepalive messages on an idle session; nil turns them off.
+    public var keepaliveInterval: Duration?
+
+    public init(
+        hostKeyPolicy: HostKeyPolicy = .defaultKnownHosts, connectTimeout: Duration = .seconds(10),
+        handshakeTimeout: Duration? = nil, keepaliveInterval: Duration? = .seconds(30)
+    ) {
+        self.hostKeyPolicy = hostKeyPolicy
+        self.connectTimeout = connectTimeout
+        self.handshakeTimeout = handshakeTimeout ?? connectTimeout
+        self.keepaliveInterval = keepaliveInterval
+    }
+}
+
+/// What came back from a remote command.
+public struct ExecResult: Sendable, Hashable {
+    /// The exit status; meaningless when ``exitSignal`` is set (sshd then reports 0).
+    public var exitStatus: Int32
+    /// The signal that killed the command (`KILL`, `TERM`, …), without the `SIG` prefix.
+    public var exitSignal: String?
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+
+    public init(exitStatus: Int32, exitSignal: String? = nil, stdout: [UInt8], stderr: [UInt8]) {
+        self.exitStatus = exitStatus
+        self.exitSignal = exitSignal
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// The status as Python's subprocess reports it: the exit status, or minus the signal number
+    /// for a command killed by a signal (what ansible-core's `rc` shows).
+    public var returnCode: Int {
+        if let signal = exitSignal { return -(signalNumber(signal) ?? 0) }
+        return Int(exitStatus)
+    }
+}
+
+/// Standard input for a remote command.
+public enum ExecInput: Sendable, Hashable {
+    case none
+    case bytes([UInt8])
+    /// Streams a local file (uploads without holding the file in memory).
+    case file(path: String)
+}
+
+func signalNumber(_ name: String) -> Int? {
+    let table: [String: Int] = [
+        "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8, "KILL": 9, "USR1": 10,
+        "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15, "CHLD": 17, "CONT": 18, "STOP": 19, "TSTP": 20,
+        "TTIN": 21, "TTOU": 22, "URG": 23, "XCPU": 24, "XFSZ": 25, "VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29,
+        "PWR": 30, "SYS": 31,
+    ]
+    return table[name.hasPrefix("SIG") ? String(name.dropFirst(3)) : name]
+}
