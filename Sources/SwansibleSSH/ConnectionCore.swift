@@ -42,6 +42,8 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     let port: Int
     var fd: Int32 = -1
     var session: OpaquePointer?
+    /// The SFTP subsystem, started on first use and kept for the session's life.
+    var sftp: OpaquePointer?
     private(set) var broken: SSHError?
     private var queue: [any Operation] = []
     private var keepaliveInterval: Duration?
@@ -175,6 +177,11 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     private func releaseResources() {
         if fd >= 0 { loop.forget(fd) }
         loop.setDeadline(nil, for: self)
+        if let sftp {
+            // Frees the SFTP state if its channel closes at once; otherwise the session frees the channel.
+            _ = libssh2_sftp_shutdown(sftp)
+            self.sftp = nil
+        }
         if let session {
             // Non-blocking: the disconnect message is sent if the socket takes it at once.
             _ = libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, "bye", "")

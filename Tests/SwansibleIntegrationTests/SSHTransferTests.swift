@@ -1,0 +1,162 @@
+import Foundation
+import SwansibleSSH
+import Testing
+
+private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+func plainConnection(_ host: TestHosts.Host? = nil, client: SSHClient = SSHClient()) async throws -> SSHConnection {
+    let hosts = try TestHosts.get()
+    let host = host ?? hosts.first
+    return try await client.connect(
+        host: host.address, port: host.port,
+        credentials: SSHCredentials(
+            user: hosts.users.plain.name, privateKeys: [SSHPrivateKey(path: hosts.keys.ed25519)], useAgent: false,
+            useDefaultKeys: false),
+        options: SSHOptions(hostKeyPolicy: .strict(knownHostsFiles: [hosts.known_hosts])))
+}
+
+@Suite("SSH file transfers", .needsHosts)
+struct SSHTransferTests {
+    static let tenMiB: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<(10 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
+
+    @Test(arguments: TransferMethod.allCases)
+    func tenMegabyteUploadArrivesWithChecksumAndMode(method: TransferMethod) async throws {
+        let c = try await plainConnection()
+        let path = "/tmp/swansible-upload-\(method.rawValue)-\(UUID().uuidString)"
+        defer { Task { _ = try? await c.exec("rm -f \(path)") } }
+        try await c.writeFile(.bytes(Self.tenMiB), to: path, mode: 0o640, method: method)
+        let check = try await c.exec("sha1sum \(path) | cut -d' ' -f1; stat -c %a \(path); ls -a /tmp | grep -c swansible-tmp || true")
+        let lines = text(check.stdout).split(separator: "\n")
+        #expect(lines[0] == sha1Hex(Self.tenMiB))
+        #expect(lines[1] == "640")
+        let back = try await c.readFile(path)
+        #expect(back == Self.tenMiB)
+    }
+
+    @Test func uploadFromLocalFileStreams() async throws {
+        let c = try await plainConnection()
+        let local = FileManager.default.temporaryDirectory.appendingPathComponent("src-\(UUID())").path
+        try Data(Self.tenMiB.prefix(3_000_001)).write(to: URL(fileURLWithPath: local))
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        let path = "/tmp/swansible-file-\(UUID().uuidString)"
+        try await c.writeFile(.file(path: local), to: path, mode: 0o600)
+        #expect(try await c.readFile(path) == Array(Self.tenMiB.prefix(3_000_001)))
+        _ = try await c.exec("rm -f \(path)")
+    }
+
+    @Test func replacingIsAtomicAndEmptyFilesWork() async throws {
+        let c = try await plainConnection()
+        let path = "/tmp/swansible-atomic-\(UUID().uuidString)"
+        try await c.writeFile(.bytes(Array("old\n".utf8)), to: path)
+        let inode = try await c.exec("stat -c %i \(path)").stdout
+        try await c.writeFile(.bytes([]), to: path, mode: 0o600)
+        #expect(try await c.exec("stat -c %i:%s:%a \(path)").stdout != inode)
+        #expect(text(try await c.exec("stat -c %s:%a \(path)").stdout) == "0:600\n")
+        _ = try await c.exec("rm -f \(path)")
+    }
+
+    @Test(arguments: TransferMethod.allCases)
+    func missingDirectoryIsATransferError(method: TransferMethod) async throws {
+        let c = try await plainConnection()
+        let error = await sshError { try await c.writeFile(.bytes([1, 2, 3]), to: "/nonexistent-dir/x", method: method) }
+        #expect(error?.kind == .transfer)
+        #expect(error?.isConnectionFailure == false)
+        // The session survives a failed transfer.
+        #expect(text(try await c.exec("echo alive").stdout) == "alive\n")
+    }
+}
+
+@Suite("become", .needsHosts)
+struct SSHBecomeTests {
+    @Test func sudoWithoutPassword() async throws {
+        let c = try await plainConnection()
+        let r = try await c.exec("id -u; whoami; echo err >&2", become: BecomeSpec(method: .sudo, user: "root"))
+        #expect(text(r.stdout) == "0\nroot\n")
+        #expect(text(r.stderr) == "err\n")
+        #expect(r.exitStatus == 0)
+        let withInput = try await c.exec("cat", input: .bytes(Array("data\n".utf8)), become: BecomeSpec())
+        #expect(text(withInput.stdout) == "data\n")
+    }
+
+    @Test func sudoWithPasswordOverStdin() async throws {
+        let hosts = try TestHosts.get()
+        let c = try await SSHClient().connect(
+            host: hosts.first.address, port: hosts.first.port,
+            credentials: SSHCredentials(user: hosts.users.sudopass.name, privateKeys: [SSHPrivateKey(path: hosts.keys.ed25519)]),
+            options: SSHOptions(hostKeyPolicy: .strict(knownHostsFiles: [hosts.known_hosts])))
+        let spec = BecomeSpec(method: .sudo, user: "root", password: hosts.users.sudopass.password)
+        // The password travels over stdin: sudo's own command line (the parent of the shell) lacks it.
+        let r = try await c.exec("id -u; ps -o args= -p $PPID", become: spec)
+        let lines = text(r.stdout).split(separator: "\n")
+        #expect(lines.first == "0")
+        #expect(lines.count == 2 && lines[1].hasPrefix("sudo -H -S -p"))
+        #expect(!text(r.stdout).contains(hosts.users.sudopass.password))
+        #expect(!text(r.stderr).contains("password"))
+        let piped = try await c.exec("cat", input: .bytes(Array("through sudo\n".utf8)), become: spec)
+        #expect(text(piped.stdout) == "through sudo\n")
+
+        let wrong = await sshError { try await c.exec("id -u", become: BecomeSpec(password: "wrong-password")) }
+        #expect(wrong?.kind == .become)
+        #expect(wrong?.message == "Incorrect sudo password")
+        let missing = try await c.exec("id -u", become: BecomeSpec())
+        #expect(missing.exitStatus != 0)
+        #expect(text(missing.stderr).contains("a password is required"))
+        // The session still works after the failures.
+        #expect(text(try await c.exec("echo ok").stdout) == "ok\n")
+    }
+
+    @Test func writeFileAsRoot() async throws {
+        let c = try await plainConnection()
+        let path = "/root/swansible-become-\(UUID().uuidString)"
+        try await c.writeFile(.bytes(Array("secret\n".utf8)), to: path, mode: 0o600, become: BecomeSpec())
+        let r = try await c.exec("stat -c %U:%a \(path); cat \(path); rm -f \(path)", become: BecomeSpec())
+        #expect(text(r.stdout) == "root:600\nsecret\n")
+    }
+}
+
+@Suite("fleet", .needsHosts)
+struct SSHFleetTests {
+    @Test func twoHundredHostsRunConcurrently() async throws {
+        let hosts = try TestHosts.get()
+        try #require(hosts.hosts.count >= 200 || !TestHosts.required, "Tests/run-tests starts 200 hosts")
+        let fleet = Array(hosts.hosts.prefix(200))
+        let client = SSHClient()
+        let results = await withTaskGroup(of: (String, String).self) { group in
+            for host in fleet {
+                group.addTask {
+                    do {
+                        let c = try await plainConnection(host, client: client)
+                        let r = try await c.exec("true")
+                        await c.close()
+                        return (host.name, r.exitStatus == 0 ? "ok" : "rc \(r.exitStatus)")
+                    } catch {
+                        return (host.name, "\(error)")
+                    }
+                }
+            }
+            var all: [String: String] = [:]
+            for await (name, outcome) in group { all[name] = outcome }
+            return all
+        }
+        #expect(results.count == fleet.count)
+        let failures = results.filter { $0.value != "ok" }
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
+}
+
+func sha1Hex(_ bytes: [UInt8]) -> String {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID())").path
+    FileManager.default.createFile(atPath: file, contents: Data(bytes))
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha1sum")
+    p.arguments = [file]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try? p.run()
+    p.waitUntilExit()
+    return String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(40))
+}
