@@ -47,6 +47,10 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Measures the SSH engine on the test hosts; run by the benchmark scripts, never by tests.
+        .executableTarget(
+            name: "SwansibleBench", dependencies: ["SwansibleSSH", "SwansibleData"], swiftSettings: strict),
+
         .testTarget(name: "SwansibleDataTests", dependencies: ["SwansibleData"]),
         .testTarget(name: "SwansibleYAMLTests", dependencies: ["SwansibleYAML"]),
         .testTarget(name: "SwansibleTemplateTests", dependencies: ["SwansibleTemplate"]),

@@ -88,3 +88,79 @@ extension String {
         return result
     }
 }
+
+/// Watches a become-wrapped command's output: answers the password prompt, recognises the
+/// success marker and strips what sudo/su printed before it.
+struct BecomeWatcher: Sendable {
+    enum Action: Sendable {
+        case none
+        case sendPassword([UInt8])
+        case fail(SSHError)
+    }
+
+    let command: String
+    private let marker: [UInt8]
+    private let prompt: [UInt8]?
+    private let password: String?
+    private let method: BecomeSpec.Method
+    private let promptOnStdout: Bool
+    private var passwordSent = false
+    private var succeeded = false
+    private var scanFrom = 0
+
+    init(_ spec: BecomeSpec, command: String) {
+        let wrapped = spec.wrap(command)
+        self.command = wrapped.command
+        marker = Array(wrapped.marker.utf8)
+        prompt = wrapped.prompt.map { Array($0.utf8) }
+        password = spec.password
+        method = spec.method
+        promptOnStdout = spec.needsPTY
+    }
+
+    /// The command's own stdin may flow once sudo/su has handed over to it.
+    var inputAllowed: Bool { succeeded }
+
+    /// Examines the output gathered so far (called after every read).
+    mutating func scan(stdout: inout [UInt8], stderr: inout [UInt8], ended: Bool) -> Action {
+        guard !succeeded else { return .none }
+        if ended && method == .sudo && Self.find(Array("a password is required".utf8), in: stderr, from: 0) != nil
+            && Self.find(marker, in: stdout, from: 0) == nil
+        {
+            return .fail(SSHError(.become, "Missing sudo password"))
+        }
+        if let end = Self.findLine(marker, in: stdout) {
+            stdout.removeSubrange(0..<end)
+            if !promptOnStdout && scanFrom > 0 { stderr.removeSubrange(0..<min(scanFrom, stderr.count)) }
+            succeeded = true
+            return .none
+        }
+        guard let prompt else { return .none }
+        let haystack = promptOnStdout ? stdout : stderr
+        guard let end = Self.find(prompt, in: haystack, from: scanFrom) else { return .none }
+        scanFrom = end
+        if passwordSent { return .fail(SSHError(.become, "Incorrect \(method.rawValue) password")) }
+        guard let password else { return .fail(SSHError(.become, "Missing \(method.rawValue) password")) }
+        passwordSent = true
+        return .sendPassword(Array((password + "\n").utf8))
+    }
+
+    /// The index just past `needle` and its line end, if `haystack` holds both.
+    static func findLine(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard let end = find(needle, in: haystack, from: 0) else { return nil }
+        var i = end
+        if i < haystack.count && haystack[i] == UInt8(ascii: "\r") { i += 1 }
+        if i < haystack.count && haystack[i] == UInt8(ascii: "\n") { return i + 1 }
+        return nil
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        var i = start
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0] && haystack[i..<i + needle.count].elementsEqual(needle) { return i + needle.count }
+            i += 1
+        }
+        return nil
+    }
+}

@@ -6,7 +6,6 @@ internal import Glibc
 /// collects the exit status and signal.
 final class ExecOperation: Operation {
     private enum State { case open, pty, start, io, close, waitClosed, free, abandon, finished }
-    private enum BecomeState { case none, waiting, passwordSent, succeeded }
 
     private let completion: Completion<ExecResult>
     private let command: String
@@ -27,14 +26,8 @@ final class ExecOperation: Operation {
     private var inputDone = false
     private var eofSent = false
 
-    // become
-    private var becomeState = BecomeState.none
-    private let marker: [UInt8]
-    private let prompt: [UInt8]?
-    private let becomePassword: String?
-    private let becomeMethod: BecomeSpec.Method?
+    private var become: BecomeWatcher?
     private var pendingPassword: [UInt8] = []
-    private var scanFrom = 0
 
     init(
         completion: Completion<ExecResult>, command: String, input: ExecInput, timeout: Duration?,
@@ -42,20 +35,12 @@ final class ExecOperation: Operation {
     ) throws(SSHError) {
         self.completion = completion
         if let become {
-            let wrapped = become.wrap(command)
-            self.command = wrapped.command
-            marker = Array(wrapped.marker.utf8)
-            prompt = wrapped.prompt.map { Array($0.utf8) }
-            becomePassword = become.password
-            becomeMethod = become.method
+            let watcher = BecomeWatcher(become, command: command)
+            self.command = watcher.command
+            self.become = watcher
             usePTY = become.needsPTY
-            becomeState = .waiting
         } else {
             self.command = command
-            marker = []
-            prompt = nil
-            becomePassword = nil
-            becomeMethod = nil
             usePTY = false
         }
         switch input {
@@ -225,7 +210,7 @@ final class ExecOperation: Operation {
                 pendingPassword.removeFirst(n)
                 progressed = true
             }
-        } else if becomeState == .none || becomeState == .succeeded {
+        } else if become?.inputAllowed ?? true {
             switch writeInput(c) {
             case .progress: progressed = true
             case .failed(let e): return .failed(e)
@@ -249,15 +234,16 @@ final class ExecOperation: Operation {
                 progressed = true
             }
         }
-        if becomeState == .waiting || becomeState == .passwordSent {
-            if let error = watchBecome() { return .failed(error) }
-        }
-        if stdoutEOF && stderrEOF {
-            if becomeState == .waiting || becomeState == .passwordSent {
-                becomeFailedWithoutPrompt()
+        if become != nil {
+            switch become!.scan(stdout: &stdout, stderr: &stderr, ended: stdoutEOF && stderrEOF) {
+            case .none: break
+            case .sendPassword(let bytes):
+                pendingPassword = bytes
+                progressed = true
+            case .fail(let error): return .failed(error)
             }
-            return .finished
         }
+        if stdoutEOF && stderrEOF { return .finished }
         return progressed ? .progress : .blocked
     }
 
@@ -314,54 +300,4 @@ final class ExecOperation: Operation {
         }
     }
 
-    // MARK: become
-
-    private func watchBecome() -> SSHError? {
-        // The marker arrives on stdout; sudo's prompt on stderr; with a pty everything on stdout.
-        if let range = findLine(marker, in: stdout) {
-            stdout.removeSubrange(0..<range)
-            // Output up to the last prompt was sudo's (lecture, prompt): drop it.
-            if !usePTY && scanFrom > 0 { stderr.removeSubrange(0..<min(scanFrom, stderr.count)) }
-            becomeState = .succeeded
-            return nil
-        }
-        guard let prompt else { return nil }
-        let haystack = usePTY ? stdout : stderr
-        guard haystack.count > scanFrom, let end = find(prompt, in: haystack, from: scanFrom) else { return nil }
-        scanFrom = end
-        let name = becomeMethod?.rawValue ?? "become"
-        if becomeState == .passwordSent {
-            return SSHError(.become, "Incorrect \(name) password")
-        }
-        guard let password = becomePassword else { return SSHError(.become, "Missing \(name) password") }
-        pendingPassword = Array((password + "\n").utf8)
-        becomeState = .passwordSent
-        return nil
-    }
-
-    private func becomeFailedWithoutPrompt() {
-        // The command never ran (sudo refused): leave stdout/stderr for the caller to report.
-        becomeState = .none
-    }
-
-    /// The index just past `needle` followed by a line end, if `haystack` holds it.
-    private func findLine(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard let end = find(needle, in: haystack, from: 0) else { return nil }
-        var i = end
-        if i < haystack.count && haystack[i] == UInt8(ascii: "\r") { i += 1 }
-        if i < haystack.count && haystack[i] == UInt8(ascii: "\n") { return i + 1 }
-        return nil
-    }
-
-    private func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        var i = start
-        while i + needle.count <= haystack.count {
-            if haystack[i] == needle[0] && haystack[i..<i + needle.count].elementsEqual(needle) {
-                return i + needle.count
-            }
-            i += 1
-        }
-        return nil
-    }
 }
