@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "SwansibleYAMLTests", dependencies: ["SwansibleYAML"]),
         .testTarget(name: "SwansibleTemplateTests", dependencies: ["SwansibleTemplate"]),
         .testTarget(name: "SwansibleCoreTests", dependencies: ["SwansibleCore"]),
+        .testTarget(name: "SwansibleSSHKeyTests", dependencies: ["SwansibleSSH"]),
         // Over real sshd test hosts (Tests/hosts/testhosts): SSH engine, modules, executor, CLI.
         .testTarget(name: "SwansibleIntegrationTests", dependencies: ["SwansibleCore", "SwansibleSSH"]),
     ],
