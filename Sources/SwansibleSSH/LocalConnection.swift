@@ -89,7 +89,7 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
         return .failure(SSHError(.channel, "could not start /bin/sh: \(String(cString: strerror(rc)))"))
     }
     var stdinFD: Int32 = stdinPipe[1]
-    _ = fcntl(stdinFD, F_SETFL, O_NONBLOCK)
+    for fd in [stdinFD, stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
     var data: OutgoingData
     do { data = try OutgoingData(input) } catch {
         kill(-pid, SIGKILL)
@@ -156,9 +156,6 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
             }
         }
         if failure != nil { break }
-        // Non-blocking reads: make the pipes non-blocking after the first pass.
-        _ = fcntl(stdoutPipe[0], F_SETFL, O_NONBLOCK)
-        _ = fcntl(stderrPipe[0], F_SETFL, O_NONBLOCK)
     }
     if timedOut { kill(-pid, SIGKILL) }
     closeStdin()

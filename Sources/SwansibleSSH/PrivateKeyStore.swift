@@ -30,6 +30,15 @@ final class PrivateKeyStore: Sendable {
         guard text.contains("PRIVATE KEY-----") else {
             return .failure(SSHError(.privateKey, "Load key \"\(key.path)\": invalid format"))
         }
+        if isEncryptedOpenSSHPrivateKey(text) {
+            // Decrypt once here (bcrypt_pbkdf costs ~100 ms) instead of letting libssh2 do it per host.
+            do {
+                let plain = try decryptOpenSSHPrivateKey(text, passphrase: key.passphrase)
+                return .success(PrivateKeyMaterial(pem: Array(plain.utf8), passphrase: nil, isRSA: isRSAKey(plain)))
+            } catch {
+                return .failure(SSHError(.privateKey, "Load key \"\(key.path)\": \(error.message)"))
+            }
+        }
         return .success(PrivateKeyMaterial(pem: bytes, passphrase: key.passphrase, isRSA: isRSAKey(text)))
     }
 

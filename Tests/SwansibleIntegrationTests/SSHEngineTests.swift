@@ -76,8 +76,7 @@ struct SSHEngineTests {
     @Test func stdinReachesTheCommandByteForByte() async throws {
         let hosts = try TestHosts.get()
         let c = try await connect(hosts.first, key: hosts.keys.ed25519)
-        var bytes = [UInt8]()
-        for i in 0..<(5 * 1024 * 1024 + 17) { bytes.append(UInt8(truncatingIfNeeded: i &* 2654435761 >> 7)) }
+        let bytes = pseudoRandomBytes(5 * 1024 * 1024 + 17)
         let r = try await c.exec("cat", input: .bytes(bytes))
         #expect(r.stdout == bytes)
         let small = try await c.exec("tr a-z A-Z", input: .bytes(Array("hello\n".utf8)))
@@ -119,7 +118,7 @@ struct SSHAuthTests {
             return
         }
         #expect(error.kind == .privateKey)
-        #expect(error.message.contains(hosts.keys.ed25519_passphrase))
+        #expect(error.message == "Load key \"\(hosts.keys.ed25519_passphrase)\": incorrect passphrase supplied to decrypt private key")
     }
 
     @Test func password() async throws {
@@ -201,10 +200,10 @@ struct SSHFaultTests {
         let hosts = try TestHosts.get()
         let client = SSHClient()
         let faults = [hosts.faults.refused, hosts.faults.silent, hosts.faults.blackhole]
-        let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: (String, String?).self) { group in
             for fault in faults {
                 group.addTask {
+                    let began = ContinuousClock.now
                     let error = await sshError {
                         try await client.connect(
                             host: fault.address, port: fault.port,
@@ -214,6 +213,8 @@ struct SSHFaultTests {
                                 hostKeyPolicy: .strict(knownHostsFiles: [hosts.known_hosts]), connectTimeout: .seconds(2)))
                     }
                     #expect(error?.isConnectionFailure == true)
+                    // Within the 2 s timeout (plus scheduling slack on a loaded 2-core machine).
+                    #expect(ContinuousClock.now - began < .seconds(4), "\(fault.address)")
                     return (fault.address, error?.message)
                 }
             }
@@ -230,8 +231,7 @@ struct SSHFaultTests {
             #expect(outcomes[hosts.faults.silent.address]! == "Connection timed out during banner exchange")
             for host in hosts.hosts.prefix(4) { #expect(outcomes[host.address]! == "up\n") }
         }
-        // Two-second timeouts: the whole run ends well within twice that.
-        #expect(ContinuousClock.now - start < .seconds(5))
+
     }
 
     @Test func unresolvableNameIsUnreachable() async throws {
