@@ -552,20 +552,38 @@ final class Composer {
             }
             return flat
         }
-        var index: [PyKey: Int] = Dictionary(minimumCapacity: flat.count)
         var result: [YAMLPair] = []
         result.reserveCapacity(flat.count)
         var duplicates: [YAMLNode] = []
-        for pair in flat {
-            guard let key = pyKey(pair.key) else {
-                throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+        if flat.count <= 8 {
+            // Small mappings (most of a playbook): compare keys pairwise rather than hash them.
+            var keys: [PyKey] = []
+            keys.reserveCapacity(flat.count)
+            for pair in flat {
+                guard let key = pyKey(pair.key) else {
+                    throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+                }
+                if let i = keys.firstIndex(of: key) {
+                    result[i] = YAMLPair(key: result[i].key, value: pair.value)
+                    duplicates.append(pair.key)
+                } else {
+                    keys.append(key)
+                    result.append(pair)
+                }
             }
-            if let i = index[key] {
-                result[i] = YAMLPair(key: result[i].key, value: pair.value)
-                duplicates.append(pair.key)
-            } else {
-                index[key] = result.count
-                result.append(pair)
+        } else {
+            var index: [PyKey: Int] = Dictionary(minimumCapacity: flat.count)
+            for pair in flat {
+                guard let key = pyKey(pair.key) else {
+                    throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+                }
+                if let i = index[key] {
+                    result[i] = YAMLPair(key: result[i].key, value: pair.value)
+                    duplicates.append(pair.key)
+                } else {
+                    index[key] = result.count
+                    result.append(pair)
+                }
             }
         }
         for key in duplicates {

@@ -365,6 +365,7 @@ enum ConstructedInt {
 
 /// `construct_yaml_int`: strips underscores and the sign, then `0b`/`0x`/leading-`0` octal/sexagesimal/decimal.
 func constructInt(_ text: String) throws(ConstructError) -> ConstructedInt {
+    if let simple = simpleDecimal(text) { return .int(simple) }
     var value = Substring(text.replacingOccurrences(of: "_", with: ""))
     guard let first = value.first else { throw ConstructError("string index out of range") }
     var negative = false
@@ -400,6 +401,28 @@ func constructInt(_ text: String) throws(ConstructError) -> ConstructedInt {
     return try pythonInt(String(value), base: 10, negative: negative)
 }
 
+/// A plain decimal integer of up to 18 digits (the common case), without going through Python's rules.
+private func simpleDecimal(_ text: String) -> Int? {
+    var text = text
+    return text.withUTF8 { b -> Int? in
+        guard !b.isEmpty, b.count <= 19 else { return nil }
+        var i = 0
+        var negative = false
+        if b[0] == minus || b[0] == plus {
+            negative = b[0] == minus
+            i = 1
+        }
+        guard i < b.count, b.count - i <= 18, b[i] != d0 || b.count - i == 1 else { return nil }
+        var value = 0
+        while i < b.count {
+            guard isDigit(b[i]) else { return nil }
+            value = value * 10 + Int(b[i] - d0)
+            i += 1
+        }
+        return negative ? -value : value
+    }
+}
+
 /// Python's `int(text, base)` for what PyYAML passes to it (whitespace, one sign, an optional prefix
 /// matching the base), times the sign PyYAML stripped.
 private func pythonInt(_ original: String, base: Int, negative: Bool) throws(ConstructError) -> ConstructedInt {
@@ -427,6 +450,12 @@ private func pythonInt(_ original: String, base: Int, negative: Bool) throws(Con
 
 /// `construct_yaml_float`: strips underscores, lower-cases, handles `.inf`/`.nan`/sexagesimal, else `float()`.
 func constructFloat(_ text: String) throws(ConstructError) -> Double {
+    // Digits, point, sign and exponent only (the common case): Python's float() and Swift agree.
+    if text.utf8.allSatisfy({ isDigit($0) || $0 == dot || $0 == plus || $0 == minus || $0 | 0x20 == 0x65 }),
+        text.utf8.contains(where: isDigit), let d = Double(text)
+    {
+        return d
+    }
     var value = Substring(text.replacingOccurrences(of: "_", with: "").lowercased())
     guard let first = value.first else { throw ConstructError("string index out of range") }
     var sign = 1.0
