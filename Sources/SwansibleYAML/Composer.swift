@@ -283,7 +283,13 @@ final class Composer {
             return .null
         case Tag.merge where isKey && tag != "!unsafe":
             return .string(text)
-        case Tag.bool, Tag.int, Tag.float, Tag.timestamp, Tag.binary:
+        case Tag.binary:
+            do throws(ConstructError) {
+                return .string(String(decoding: try decodeBase64(text), as: UTF8.self))
+            } catch {
+                throw markedError(nil, error.message, at: at)  // PyYAML raises a ConstructorError here
+            }
+        case Tag.bool, Tag.int, Tag.float, Tag.timestamp:
             do throws(ConstructError) {
                 return try constructPythonScalar(text, resolved: resolved)
             } catch {
@@ -320,7 +326,7 @@ final class Composer {
             }
             return .string(try parts.isoformat())
         default:
-            return .string(String(decoding: try decodeBase64(text), as: UTF8.self))
+            preconditionFailure("not a Python scalar tag: \(resolved)")
         }
     }
 

@@ -536,31 +536,63 @@ extension String {
     }
 }
 
-/// Base64 decoding as Python's `base64.decodebytes` (ignores characters outside the alphabet).
+/// `base64.decodebytes` (binascii's lenient decoder: characters outside the alphabet are skipped and a
+/// complete padding ends the data), with binascii's messages.
 func decodeBase64(_ text: String) throws(ConstructError) -> [UInt8] {
+    if let bad = text.unicodeScalars.firstIndex(where: { !$0.isASCII }) {
+        let position = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: bad)
+        let code = text.unicodeScalars[bad].value
+        let escaped = code <= 0xFF ? "\\x" + hex(code, 2) : code <= 0xFFFF ? "\\u" + hex(code, 4) : "\\U" + hex(code, 8)
+        throw ConstructError(
+            "failed to convert base64 data into ascii: 'ascii' codec can't encode character '\(escaped)' in position "
+                + "\(position): ordinal not in range(128)")
+    }
     var out: [UInt8] = []
-    var buffer: UInt32 = 0
-    var bits = 0
-    var padding = 0
+    var quadPosition = 0
+    var pads = 0
+    var left: UInt8 = 0
     for u in text.utf8 {
-        let v: UInt32
+        if u == UInt8(ascii: "=") {
+            if quadPosition >= 2 {
+                pads += 1
+                if quadPosition + pads >= 4 { return out }
+            }
+            continue
+        }
+        let v: UInt8
         switch u {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(u - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(u - UInt8(ascii: "a")) + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(u - UInt8(ascii: "0")) + 52
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = u - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): v = u - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = u - UInt8(ascii: "0") + 52
         case UInt8(ascii: "+"): v = 62
         case UInt8(ascii: "/"): v = 63
-        case UInt8(ascii: "="): padding += 1; continue
         default: continue
         }
-        if padding > 0 { throw ConstructError("failed to convert base64 data: Incorrect padding") }
-        buffer = (buffer << 6) | v
-        bits += 6
-        if bits >= 8 {
-            bits -= 8
-            out.append(UInt8((buffer >> UInt32(bits)) & 0xFF))
+        switch quadPosition {
+        case 0:
+            left = v
+        case 1:
+            out.append(left << 2 | v >> 4)
+            left = v & 0x0F
+        case 2:
+            out.append(left << 4 | v >> 2)
+            left = v & 0x03
+        default:
+            out.append(left << 6 | v)
+            left = 0
         }
+        quadPosition = (quadPosition + 1) % 4
     }
-    if bits == 6 { throw ConstructError("failed to convert base64 data: Incorrect padding") }
+    if quadPosition == 1 {
+        throw ConstructError(
+            "failed to decode base64 data: Invalid base64-encoded string: number of data characters "
+                + "(\(out.count / 3 * 4 + 1)) cannot be 1 more than a multiple of 4")
+    }
+    if quadPosition != 0 { throw ConstructError("failed to decode base64 data: Incorrect padding") }
     return out
+}
+
+private func hex(_ v: UInt32, _ width: Int) -> String {
+    let h = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, width - h.count)) + h
 }
