@@ -10,6 +10,9 @@ private final class Frame {
     let isFlow: Bool
     /// Strings inside become ``Value/unsafe(_:)`` (an enclosing or own `!unsafe`).
     let unsafe: Bool
+    /// Open flow collections, and block collections that indent, up to and including this one.
+    var flowDepth = 0
+    var blockDepth = 0
     /// Items of a sequence; keys and values alternating for a mapping.
     var children: [YAMLNode] = []
     var expandedSize = 1
@@ -177,8 +180,9 @@ final class Composer {
                 let anchor = try anchorName(anchorPointer, at: at)
                 let tag = tagPointer.map { String(cString: $0) }
                 let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
-                frames.append(
-                    Frame(isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe))
+                let frame = Frame(isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe)
+                try checkNesting(frame, parent: frames.last)
+                frames.append(frame)
                 if let anchor { anchors[anchor] = .pending }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let frame = frames.removeLast()
@@ -187,6 +191,26 @@ final class Composer {
                 try add(node, at: frame.mark)
             default:
                 continue
+            }
+        }
+    }
+
+    /// The nesting limits of the libyaml ansible-core runs with (PyYAML's bundled one): 1000 flow levels and
+    /// 999 indentation levels. (A sequence written at its parent key's indentation adds no level.)
+    private func checkNesting(_ frame: Frame, parent: Frame?) throws(YAMLError) {
+        frame.flowDepth = parent?.flowDepth ?? 0
+        frame.blockDepth = parent?.blockDepth ?? 0
+        if frame.isFlow {
+            frame.flowDepth += 1
+            if frame.flowDepth > 1000 {
+                throw markedError("while increasing flow level", "exceeded maximum nesting depth", at: frame.mark)
+            }
+        } else if !(parent.map { $0.isMapping && !$0.isFlow && !frame.isMapping && $0.mark.column == frame.mark.column }
+            ?? false)
+        {
+            frame.blockDepth += 1
+            if frame.blockDepth > 999 {
+                throw markedError("while increasing block level", "exceeded maximum nesting depth", at: frame.mark)
             }
         }
     }

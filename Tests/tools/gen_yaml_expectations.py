@@ -176,6 +176,10 @@ def differential_cases():
       "a: 'it''s'", 'a: "caf\\u00e9"', 'a: "\\ud83d\\ude00"', 'a: "\\U0001F600"', 'a: é', 'é: a', 'a: 日本', 'a: "\\e\\a\\0\\v\\f\\/"',
     ]
 
+    # libyaml's nesting limits as PyYAML bundles it: 1000 flow levels, 999 indentation levels.
+    cases += ['[' * 1000 + ']' * 1000, '[' * 1001 + ']' * 1001, '- ' * 999 + 'x', '- ' * 1000 + 'x',
+              ''.join(' ' * i + 'k:\n' for i in range(1000)) + ' ' * 1000 + 'v\n', 'k:\n' + '- ' * 998 + 'x',
+              '{a: ' * 1001 + 'x' + '}' * 1001]
     return cases
 
 
@@ -417,5 +421,6 @@ def _trust(v):
 
 
 if __name__ == '__main__':
+    sys.setrecursionlimit(20000)  # the nesting-limit documents are 1000 levels deep
     write_fixtures(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'SwansibleYAMLTests', 'Fixtures'))
     main()
