@@ -180,7 +180,8 @@ final class Composer {
                 let anchor = try anchorName(anchorPointer, at: at)
                 let tag = tagPointer.map { String(cString: $0) }
                 let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
-                let frame = Frame(isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe)
+                let frame = Frame(
+                    isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe)
                 try checkNesting(frame, parent: frames.last)
                 frames.append(frame)
                 if let anchor { anchors[anchor] = .pending }
@@ -559,7 +560,8 @@ final class Composer {
                 for sub in pair.value.items {
                     guard sub.kind == .mapping else {
                         throw markedError(
-                            "while constructing a mapping", "expected a mapping for merging, but found \(kindName(sub))",
+                            "while constructing a mapping",
+                            "expected a mapping for merging, but found \(kindName(sub))",
                             at: sub.mark)
                     }
                     take(sub)

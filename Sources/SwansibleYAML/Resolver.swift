@@ -441,7 +441,8 @@ private func pythonInt(_ original: String, base: Int, negative: Bool) throws(Con
     let neg = negative != innerNegative
     if let magnitude = UInt64(s, radix: base) {
         if !neg, magnitude <= UInt64(Int.max) { return .int(Int(magnitude)) }
-        if neg, magnitude <= UInt64(Int.max) + 1 { return .int(magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)) }
+        if neg, magnitude <= UInt64(Int.max) { return .int(-Int(magnitude)) }
+        if neg, magnitude == UInt64(Int.max) + 1 { return .int(Int.min) }
     }
     var d = 0.0
     for c in s { d = d * Double(base) + Double(c.hexDigitValue!) }

@@ -51,7 +51,9 @@ public struct YAMLWarning: CustomStringConvertible, Sendable, Hashable {
     /// The source line at ``mark`` (tabs shown as spaces).
     public var sourceLine: String?
 
-    public init(kind: Kind = .warning, mark: SourceMark, message: String, help: String? = nil, sourceLine: String? = nil) {
+    public init(
+        kind: Kind = .warning, mark: SourceMark, message: String, help: String? = nil, sourceLine: String? = nil
+    ) {
         self.kind = kind
         self.mark = mark
         self.message = message
