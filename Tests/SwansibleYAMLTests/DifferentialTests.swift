@@ -4,7 +4,7 @@ import SwansibleYAML
 import Testing
 
 /// Hundreds of small documents recorded from ansible-core by Tests/tools/gen_yaml_expectations.py into
-/// Fixtures/loads.json (value or error) and Fixtures/dumps.json (to_yaml and friends).
+/// Fixtures/LoadsFixture.swift (value or error) and Fixtures/DumpsFixture.swift (to_yaml and friends).
 @Suite struct DifferentialTests {
     struct Load: Decodable {
         var yaml: String
@@ -22,13 +22,12 @@ import Testing
         var flow: String
     }
 
-    static func fixture<T: Decodable>(_ name: String) throws -> [T] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
-        return try JSONDecoder().decode([T].self, from: Data(contentsOf: url))
+    static func fixture<T: Decodable>(_ json: String) throws -> [T] {
+        try JSONDecoder().decode([T].self, from: Data(json.utf8))
     }
 
     @Test func loadsMatchAnsible() throws {
-        let cases: [Load] = try Self.fixture("loads.json")
+        let cases: [Load] = try Self.fixture(loadsFixtureJSON)
         #expect(cases.count > 500)
         for c in cases {
             do {
@@ -45,7 +44,7 @@ import Testing
     }
 
     @Test func dumpsMatchAnsible() throws {
-        let cases: [Dump] = try Self.fixture("dumps.json")
+        let cases: [Dump] = try Self.fixture(dumpsFixtureJSON)
         #expect(cases.count > 300)
         for c in cases {
             let value = try YAML.loadValue(text: c.yaml, file: "f.yml")
