@@ -1,43 +1,57 @@
 // Implicit tag resolution and scalar construction as PyYAML's `Resolver` and `SafeConstructor` do it
 // (YAML 1.1 rules), which is what ansible-core's `AnsibleLoader` uses.
 
-/// The standard tags, spelled as libyaml reports them.
-enum Tag {
-    static let prefix = "tag:yaml.org,2002:"
-    static let null = "tag:yaml.org,2002:null"
-    static let bool = "tag:yaml.org,2002:bool"
-    static let int = "tag:yaml.org,2002:int"
-    static let float = "tag:yaml.org,2002:float"
-    static let str = "tag:yaml.org,2002:str"
-    static let timestamp = "tag:yaml.org,2002:timestamp"
-    static let merge = "tag:yaml.org,2002:merge"
-    static let value = "tag:yaml.org,2002:value"
-    static let yaml = "tag:yaml.org,2002:yaml"
-    static let binary = "tag:yaml.org,2002:binary"
-    static let seq = "tag:yaml.org,2002:seq"
-    static let map = "tag:yaml.org,2002:map"
-    static let set = "tag:yaml.org,2002:set"
-    static let omap = "tag:yaml.org,2002:omap"
-    static let pairs = "tag:yaml.org,2002:pairs"
-    static let pythonDict = "tag:yaml.org,2002:python/dict"
-    static let pythonUnicode = "tag:yaml.org,2002:python/unicode"
-}
+/// A tag a node is constructed as: the standard ones PyYAML and ansible-core know, or another.
+enum TagKind: Hashable, Sendable {
+    case null, bool, int, float, str, timestamp, merge, value, yaml, binary, seq, map, set, omap, pairs
+    case pythonDict, pythonUnicode
+    case other(String)
 
-/// What an untagged plain scalar resolves to.
-enum ImplicitType: Equatable {
-    case null, bool, int, float, str, timestamp, merge, value, yaml
+    private static let prefix = "tag:yaml.org,2002:"
+    private static let standard: [String: TagKind] = [
+        "null": .null, "bool": .bool, "int": .int, "float": .float, "str": .str, "timestamp": .timestamp,
+        "merge": .merge, "value": .value, "yaml": .yaml, "binary": .binary, "seq": .seq, "map": .map, "set": .set,
+        "omap": .omap, "pairs": .pairs, "python/dict": .pythonDict, "python/unicode": .pythonUnicode,
+    ]
 
-    var tag: String {
+    /// The kind of a tag as libyaml reports it (`tag:yaml.org,2002:str` for `!!str`).
+    init(_ tag: String) {
+        if tag.hasPrefix(TagKind.prefix), let known = TagKind.standard[String(tag.dropFirst(TagKind.prefix.count))] {
+            self = known
+        } else {
+            self = .other(tag)
+        }
+    }
+
+    /// The full tag.
+    var string: String {
         switch self {
-        case .null: return Tag.null
-        case .bool: return Tag.bool
-        case .int: return Tag.int
-        case .float: return Tag.float
-        case .str: return Tag.str
-        case .timestamp: return Tag.timestamp
-        case .merge: return Tag.merge
-        case .value: return Tag.value
-        case .yaml: return Tag.yaml
+        case .null: return "tag:yaml.org,2002:null"
+        case .bool: return "tag:yaml.org,2002:bool"
+        case .int: return "tag:yaml.org,2002:int"
+        case .float: return "tag:yaml.org,2002:float"
+        case .str: return "tag:yaml.org,2002:str"
+        case .timestamp: return "tag:yaml.org,2002:timestamp"
+        case .merge: return "tag:yaml.org,2002:merge"
+        case .value: return "tag:yaml.org,2002:value"
+        case .yaml: return "tag:yaml.org,2002:yaml"
+        case .binary: return "tag:yaml.org,2002:binary"
+        case .seq: return "tag:yaml.org,2002:seq"
+        case .map: return "tag:yaml.org,2002:map"
+        case .set: return "tag:yaml.org,2002:set"
+        case .omap: return "tag:yaml.org,2002:omap"
+        case .pairs: return "tag:yaml.org,2002:pairs"
+        case .pythonDict: return "tag:yaml.org,2002:python/dict"
+        case .pythonUnicode: return "tag:yaml.org,2002:python/unicode"
+        case .other(let tag): return tag
+        }
+    }
+
+    /// Tags whose constructor wants a scalar node.
+    var isScalarTag: Bool {
+        switch self {
+        case .null, .bool, .int, .float, .str, .timestamp, .binary, .pythonUnicode: return true
+        default: return false
         }
     }
 }
@@ -52,7 +66,7 @@ private let plus = UInt8(ascii: "+"), minus = UInt8(ascii: "-")
 /// registered for the value's first character, in registration order (bool, float, int, merge, null,
 /// timestamp, value, yaml). Python's `$` also matches before one final newline, so a value ending in
 /// `\n` resolves like the value without it.
-func resolveImplicit(_ bytes: UnsafeBufferPointer<UInt8>) -> ImplicitType {
+func resolveImplicit(_ bytes: UnsafeBufferPointer<UInt8>) -> TagKind {
     let type = resolveExact(bytes)
     if type == .str, let last = bytes.last, last == UInt8(ascii: "\n") {
         return resolveExact(UnsafeBufferPointer(rebasing: bytes.dropLast()))
@@ -60,12 +74,12 @@ func resolveImplicit(_ bytes: UnsafeBufferPointer<UInt8>) -> ImplicitType {
     return type
 }
 
-func resolveImplicit(_ text: String) -> ImplicitType {
+func resolveImplicit(_ text: String) -> TagKind {
     var text = text
     return text.withUTF8 { resolveImplicit($0) }
 }
 
-private func resolveExact(_ b: UnsafeBufferPointer<UInt8>) -> ImplicitType {
+private func resolveExact(_ b: UnsafeBufferPointer<UInt8>) -> TagKind {
     guard let first = b.first else { return .null }
     switch first {
     case UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N"),
