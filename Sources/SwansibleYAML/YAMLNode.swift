@@ -74,9 +74,9 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
     public var isSequence: Bool { kind == .sequence }
     public var isMapping: Bool { kind == .mapping }
 
-    /// The entry of a mapping whose key is the string `key`.
+    /// The entry of a mapping whose key is `key` as ``keys`` spells keys (so `"1"` finds the key `1`).
     public func pair(forKey key: String) -> YAMLPair? {
-        pairs.first { $0.key.value.stringValue == key }
+        pairs.first { mappingKeyString($0.key.value) == key }
     }
 
     /// The value node of a mapping's entry whose key is the string `key`.
