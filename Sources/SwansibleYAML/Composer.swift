@@ -1,0 +1,587 @@
+internal import CLibYAML
+import SwansibleData
+
+/// A collection being composed. A class, so that appending to the innermost frame does not copy.
+private final class Frame {
+    let isMapping: Bool
+    let mark: SourceMark
+    let tag: String?
+    let anchor: String?
+    let isFlow: Bool
+    /// Strings inside become ``Value/unsafe(_:)`` (an enclosing or own `!unsafe`).
+    let unsafe: Bool
+    /// Items of a sequence; keys and values alternating for a mapping.
+    var children: [YAMLNode] = []
+    var expandedSize = 1
+
+    init(isMapping: Bool, mark: SourceMark, tag: String?, anchor: String?, isFlow: Bool, unsafe: Bool) {
+        self.isMapping = isMapping
+        self.mark = mark
+        self.tag = tag
+        self.anchor = anchor
+        self.isFlow = isFlow
+        self.unsafe = unsafe
+    }
+}
+
+private enum AnchorEntry {
+    /// A collection whose end has not been reached: an alias to it would make a cycle.
+    case pending
+    case node(YAMLNode)
+}
+
+/// A key as Python's dict compares keys: `1`, `1.0` and `True` are one key, `'1'` another.
+private enum PyKey: Hashable {
+    case null
+    case number(Int)
+    case float(UInt64)
+    case string(String)
+    case other(String, String)
+}
+
+/// Identity of a merged key for PyYAML 6.0.3's `flatten_mapping`, which skips a merged entry whose key
+/// node's value is the very object of an earlier merged key: the same node (through aliases), or, since
+/// CPython shares one-character Latin-1 and empty strings, any scalar key with such text.
+private enum MergeKeyID: Hashable {
+    case sharedString(String)
+    case node(ObjectIdentifier)
+}
+
+/// Turns libyaml events into ``YAMLNode`` trees and constructs their values as ansible-core's `AnsibleLoader`
+/// (PyYAML's composer and `SafeConstructor`) does.
+final class Composer {
+    private let file: String
+    private let options: YAMLLoadOptions
+    let lines: SourceLines
+    private let parser: EventParser
+
+    private var frames: [Frame] = []
+    private var anchors: [String: AnchorEntry] = [:]
+    private var root: YAMLNode?
+    /// The first construction error of the current document. PyYAML composes a whole document before it
+    /// constructs it, so syntax errors later in the document win over it.
+    private var pending: YAMLError?
+    private var warnings: [YAMLWarning] = []
+    private var warningSet: Set<YAMLWarning> = []
+
+    init(text: String, file: String, options: YAMLLoadOptions) {
+        self.file = file
+        self.options = options
+        self.lines = SourceLines(text)
+        self.parser = EventParser(text: text)
+    }
+
+    // MARK: Errors
+
+    private func mark(_ m: yaml_mark_t) -> SourceMark {
+        SourceMark(file: file, line: m.line + 1, column: m.column + 1)
+    }
+
+    /// A `MarkedYAMLError` as ansible-core reports it (with its hints unless `hints` is false).
+    private func markedError(_ context: String?, _ problem: String, at m: SourceMark, hints: Bool = true)
+        -> YAMLError
+    {
+        let worded = ansibleMarkedMessage(
+            context: context, problem: problem, targetLine: lines.line(m.line), column: m.column, hints: hints)
+        return YAMLError(
+            mark: SourceMark(file: file, line: m.line, column: worded.column),
+            message: "YAML parsing failed: " + worded.message, sourceLine: lines.displayLine(m.line),
+            help: worded.help)
+    }
+
+    private func plainError(_ message: String, at m: SourceMark) -> YAMLError {
+        YAMLError(mark: m, message: message, sourceLine: lines.displayLine(m.line))
+    }
+
+    private func syntaxError() -> YAMLError {
+        switch parser.failure {
+        case .reader(let problem, let value, let offset):
+            let position = lines.position(ofByteOffset: offset)
+            let hex = String(value, radix: 16)
+            let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            return plainError(
+                "YAML parsing failed: unacceptable character #x\(code): \(problem) in \"<unicode string>\", "
+                    + "position \(offset)",
+                at: SourceMark(file: file, line: position.line, column: position.column))
+        case .syntax(let context, let problem, let line, let column):
+            return markedError(context, problem, at: SourceMark(file: file, line: line + 1, column: column + 1))
+        case .memory:
+            return plainError("YAML parsing failed: out of memory", at: SourceMark(file: file, line: 1, column: 1))
+        }
+    }
+
+    private func deferConstructionError(_ error: YAMLError) {
+        if pending == nil { pending = error }
+    }
+
+    private func warn(_ warning: YAMLWarning) {
+        if warningSet.insert(warning).inserted { warnings.append(warning) }
+    }
+
+    // MARK: Events
+
+    /// Loads every document (`yaml.load_all`), or with `single` the only one (`yaml.load`: an empty stream
+    /// gives no document, a second document is an error).
+    func load(single: Bool) throws(YAMLError) -> [YAMLDocument] {
+        var documents: [YAMLDocument] = []
+        while true {
+            guard parser.next() else { throw syntaxError() }
+            let event = parser.event.pointee
+            switch event.type {
+            case YAML_STREAM_START_EVENT:
+                continue
+            case YAML_STREAM_END_EVENT:
+                if let pending { throw pending }
+                return documents
+            case YAML_DOCUMENT_START_EVENT:
+                if single, !documents.isEmpty {
+                    throw markedError(
+                        "expected a single document in the stream", "but found another document",
+                        at: mark(event.start_mark))
+                }
+                anchors = [:]
+                warnings = []
+                warningSet = []
+                root = nil
+            case YAML_DOCUMENT_END_EVENT:
+                if !single, let pending { throw pending }
+                let node = root ?? nullNode(at: mark(event.start_mark))
+                documents.append(YAMLDocument(root: node, warnings: warnings))
+            case YAML_ALIAS_EVENT:
+                let name = String(cString: event.data.alias.anchor)
+                let at = mark(event.start_mark)
+                switch anchors[name] {
+                case nil:
+                    throw markedError(nil, "found undefined alias", at: at)
+                case .pending:
+                    throw plainError(
+                        "YAML parsing failed: Found recursive alias *\(name); recursive data is not supported "
+                            + "by swansible.", at: at)
+                case .node(let node):
+                    try add(node, at: at)
+                }
+            case YAML_SCALAR_EVENT:
+                let at = mark(event.start_mark)
+                let anchor = try anchorName(event.data.scalar.anchor, at: at)
+                let node = makeScalar(event, at: at, anchor: anchor)
+                if let anchor { anchors[anchor] = .node(node) }
+                try add(node, at: at)
+            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                let isMapping = event.type == YAML_MAPPING_START_EVENT
+                let at = mark(event.start_mark)
+                let anchorPointer = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+                let tagPointer = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+                let isFlow = isMapping
+                    ? event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                    : event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
+                let anchor = try anchorName(anchorPointer, at: at)
+                let tag = tagPointer.map { String(cString: $0) }
+                let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
+                frames.append(
+                    Frame(isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe))
+                if let anchor { anchors[anchor] = .pending }
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                let frame = frames.removeLast()
+                let node = frame.isMapping ? finishMapping(frame) : finishSequence(frame)
+                if let anchor = frame.anchor { anchors[anchor] = .node(node) }
+                try add(node, at: frame.mark)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func anchorName(_ pointer: UnsafeMutablePointer<yaml_char_t>?, at: SourceMark) throws(YAMLError)
+        -> String?
+    {
+        guard let pointer else { return nil }
+        let name = String(cString: pointer)
+        if anchors[name] != nil {
+            throw markedError("found duplicate anchor; first occurrence", "second occurrence", at: at)
+        }
+        return name
+    }
+
+    private func add(_ node: YAMLNode, at: SourceMark) throws(YAMLError) {
+        guard let frame = frames.last else {
+            root = node
+            return
+        }
+        let (sum, overflow) = frame.expandedSize.addingReportingOverflow(node.expandedSize)
+        frame.expandedSize = overflow ? Int.max : sum
+        if frame.expandedSize > options.maxExpandedNodes {
+            throw plainError(
+                "YAML parsing failed: Aliases expand this document to more than \(options.maxExpandedNodes) "
+                    + "nodes; swansible refuses to load it (an alias bomb?).", at: at)
+        }
+        frame.children.append(node)
+    }
+
+    private func nullNode(at m: SourceMark) -> YAMLNode {
+        YAMLNode(
+            kind: .scalar, mark: m, tag: nil, resolvedTag: Tag.null, anchor: nil, text: "", style: .plain,
+            isFlow: false, items: [], pairs: [], flatPairs: nil, value: .null, expandedSize: 1)
+    }
+
+    // MARK: Construction
+
+    private func isVaultTag(_ tag: String?) -> Bool {
+        options.ansibleTags && (tag == "!vault" || tag == "!vault-encrypted")
+    }
+
+    private func vaultError(at m: SourceMark) -> YAMLError {
+        plainError("vault-encrypted values (!vault) are not supported by swansible", at: m)
+    }
+
+    private func makeScalar(_ event: yaml_event_t, at: SourceMark, anchor: String?) -> YAMLNode {
+        let scalar = event.data.scalar
+        let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.length)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let tag = scalar.tag.map { String(cString: $0) }
+        let style: YAMLNode.ScalarStyle
+        switch scalar.style {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+        case YAML_LITERAL_SCALAR_STYLE: style = .literal
+        case YAML_FOLDED_SCALAR_STYLE: style = .folded
+        default: style = .plain
+        }
+        var unsafe = frames.last?.unsafe ?? !options.trusted
+        let parent = frames.last
+        let isKey = parent.map { $0.isMapping && $0.children.count % 2 == 0 } ?? false
+
+        var resolved: String
+        if tag == nil || tag == "!" {
+            resolved = scalar.plain_implicit != 0 ? resolveImplicit(bytes).tag : Tag.str
+            if isKey && resolved == Tag.value { resolved = Tag.str }  // flatten_mapping makes `=` keys strings
+        } else if options.ansibleTags && tag == "!unsafe" {
+            resolved = resolveImplicit(bytes).tag
+            unsafe = true
+        } else {
+            resolved = tag!
+        }
+
+        var value = Value.null
+        do throws(YAMLError) {
+            value = try constructScalar(text, tag: tag, resolved: resolved, unsafe: unsafe, isKey: isKey, at: at)
+        } catch {
+            deferConstructionError(error)
+        }
+        return YAMLNode(
+            kind: .scalar, mark: at, tag: tag, resolvedTag: resolved, anchor: anchor, text: text, style: style,
+            isFlow: false, items: [], pairs: [], flatPairs: nil, value: value, expandedSize: 1)
+    }
+
+    private func constructScalar(
+        _ text: String, tag: String?, resolved: String, unsafe: Bool, isKey: Bool, at: SourceMark
+    ) throws(YAMLError) -> Value {
+        if isVaultTag(tag) { throw vaultError(at: at) }
+        switch resolved {
+        case Tag.str, Tag.pythonUnicode:
+            return unsafe ? .unsafe(text) : .string(text)
+        case Tag.null:
+            return .null
+        case Tag.merge where isKey && tag != "!unsafe":
+            return .string(text)
+        case Tag.bool, Tag.int, Tag.float, Tag.timestamp, Tag.binary:
+            do throws(ConstructError) {
+                return try constructPythonScalar(text, resolved: resolved)
+            } catch {
+                // A Python exception other than a YAML error: ansible-core shows its text as it is.
+                throw plainError("YAML parsing failed: " + collapseWhitespace(error.message), at: at)
+            }
+        case Tag.map, Tag.pythonDict, Tag.set:
+            throw markedError(nil, "expected a mapping node, but found scalar", at: at)
+        case Tag.seq:
+            throw markedError(nil, "expected a sequence node, but found scalar", at: at)
+        case Tag.omap:
+            throw markedError("while constructing an ordered map", "expected a sequence, but found scalar", at: at)
+        case Tag.pairs:
+            throw markedError("while constructing pairs", "expected a sequence, but found scalar", at: at)
+        default:
+            throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved))", at: at)
+        }
+    }
+
+    private func constructPythonScalar(_ text: String, resolved: String) throws(ConstructError) -> Value {
+        switch resolved {
+        case Tag.bool:
+            return .bool(try constructBool(text))
+        case Tag.int:
+            switch try constructInt(text) {
+            case .int(let i): return .int(i)
+            case .big(let d): return .float(d)
+            }
+        case Tag.float:
+            return .float(try constructFloat(text))
+        case Tag.timestamp:
+            guard let parts = TimestampParts(text) else {
+                throw ConstructError("'NoneType' object has no attribute 'groupdict'")
+            }
+            return .string(try parts.isoformat())
+        default:
+            return .string(String(decoding: try decodeBase64(text), as: UTF8.self))
+        }
+    }
+
+    /// The tag a collection is constructed as: its own, or the default for untagged, `!` and `!unsafe`.
+    private func collectionTag(_ frame: Frame) -> String {
+        guard let tag = frame.tag, tag != "!", !(options.ansibleTags && tag == "!unsafe") else {
+            return frame.isMapping ? Tag.map : Tag.seq
+        }
+        return tag
+    }
+
+    private func kindName(_ node: YAMLNode) -> String {
+        switch node.kind {
+        case .scalar: return "scalar"
+        case .sequence: return "sequence"
+        case .mapping: return "mapping"
+        }
+    }
+
+    private static let scalarTags: Set<String> = [
+        Tag.null, Tag.bool, Tag.int, Tag.float, Tag.str, Tag.timestamp, Tag.binary, Tag.pythonUnicode,
+    ]
+
+    private func finishSequence(_ frame: Frame) -> YAMLNode {
+        let resolved = collectionTag(frame)
+        var value = Value.null
+        do throws(YAMLError) {
+            if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
+            switch resolved {
+            case Tag.seq:
+                var items: [Value] = []
+                items.reserveCapacity(frame.children.count)
+                for child in frame.children { items.append(child.value) }
+                value = .list(items)
+            case Tag.omap, Tag.pairs:
+                value = try constructPairs(frame, omap: resolved == Tag.omap)
+            case Tag.map, Tag.pythonDict, Tag.set:
+                throw markedError(nil, "expected a mapping node, but found sequence", at: frame.mark)
+            case _ where Composer.scalarTags.contains(resolved):
+                throw markedError(nil, "expected a scalar node, but found sequence", at: frame.mark)
+            default:
+                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved))",
+                    at: frame.mark)
+            }
+        } catch {
+            deferConstructionError(error)
+        }
+        return YAMLNode(
+            kind: .sequence, mark: frame.mark, tag: frame.tag, resolvedTag: resolved, anchor: frame.anchor, text: nil,
+            style: nil, isFlow: frame.isFlow, items: frame.children, pairs: [], flatPairs: nil, value: value,
+            expandedSize: frame.expandedSize)
+    }
+
+    /// `!!omap` / `!!pairs`: a sequence of one-entry mappings, as a list of `[key, value]` lists (deprecated).
+    private func constructPairs(_ frame: Frame, omap: Bool) throws(YAMLError) -> Value {
+        let name = omap ? "!!omap" : "!!pairs"
+        warn(
+            YAMLWarning(
+                kind: .deprecation, mark: frame.mark,
+                message: "Use of the YAML `\(name)` tag is deprecated. This feature will be removed from "
+                    + "ansible-core version 2.23.",
+                help: omap ? "Use a standard mapping instead, as key order is always preserved."
+                    : "Use a standard mapping instead.",
+                sourceLine: lines.displayLine(frame.mark.line)))
+        let context = omap ? "while constructing an ordered map" : "while constructing pairs"
+        var items: [Value] = []
+        for child in frame.children {
+            guard child.kind == .mapping else {
+                throw markedError(context, "expected a mapping of length 1, but found \(kindName(child))",
+                    at: child.mark)
+            }
+            let entries = child.flatPairs
+            guard entries.count == 1 else {
+                throw markedError(context, "expected a single mapping item, but found \(entries.count) items",
+                    at: child.mark)
+            }
+            items.append(.list([entries[0].key.value, entries[0].value.value]))
+        }
+        return .list(items)
+    }
+
+    private func isMergeKey(_ key: YAMLNode) -> Bool {
+        key.kind == .scalar && key.resolvedTag == Tag.merge && key.tag != "!unsafe"
+    }
+
+    private func mergeKeyID(_ key: YAMLNode) -> MergeKeyID {
+        if key.kind == .scalar, let text = key.text {
+            var scalars = text.unicodeScalars.makeIterator()
+            let first = scalars.next()
+            if first == nil || (first!.value < 256 && scalars.next() == nil) { return .sharedString(text) }
+        }
+        return .node(ObjectIdentifier(key))
+    }
+
+    private func pyKey(_ key: YAMLNode) -> PyKey? {
+        switch key.resolvedTag {
+        case Tag.timestamp, Tag.binary: return .other(key.resolvedTag, key.text ?? "")
+        default: break
+        }
+        switch key.value {
+        case .null: return .null
+        case .bool(let b): return .number(b ? 1 : 0)
+        case .int(let i): return .number(i)
+        case .float(let d):
+            if d.isNaN { return .float(Double.nan.bitPattern) }
+            if d == d.rounded(), let i = Int(exactly: d) { return .number(i) }
+            return .float(d.bitPattern)
+        case .string(let s), .unsafe(let s): return .string(s)
+        case .list, .dict: return nil
+        }
+    }
+
+    /// Python's `repr()` of a constructed key, for the duplicate-key message.
+    private func pyRepr(_ key: YAMLNode) -> String {
+        if key.resolvedTag == Tag.timestamp, let text = key.text, let parts = TimestampParts(text) {
+            var fields = [parts.year, parts.month, parts.day].map(String.init)
+            if let time = parts.time { fields += [time.hour, time.minute, time.second].map(String.init) }
+            return (parts.time == nil ? "datetime.date(" : "datetime.datetime(") + fields.joined(separator: ", ") + ")"
+        }
+        if key.resolvedTag == Tag.binary, let s = key.value.stringValue { return "b" + pythonRepr(s) }
+        switch key.value {
+        case .null: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .float(let d): return pythonFloatRepr(d)
+        case .string(let s), .unsafe(let s): return pythonRepr(s)
+        case .list, .dict: return key.value.json()
+        }
+    }
+
+    private func finishMapping(_ frame: Frame) -> YAMLNode {
+        let resolved = collectionTag(frame)
+        var value = Value.null
+        var pairs: [YAMLPair] = []
+        var flat: [YAMLPair] = []
+        do throws(YAMLError) {
+            if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
+            switch resolved {
+            case Tag.map, Tag.pythonDict, Tag.set:
+                flat = try flatten(frame)
+                pairs = try resolveDuplicates(flat, mappingMark: frame.mark)
+                if resolved == Tag.set {
+                    value = .list(pairs.map { $0.key.value })
+                } else {
+                    var dict = ValueDict(minimumCapacity: pairs.count)
+                    for pair in pairs { dict[mappingKeyString(pair.key.value)] = pair.value.value }
+                    value = .dict(dict)
+                }
+            case Tag.seq:
+                throw markedError(nil, "expected a sequence node, but found mapping", at: frame.mark)
+            case Tag.omap:
+                throw markedError("while constructing an ordered map", "expected a sequence, but found mapping",
+                    at: frame.mark)
+            case Tag.pairs:
+                throw markedError("while constructing pairs", "expected a sequence, but found mapping", at: frame.mark)
+            case _ where Composer.scalarTags.contains(resolved):
+                throw markedError(nil, "expected a scalar node, but found mapping", at: frame.mark)
+            default:
+                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved))",
+                    at: frame.mark)
+            }
+        } catch {
+            deferConstructionError(error)
+            if flat.isEmpty { flat = ownPairs(frame) }
+            if pairs.isEmpty { pairs = flat }
+        }
+        return YAMLNode(
+            kind: .mapping, mark: frame.mark, tag: frame.tag, resolvedTag: resolved, anchor: frame.anchor, text: nil,
+            style: nil, isFlow: frame.isFlow, items: [], pairs: pairs,
+            flatPairs: flat.count == pairs.count ? nil : flat, value: value, expandedSize: frame.expandedSize)
+    }
+
+    private func ownPairs(_ frame: Frame) -> [YAMLPair] {
+        var pairs: [YAMLPair] = []
+        pairs.reserveCapacity(frame.children.count / 2)
+        var i = 0
+        while i + 1 < frame.children.count {
+            pairs.append(YAMLPair(key: frame.children[i], value: frame.children[i + 1]))
+            i += 2
+        }
+        return pairs
+    }
+
+    /// PyYAML 6.0.3's `flatten_mapping`: entries of merged mappings (in the order of the `<<` keys and of
+    /// their lists, skipping a key object already merged), then the mapping's own entries.
+    private func flatten(_ frame: Frame) throws(YAMLError) -> [YAMLPair] {
+        let own = ownPairs(frame)
+        guard own.contains(where: { isMergeKey($0.key) }) else { return own }
+        var merged: [YAMLPair] = []
+        var mergedIDs: Set<MergeKeyID> = []
+        var rest: [YAMLPair] = []
+        func take(_ source: YAMLNode) {
+            for pair in source.flatPairs where mergedIDs.insert(mergeKeyID(pair.key)).inserted {
+                merged.append(pair)
+            }
+        }
+        for pair in own {
+            guard isMergeKey(pair.key) else {
+                rest.append(pair)
+                continue
+            }
+            switch pair.value.kind {
+            case .mapping:
+                take(pair.value)
+            case .sequence:
+                for sub in pair.value.items {
+                    guard sub.kind == .mapping else {
+                        throw markedError(
+                            "while constructing a mapping", "expected a mapping for merging, but found \(kindName(sub))",
+                            at: sub.mark)
+                    }
+                    take(sub)
+                }
+            case .scalar:
+                throw markedError(
+                    "while constructing a mapping",
+                    "expected a mapping or list of mappings for merging, but found scalar", at: pair.value.mark)
+            }
+        }
+        return merged + rest
+    }
+
+    /// Python dict semantics (first key kept in its place, last value wins) and ansible-core's duplicate-key
+    /// check (`DUPLICATE_YAML_DICT_KEY`: warn, error or ignore).
+    private func resolveDuplicates(_ flat: [YAMLPair], mappingMark: SourceMark) throws(YAMLError) -> [YAMLPair] {
+        if flat.count <= 1 {
+            if let only = flat.first, pyKey(only.key) == nil {
+                throw markedError("while constructing a mapping", "found unhashable key", at: only.key.mark)
+            }
+            return flat
+        }
+        var index: [PyKey: Int] = Dictionary(minimumCapacity: flat.count)
+        var result: [YAMLPair] = []
+        result.reserveCapacity(flat.count)
+        var duplicates: [YAMLNode] = []
+        for pair in flat {
+            guard let key = pyKey(pair.key) else {
+                throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+            }
+            if let i = index[key] {
+                result[i] = YAMLPair(key: result[i].key, value: pair.value)
+                duplicates.append(pair.key)
+            } else {
+                index[key] = result.count
+                result.append(pair)
+            }
+        }
+        for key in duplicates {
+            let message = "Found duplicate mapping key \(pyRepr(key))."
+            switch options.duplicateKeys {
+            case .ignore:
+                break
+            case .error:
+                throw markedError(nil, message, at: key.mark, hints: false)
+            case .warn:
+                warn(
+                    YAMLWarning(
+                        mark: key.mark, message: message, help: "Using last defined value only.",
+                        sourceLine: lines.displayLine(key.mark.line)))
+            }
+        }
+        return result
+    }
+}
