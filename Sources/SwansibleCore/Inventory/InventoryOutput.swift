@@ -3,7 +3,8 @@ public import SwansibleData
 extension Inventory {
     /// What `ansible-inventory --list` prints, as data: each group reachable from `all` with its direct `hosts`
     /// and `children` (empty keys and empty groups left out), and `_meta.hostvars` with every host's merged
-    /// variables less ansible-core's internal ones (hosts without variables left out).
+    /// variables less ansible-core's internal ones (hosts without variables left out; strings that may not be
+    /// templated written as `{"__ansible_unsafe": "…"}`).
     ///
     /// Print it as ansible-core does with
     /// `json(Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: true))`.
@@ -37,10 +38,21 @@ extension Inventory {
         var hostvars = ValueDict()
         for host in hosts {
             let vars = variables(for: host).filter { !InventoryVariables.internalStatic.contains($0.key) }
-            if !vars.isEmpty { hostvars[host] = .dict(vars) }
+            if !vars.isEmpty { hostvars[host] = Self.legacyInventoryEncoding(.dict(vars)) }
         }
         results["_meta"] = .dict(["hostvars": .dict(hostvars), "profile": "inventory_legacy"])
         return .dict(results)
+    }
+
+    /// ansible-core's `inventory_legacy` JSON profile marks strings that may not be templated as
+    /// `{"__ansible_unsafe": "…"}` inside `_meta.hostvars`.
+    static func legacyInventoryEncoding(_ value: Value) -> Value {
+        switch value {
+        case .unsafe(let s): return .dict(["__ansible_unsafe": .string(s)])
+        case .list(let items): return .list(items.map(legacyInventoryEncoding))
+        case .dict(let d): return .dict(d.mapValues(legacyInventoryEncoding))
+        default: return value
+        }
     }
 
     /// What `ansible-inventory --graph [group]` prints: the group tree under `group` (default `all`) with each

@@ -51,7 +51,8 @@ enum PythonLiteral {
             case .float(let d): return .float(d)
             case .complex(let re, let im): return .string(PythonLiteral.complexRepr(re, im))
             case .string(let s): return .string(s)
-            case .bytes(let b): return .string(String(decoding: b, as: UTF8.self))
+            // Text decoded from bytes is not trusted as a template (ansible-core leaves it untagged).
+            case .bytes(let b): return .unsafe(String(decoding: b, as: UTF8.self))
             case .ellipsis: return .string("...")
             case .list(let items), .tuple(let items): return .list(items.map(\.value))
             case .set(let items):
