@@ -11,6 +11,7 @@ Each case is a directory Tests/Fixtures/inventories/<case>/ with a case.json:
       "hosts": ["h1", "localhost"],      # names for --host
       "patterns": [{"pattern": "web", "limit": "db"}],   # InventoryManager.get_hosts(pattern) after subset(limit)
       "expected_warnings": ["..."],      # optional: swansible's exact warnings (checked by the Swift test)
+      "expected_error": "...",           # optional: loading fails; swansible's exact error (ansible-core's is recorded)
       "ansible_says": ["..."]            # optional: text ansible-core must print (checked here)
     }
 
@@ -126,11 +127,13 @@ def record(case_dir, bindir):
     os.rmdir(cwd)
 
     rc, out, err = jobs['list'].result()
-    if rc != 0:
-        raise SystemExit(f'{case_dir}: ansible-inventory --list failed: {err}')
     for text in case.get('ansible_says', []):
         if subst(text) not in err:
             raise SystemExit(f'{case_dir}: ansible-core did not say {text!r}; it said:\n{err}')
+    if rc != 0:
+        if 'expected_error' not in case:
+            raise SystemExit(f'{case_dir}: ansible-inventory --list failed: {err}')
+        return json.dumps({'fatal': clean(error_of(err))}, indent=2, sort_keys=True, ensure_ascii=False) + '\n'
     expected = {
         'list': json.loads(clean(out)),
         'ansible_warnings': [clean(w) for w in warnings_of(err)],

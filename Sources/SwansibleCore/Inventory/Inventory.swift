@@ -341,7 +341,7 @@ struct SourceLoader {
             return .success(YAMLParse(root: root, warnings: warnings))
         } catch {
             return .failure(
-                PluginFailure("YAML parsing failed: \(error.message)", line: error.mark.line, column: error.mark.column))
+                PluginFailure(error.message, line: error.mark.line, column: error.mark.column))
         }
     }
 

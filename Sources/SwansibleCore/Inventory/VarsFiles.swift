@@ -112,7 +112,7 @@ struct VarsDirectory: Sendable {
             root = try loadYAMLDocument(text: text, file: path, warnings: &warnings)
         } catch {
             throw InventoryError(
-                "YAML parsing failed: \(error.message)", file: path, line: error.mark.line,
+                error.message, file: path, line: error.mark.line,
                 column: error.mark.column)
         }
         guard let root, root.value.isTruthy else { return data }

@@ -24,6 +24,16 @@ struct InventoryFixture: CustomTestStringConvertible, Sendable {
             .map { InventoryFixture(name: $0, directory: FileSystem.join(root, $0)) }
     }
 
+    /// The cases whose loading succeeds.
+    static func loading() -> [InventoryFixture] {
+        all().filter { !FileSystem.readText(FileSystem.join($0.directory, "case.json"))!.contains("\"expected_error\"") }
+    }
+
+    /// The cases whose loading fails.
+    static func failing() -> [InventoryFixture] {
+        all().filter { FileSystem.readText(FileSystem.join($0.directory, "case.json"))!.contains("\"expected_error\"") }
+    }
+
     func json(_ file: String) throws -> Value {
         let text = try #require(FileSystem.readText(FileSystem.join(directory, file)), "missing \(name)/\(file)")
         return try Value(json: text)
@@ -109,7 +119,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         #expect(InventoryFixture.all().count >= 12)
     }
 
-    @Test("ansible-inventory --list", arguments: InventoryFixture.all())
+    @Test("ansible-inventory --list", arguments: InventoryFixture.loading())
     func list(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
         let expected = try fixture.json("expected.json")
@@ -119,7 +129,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         #expect(diffs.isEmpty, "\(fixture.name): --list differs:\n\(diffs.joined(separator: "\n"))")
     }
 
-    @Test("ansible-inventory --graph", arguments: InventoryFixture.all())
+    @Test("ansible-inventory --graph", arguments: InventoryFixture.loading())
     func graph(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
         let expected = try fixture.json("expected.json")
@@ -135,7 +145,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         }
     }
 
-    @Test("ansible-inventory --host", arguments: InventoryFixture.all())
+    @Test("ansible-inventory --host", arguments: InventoryFixture.loading())
     func host(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
         let expected = try fixture.json("expected.json")
@@ -152,7 +162,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         }
     }
 
-    @Test("ansible PATTERN --list-hosts [--limit]", arguments: InventoryFixture.all())
+    @Test("ansible PATTERN --list-hosts [--limit]", arguments: InventoryFixture.loading())
     func patterns(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
         let expected = try fixture.json("expected.json")
@@ -178,7 +188,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         }
     }
 
-    @Test("the groups magic variable", arguments: InventoryFixture.all())
+    @Test("the groups magic variable", arguments: InventoryFixture.loading())
     func groups(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
         let expected = try fixture.json("expected.json")
@@ -189,7 +199,21 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         #expect(diffs.isEmpty, "\(fixture.name):\n\(diffs.joined(separator: "\n"))")
     }
 
-    @Test("warnings", arguments: InventoryFixture.all())
+    @Test("fatal errors", arguments: InventoryFixture.failing())
+    func fatal(_ fixture: InventoryFixture) throws {
+        let spec = try fixture.json("case.json")
+        let expected = try fixture.json("expected.json")
+        #expect(expected["fatal"] != nil, "\(fixture.name): ansible-core did not fail")
+        var warnings: [String] = []
+        do {
+            _ = try fixture.load(spec, warnings: &warnings)
+            Issue.record("\(fixture.name): loading should fail")
+        } catch let error as InventoryError {
+            #expect(error.description == fixture.substitute(spec["expected_error"]!.stringValue!), "\(fixture.name)")
+        }
+    }
+
+    @Test("warnings", arguments: InventoryFixture.loading())
     func warnings(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
         guard let expected = spec["expected_warnings"]?.listValue else { return }
