@@ -157,6 +157,67 @@ def record(case_dir, bindir):
     return json.dumps(expected, indent=2, sort_keys=True, ensure_ascii=False) + '\n'
 
 
+# Tables of the building blocks, recorded with ansible-core's own functions.
+TABLES_SNIPPET = r'''
+import ast, json, shlex, sys, warnings
+from ansible.parsing.utils.addresses import parse_address
+from ansible.plugins.inventory import expand_hostname_range
+from ansible.inventory.manager import split_host_pattern
+args = json.loads(sys.argv[1])
+def attempt(f):
+    try:
+        return {'ok': f()}
+    except Exception as e:
+        return {'error': str(e)}
+out = {'addresses': [], 'ranges': [], 'split': [], 'shlex': []}
+for a in args['addresses']:
+    out['addresses'].append(dict(input=a, ranges=attempt(lambda: list(parse_address(a, allow_ranges=True))),
+                                 plain=attempt(lambda: list(parse_address(a, allow_ranges=False)))))
+for r in args['ranges']:
+    out['ranges'].append(dict(input=r, **attempt(lambda: expand_hostname_range(r))))
+for p in args['split']:
+    out['split'].append(dict(input=p, ok=split_host_pattern(p)))
+for t in args['shlex']:
+    out['shlex'].append(dict(input=t, **attempt(lambda: shlex.split(t, comments=True))))
+print(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
+'''
+
+TABLE_INPUTS = {
+    'addresses': [
+        'host', 'host:22', 'host.example.com:2222', 'web[01:10]', 'web[01:10]:22', 'db-[a:f].example', '127.0.0.1',
+        '127.0.0.1:22', '127.0.0.[1:5]', '256.1.1.1', '01.2.3.4', '::1', '[::1]:22', '[::1]', 'fe80::1:2', '1:2:3:4:5:6:7:8',
+        '1:2:3:4:5:6:7::', '1:2:3:4:5:6:7:8:9', '::ffff:127.0.0.1', '[host]:22', '[host:22]:33', 'host_', '_host',
+        '-host', 'host-', 'a..b', 'a.b.', 'ho st', 'h[1:2]x[a:c]', 'h[a:1]', 'h[1:2:3]', 'h[1:2:x]', '', ':22',
+        'host:', 'h:1:2', 'héllo', 'x[1:2].y[3:4]', 'UPPER:99', '::', '1::', '::1:2:3:4:5:6:7', '1:2::3:4:5:6:7',
+        'a:b:c:d:e:f:0:1', '0:0:0:0:0:0:127.0.0.1', '[1:2]::1',
+    ],
+    'ranges': [
+        'web[01:05]', 'web[1:5]', 'w[1:10:3]', 'w[a:e]', 'w[a:e:2]', 'w[x:B]', 'w[ab:cd]', 'w[c:a]', 'w[5:1]', 'w[:3]',
+        'w[1:]', 'w[1:2:3:4]', 'w[01:5]', 'w[001:010:5]', 'w[1:3]-[a:b]', 'w[a:c:0]', 'w[1:3:0]', 'w[1:3:x]',
+        'w[-2:2]', 'w[ 1: 3]', 'w[1_0:1_2]', 'w[1:3', 'w]1:3[', 'w[a:3]', 'w[0:0]', 'w[00:02]-[0:1]',
+    ],
+    'split': [
+        'all', 'a,b', 'a:b', 'a:b,c', 'web[1:2]', 'web[1:2]:db', '::1', 'host:22', 'a:&b:!c', ' a ,, b ', 'a b',
+        '~w.*:db', '127.0.0.1:web', 'x[', 'x]y', '[::1]:22,b',
+    ],
+    'shlex': [
+        'h a=1 b="two words" c=\'x y\'', 'h a=1 # comment', 'h a=1#x', 'h "unterminated', 'h a=\\', 'h a="q\\"x"',
+        'h a="\\n\\t\\$"', "h a='\\n'", 'h a=b\\ c', 'h ""', 'h a=\'\'', 'h a="1"2\'3\'', '#only', 'h\ta=1',
+    ],
+}
+
+
+def record_tables(bindir):
+    cwd = tempfile.mkdtemp(prefix='inv-oracle-')
+    open(os.path.join(cwd, 'ansible.cfg'), 'w').close()
+    rc, out, err = run([os.path.join(bindir, 'python3'), '-c', TABLES_SNIPPET, json.dumps(TABLE_INPUTS)], cwd)
+    os.unlink(os.path.join(cwd, 'ansible.cfg'))
+    os.rmdir(cwd)
+    if rc != 0:
+        raise SystemExit(f'tables failed: {err}')
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--ansible-bin', default='/work/venv-ansible/bin')
@@ -176,6 +237,15 @@ def main():
                 with open(path, 'w') as f:
                     f.write(text)
         print(('changed ' if old != text else 'same    ') + name, file=sys.stderr)
+    if not args.cases:
+        path = os.path.join(CASES, '_tables.json')
+        text = record_tables(args.ansible_bin)
+        old = open(path).read() if os.path.exists(path) else None
+        if old != text:
+            changed.append('_tables.json')
+            if not args.check:
+                with open(path, 'w') as f:
+                    f.write(text)
     if args.check and changed:
         raise SystemExit('differs from ansible-core: ' + ', '.join(changed))
 

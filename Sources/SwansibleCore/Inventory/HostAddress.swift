@@ -26,7 +26,7 @@ enum HostAddress {
             port = p
         }
         guard isIPv4(address) || isIPv6(address) || isHostname(address) else {
-            throw Failure(message: "Not a valid network hostname: \(address)")
+            throw Failure(message: "Not a valid network hostname: \(address)".trimmingWhitespace())
         }
         if !allowRanges && address.contains("[") {
             throw Failure(message: "Detected range in host but was asked to ignore ranges")
@@ -198,15 +198,18 @@ enum HostAddress {
     /// `expand_hostname_range`: every host name a pattern with `[begin:end(:step)]` ranges stands for.
     static func expandRange(_ line: String) throws(Failure) -> [String] {
         guard !line.isEmpty else { return [] }
-        // The first `[` and the first `]` cut the text into head, range and tail.
-        guard let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]"), close > open,
-            !line.contains("|")
-        else {
-            throw Failure(message: "Invalid host range in '\(line)': expected head[begin:end]tail")
+        // The first `[` and the first `]` become `|` and the text must then cut into head, range and tail.
+        var marked = line
+        if let open = marked.firstIndex(of: "[") { marked.replaceSubrange(open...open, with: "|") }
+        if let close = marked.firstIndex(of: "]") { marked.replaceSubrange(close...close, with: "|") }
+        let pieces = marked.split(separator: "|", omittingEmptySubsequences: false)
+        guard pieces.count == 3 else {
+            throw Failure(
+                message: pieces.count < 3
+                    ? "not enough values to unpack (expected 3, got \(pieces.count))"
+                    : "too many values to unpack (expected 3)")
         }
-        let head = line[..<open]
-        let range = line[line.index(after: open)..<close]
-        let tail = line[line.index(after: close)...]
+        let (head, range, tail) = (pieces[0], pieces[1], pieces[2])
         let bounds = range.split(separator: ":", omittingEmptySubsequences: false)
         guard bounds.count == 2 || bounds.count == 3 else {
             throw Failure(message: "host range must be begin:end or begin:end:step")
