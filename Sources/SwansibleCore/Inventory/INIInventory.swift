@@ -33,6 +33,8 @@ struct INIInventoryParser {
         var parents: [String] = []
     }
 
+    static let lineBreaks: Set<UInt32> = [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]
+
     /// Python's `str.splitlines()`.
     static func splitLines(_ text: String) -> [Substring] {
         var lines: [Substring] = []
@@ -41,8 +43,7 @@ struct INIInventoryParser {
         var i = scalars.startIndex
         while i < scalars.endIndex {
             let c = scalars[i]
-            let breaks: Set<UInt32> = [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]
-            if breaks.contains(c.value) {
+            if Self.lineBreaks.contains(c.value) {
                 lines.append(Substring(scalars[start..<i]))
                 var next = scalars.index(after: i)
                 if c == "\r" && next < scalars.endIndex && scalars[next] == "\n" { next = scalars.index(after: next) }
