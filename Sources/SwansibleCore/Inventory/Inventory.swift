@@ -279,7 +279,9 @@ struct SourceLoader {
                     try parseHostList(source)
                 case "script":
                     guard readable && FileSystem.isExecutable(source) else { continue plugins }
-                    throw PluginFailure("executable inventory scripts are not supported by swansible")
+                    var parser = ScriptInventoryParser(inventory: data, path: source)
+                    defer { data = parser.inventory }
+                    try parser.parse()
                 case "auto":
                     guard readable && (source.hasSuffix(".yml") || source.hasSuffix(".yaml")) else { continue plugins }
                     let parse = try yaml().get()
