@@ -10,6 +10,9 @@ private final class Frame {
     let isFlow: Bool
     /// Strings inside become ``Value/unsafe(_:)`` (an enclosing or own `!unsafe`).
     let unsafe: Bool
+    /// Open flow collections, and block collections that indent, up to and including this one.
+    var flowDepth = 0
+    var blockDepth = 0
     /// Items of a sequence; keys and values alternating for a mapping.
     var children: [YAMLNode] = []
     var expandedSize = 1
@@ -177,8 +180,10 @@ final class Composer {
                 let anchor = try anchorName(anchorPointer, at: at)
                 let tag = tagPointer.map { String(cString: $0) }
                 let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
-                frames.append(
-                    Frame(isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe))
+                let frame = Frame(
+                    isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe)
+                try checkNesting(frame, parent: frames.last)
+                frames.append(frame)
                 if let anchor { anchors[anchor] = .pending }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let frame = frames.removeLast()
@@ -187,6 +192,26 @@ final class Composer {
                 try add(node, at: frame.mark)
             default:
                 continue
+            }
+        }
+    }
+
+    /// The nesting limits of the libyaml ansible-core runs with (PyYAML's bundled one): 1000 flow levels and
+    /// 999 indentation levels. (A sequence written at its parent key's indentation adds no level.)
+    private func checkNesting(_ frame: Frame, parent: Frame?) throws(YAMLError) {
+        frame.flowDepth = parent?.flowDepth ?? 0
+        frame.blockDepth = parent?.blockDepth ?? 0
+        if frame.isFlow {
+            frame.flowDepth += 1
+            if frame.flowDepth > 1000 {
+                throw markedError("while increasing flow level", "exceeded maximum nesting depth", at: frame.mark)
+            }
+        } else if !(parent.map { $0.isMapping && !$0.isFlow && !frame.isMapping && $0.mark.column == frame.mark.column }
+            ?? false)
+        {
+            frame.blockDepth += 1
+            if frame.blockDepth > 999 {
+                throw markedError("while increasing block level", "exceeded maximum nesting depth", at: frame.mark)
             }
         }
     }
@@ -219,7 +244,7 @@ final class Composer {
 
     private func nullNode(at m: SourceMark) -> YAMLNode {
         YAMLNode(
-            kind: .scalar, mark: m, tag: nil, resolvedTag: Tag.null, anchor: nil, text: "", style: .plain,
+            kind: .scalar, mark: m, tag: nil, tagKind: .null, anchor: nil, text: "", style: .plain,
             isFlow: false, items: [], pairs: [], flatPairs: nil, value: .null, expandedSize: 1)
     }
 
@@ -250,15 +275,15 @@ final class Composer {
         let parent = frames.last
         let isKey = parent.map { $0.isMapping && $0.children.count % 2 == 0 } ?? false
 
-        var resolved: String
+        var resolved: TagKind
         if tag == nil || tag == "!" {
-            resolved = scalar.plain_implicit != 0 ? resolveImplicit(bytes).tag : Tag.str
-            if isKey && resolved == Tag.value { resolved = Tag.str }  // flatten_mapping makes `=` keys strings
+            resolved = scalar.plain_implicit != 0 ? resolveImplicit(bytes) : .str
+            if isKey && resolved == .value { resolved = .str }  // flatten_mapping makes `=` keys strings
         } else if options.ansibleTags && tag == "!unsafe" {
-            resolved = resolveImplicit(bytes).tag
+            resolved = resolveImplicit(bytes)
             unsafe = true
         } else {
-            resolved = tag!
+            resolved = TagKind(tag!)
         }
 
         var value = Value.null
@@ -268,68 +293,74 @@ final class Composer {
             deferConstructionError(error)
         }
         return YAMLNode(
-            kind: .scalar, mark: at, tag: tag, resolvedTag: resolved, anchor: anchor, text: text, style: style,
+            kind: .scalar, mark: at, tag: tag, tagKind: resolved, anchor: anchor, text: text, style: style,
             isFlow: false, items: [], pairs: [], flatPairs: nil, value: value, expandedSize: 1)
     }
 
     private func constructScalar(
-        _ text: String, tag: String?, resolved: String, unsafe: Bool, isKey: Bool, at: SourceMark
+        _ text: String, tag: String?, resolved: TagKind, unsafe: Bool, isKey: Bool, at: SourceMark
     ) throws(YAMLError) -> Value {
         if isVaultTag(tag) { throw vaultError(at: at) }
         switch resolved {
-        case Tag.str, Tag.pythonUnicode:
+        case .str, .pythonUnicode:
             return unsafe ? .unsafe(text) : .string(text)
-        case Tag.null:
+        case .null:
             return .null
-        case Tag.merge where isKey && tag != "!unsafe":
+        case .merge where isKey && tag != "!unsafe":
             return .string(text)
-        case Tag.bool, Tag.int, Tag.float, Tag.timestamp, Tag.binary:
+        case .binary:
+            do throws(ConstructError) {
+                return .string(String(decoding: try decodeBase64(text), as: UTF8.self))
+            } catch {
+                throw markedError(nil, error.message, at: at)  // PyYAML raises a ConstructorError here
+            }
+        case .bool, .int, .float, .timestamp:
             do throws(ConstructError) {
                 return try constructPythonScalar(text, resolved: resolved)
             } catch {
                 // A Python exception other than a YAML error: ansible-core shows its text as it is.
                 throw plainError("YAML parsing failed: " + collapseWhitespace(error.message), at: at)
             }
-        case Tag.map, Tag.pythonDict, Tag.set:
+        case .map, .pythonDict, .set:
             throw markedError(nil, "expected a mapping node, but found scalar", at: at)
-        case Tag.seq:
+        case .seq:
             throw markedError(nil, "expected a sequence node, but found scalar", at: at)
-        case Tag.omap:
+        case .omap:
             throw markedError("while constructing an ordered map", "expected a sequence, but found scalar", at: at)
-        case Tag.pairs:
+        case .pairs:
             throw markedError("while constructing pairs", "expected a sequence, but found scalar", at: at)
         default:
-            throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved))", at: at)
+            throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved.string))", at: at)
         }
     }
 
-    private func constructPythonScalar(_ text: String, resolved: String) throws(ConstructError) -> Value {
+    private func constructPythonScalar(_ text: String, resolved: TagKind) throws(ConstructError) -> Value {
         switch resolved {
-        case Tag.bool:
+        case .bool:
             return .bool(try constructBool(text))
-        case Tag.int:
+        case .int:
             switch try constructInt(text) {
             case .int(let i): return .int(i)
             case .big(let d): return .float(d)
             }
-        case Tag.float:
+        case .float:
             return .float(try constructFloat(text))
-        case Tag.timestamp:
+        case .timestamp:
             guard let parts = TimestampParts(text) else {
                 throw ConstructError("'NoneType' object has no attribute 'groupdict'")
             }
             return .string(try parts.isoformat())
         default:
-            return .string(String(decoding: try decodeBase64(text), as: UTF8.self))
+            preconditionFailure("not a Python scalar tag: \(resolved.string)")
         }
     }
 
     /// The tag a collection is constructed as: its own, or the default for untagged, `!` and `!unsafe`.
-    private func collectionTag(_ frame: Frame) -> String {
+    private func collectionTag(_ frame: Frame) -> TagKind {
         guard let tag = frame.tag, tag != "!", !(options.ansibleTags && tag == "!unsafe") else {
-            return frame.isMapping ? Tag.map : Tag.seq
+            return frame.isMapping ? .map : .seq
         }
-        return tag
+        return TagKind(tag)
     }
 
     private func kindName(_ node: YAMLNode) -> String {
@@ -340,36 +371,32 @@ final class Composer {
         }
     }
 
-    private static let scalarTags: Set<String> = [
-        Tag.null, Tag.bool, Tag.int, Tag.float, Tag.str, Tag.timestamp, Tag.binary, Tag.pythonUnicode,
-    ]
-
     private func finishSequence(_ frame: Frame) -> YAMLNode {
         let resolved = collectionTag(frame)
         var value = Value.null
         do throws(YAMLError) {
             if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
             switch resolved {
-            case Tag.seq:
+            case .seq:
                 var items: [Value] = []
                 items.reserveCapacity(frame.children.count)
                 for child in frame.children { items.append(child.value) }
                 value = .list(items)
-            case Tag.omap, Tag.pairs:
-                value = try constructPairs(frame, omap: resolved == Tag.omap)
-            case Tag.map, Tag.pythonDict, Tag.set:
+            case .omap, .pairs:
+                value = try constructPairs(frame, omap: resolved == .omap)
+            case .map, .pythonDict, .set:
                 throw markedError(nil, "expected a mapping node, but found sequence", at: frame.mark)
-            case _ where Composer.scalarTags.contains(resolved):
+            case _ where resolved.isScalarTag:
                 throw markedError(nil, "expected a scalar node, but found sequence", at: frame.mark)
             default:
-                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved))",
+                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved.string))",
                     at: frame.mark)
             }
         } catch {
             deferConstructionError(error)
         }
         return YAMLNode(
-            kind: .sequence, mark: frame.mark, tag: frame.tag, resolvedTag: resolved, anchor: frame.anchor, text: nil,
+            kind: .sequence, mark: frame.mark, tag: frame.tag, tagKind: resolved, anchor: frame.anchor, text: nil,
             style: nil, isFlow: frame.isFlow, items: frame.children, pairs: [], flatPairs: nil, value: value,
             expandedSize: frame.expandedSize)
     }
@@ -403,7 +430,7 @@ final class Composer {
     }
 
     private func isMergeKey(_ key: YAMLNode) -> Bool {
-        key.kind == .scalar && key.resolvedTag == Tag.merge && key.tag != "!unsafe"
+        key.kind == .scalar && key.tagKind == .merge && key.tag != "!unsafe"
     }
 
     private func mergeKeyID(_ key: YAMLNode) -> MergeKeyID {
@@ -416,8 +443,8 @@ final class Composer {
     }
 
     private func pyKey(_ key: YAMLNode) -> PyKey? {
-        switch key.resolvedTag {
-        case Tag.timestamp, Tag.binary: return .other(key.resolvedTag, key.text ?? "")
+        switch key.tagKind {
+        case .timestamp, .binary: return .other(key.tagKind.string, key.text ?? "")
         default: break
         }
         switch key.value {
@@ -435,12 +462,12 @@ final class Composer {
 
     /// Python's `repr()` of a constructed key, for the duplicate-key message.
     private func pyRepr(_ key: YAMLNode) -> String {
-        if key.resolvedTag == Tag.timestamp, let text = key.text, let parts = TimestampParts(text) {
+        if key.tagKind == .timestamp, let text = key.text, let parts = TimestampParts(text) {
             var fields = [parts.year, parts.month, parts.day].map(String.init)
             if let time = parts.time { fields += [time.hour, time.minute, time.second].map(String.init) }
             return (parts.time == nil ? "datetime.date(" : "datetime.datetime(") + fields.joined(separator: ", ") + ")"
         }
-        if key.resolvedTag == Tag.binary, let s = key.value.stringValue { return "b" + pythonRepr(s) }
+        if key.tagKind == .binary, let s = key.value.stringValue { return "b" + pythonRepr(s) }
         switch key.value {
         case .null: return "None"
         case .bool(let b): return b ? "True" : "False"
@@ -459,27 +486,27 @@ final class Composer {
         do throws(YAMLError) {
             if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
             switch resolved {
-            case Tag.map, Tag.pythonDict, Tag.set:
+            case .map, .pythonDict, .set:
                 flat = try flatten(frame)
                 pairs = try resolveDuplicates(flat, mappingMark: frame.mark)
-                if resolved == Tag.set {
+                if resolved == .set {
                     value = .list(pairs.map { $0.key.value })
                 } else {
                     var dict = ValueDict(minimumCapacity: pairs.count)
                     for pair in pairs { dict[mappingKeyString(pair.key.value)] = pair.value.value }
                     value = .dict(dict)
                 }
-            case Tag.seq:
+            case .seq:
                 throw markedError(nil, "expected a sequence node, but found mapping", at: frame.mark)
-            case Tag.omap:
+            case .omap:
                 throw markedError("while constructing an ordered map", "expected a sequence, but found mapping",
                     at: frame.mark)
-            case Tag.pairs:
+            case .pairs:
                 throw markedError("while constructing pairs", "expected a sequence, but found mapping", at: frame.mark)
-            case _ where Composer.scalarTags.contains(resolved):
+            case _ where resolved.isScalarTag:
                 throw markedError(nil, "expected a scalar node, but found mapping", at: frame.mark)
             default:
-                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved))",
+                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved.string))",
                     at: frame.mark)
             }
         } catch {
@@ -488,7 +515,7 @@ final class Composer {
             if pairs.isEmpty { pairs = flat }
         }
         return YAMLNode(
-            kind: .mapping, mark: frame.mark, tag: frame.tag, resolvedTag: resolved, anchor: frame.anchor, text: nil,
+            kind: .mapping, mark: frame.mark, tag: frame.tag, tagKind: resolved, anchor: frame.anchor, text: nil,
             style: nil, isFlow: frame.isFlow, items: [], pairs: pairs,
             flatPairs: flat.count == pairs.count ? nil : flat, value: value, expandedSize: frame.expandedSize)
     }
@@ -529,7 +556,8 @@ final class Composer {
                 for sub in pair.value.items {
                     guard sub.kind == .mapping else {
                         throw markedError(
-                            "while constructing a mapping", "expected a mapping for merging, but found \(kindName(sub))",
+                            "while constructing a mapping",
+                            "expected a mapping for merging, but found \(kindName(sub))",
                             at: sub.mark)
                     }
                     take(sub)
@@ -552,23 +580,54 @@ final class Composer {
             }
             return flat
         }
-        var index: [PyKey: Int] = Dictionary(minimumCapacity: flat.count)
-        var result: [YAMLPair] = []
-        result.reserveCapacity(flat.count)
-        var duplicates: [YAMLNode] = []
-        for pair in flat {
-            guard let key = pyKey(pair.key) else {
-                throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+        // First occurrence of each key: its index in `flat`, and where its entry ends up.
+        var firstIndex: [Int] = []
+        firstIndex.reserveCapacity(flat.count)
+        var duplicates: [Int] = []
+        if flat.count <= 8 {
+            // Small mappings (most of a playbook): compare keys pairwise rather than hash them.
+            var keys: [PyKey] = []
+            keys.reserveCapacity(flat.count)
+            for (n, pair) in flat.enumerated() {
+                guard let key = pyKey(pair.key) else {
+                    throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+                }
+                if let i = keys.firstIndex(of: key) {
+                    firstIndex.append(i)
+                    duplicates.append(n)
+                } else {
+                    firstIndex.append(keys.count)
+                    keys.append(key)
+                }
             }
-            if let i = index[key] {
-                result[i] = YAMLPair(key: result[i].key, value: pair.value)
-                duplicates.append(pair.key)
-            } else {
-                index[key] = result.count
-                result.append(pair)
+        } else {
+            var index: [PyKey: Int] = Dictionary(minimumCapacity: flat.count)
+            for (n, pair) in flat.enumerated() {
+                guard let key = pyKey(pair.key) else {
+                    throw markedError("while constructing a mapping", "found unhashable key", at: pair.key.mark)
+                }
+                if let i = index[key] {
+                    firstIndex.append(i)
+                    duplicates.append(n)
+                } else {
+                    firstIndex.append(index.count)
+                    index[key] = index.count
+                }
             }
         }
-        for key in duplicates {
+        guard !duplicates.isEmpty else { return flat }
+        var result: [YAMLPair] = []
+        result.reserveCapacity(flat.count - duplicates.count)
+        for (n, pair) in flat.enumerated() {
+            let slot = firstIndex[n]
+            if slot == result.count {
+                result.append(pair)
+            } else {
+                result[slot] = YAMLPair(key: result[slot].key, value: pair.value)
+            }
+        }
+        for n in duplicates {
+            let key = flat[n].key
             let message = "Found duplicate mapping key \(pyRepr(key))."
             switch options.duplicateKeys {
             case .ignore:

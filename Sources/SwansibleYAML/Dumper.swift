@@ -123,14 +123,14 @@ private final class YAMLEmitter {
 
     private func emitNode(_ value: Value) {
         switch value {
-        case .null: emitScalar("null", tag: Tag.null)
-        case .bool(let b): emitScalar(b ? "true" : "false", tag: Tag.bool)
-        case .int(let i): emitScalar(String(i), tag: Tag.int)
-        case .float(let d): emitScalar(representFloat(d), tag: Tag.float)
-        case .string(let s), .unsafe(let s): emitScalar(s, tag: Tag.str)
+        case .null: emitScalar("null", tag: TagKind.null)
+        case .bool(let b): emitScalar(b ? "true" : "false", tag: TagKind.bool)
+        case .int(let i): emitScalar(String(i), tag: TagKind.int)
+        case .float(let d): emitScalar(representFloat(d), tag: TagKind.float)
+        case .string(let s), .unsafe(let s): emitScalar(s, tag: TagKind.str)
         case .list(let items):
             let flow = flowStyle(items)
-            Tag.seq.withCString { tag in
+            TagKind.seq.string.withCString { tag in
                 emit(
                     yaml_sequence_start_event_initialize(
                         event, nil, tag, 1, flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE))
@@ -139,14 +139,14 @@ private final class YAMLEmitter {
             emit(yaml_sequence_end_event_initialize(event))
         case .dict(let dict):
             let flow = flowStyle(dict.values)
-            Tag.map.withCString { tag in
+            TagKind.map.string.withCString { tag in
                 emit(
                     yaml_mapping_start_event_initialize(
                         event, nil, tag, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE))
             }
             let keys = options.sortKeys ? dict.keys.sorted(by: Value.pythonStringLess) : Array(dict.keys)
             for key in keys {
-                emitScalar(key, tag: Tag.str)
+                emitScalar(key, tag: TagKind.str)
                 emitNode(dict[key]!)
             }
             emit(yaml_mapping_end_event_initialize(event))
@@ -155,10 +155,11 @@ private final class YAMLEmitter {
 
     /// A scalar with PyYAML's implicit flags: plain when the text would resolve back to `tag`, quoted
     /// (without a tag) when a quoted scalar would, as PyYAML's serializer decides.
-    private func emitScalar(_ text: String, tag: String) {
+    private func emitScalar(_ text: String, tag kind: TagKind) {
         var text = text
-        let plainImplicit: Int32 = resolveImplicit(text).tag == tag ? 1 : 0
-        let quotedImplicit: Int32 = tag == Tag.str ? 1 : 0
+        let plainImplicit: Int32 = resolveImplicit(text) == kind ? 1 : 0
+        let quotedImplicit: Int32 = kind == .str ? 1 : 0
+        let tag = kind.string
         text.withUTF8 { bytes in
             tag.withCString { tagPointer in
                 tagPointer.withMemoryRebound(to: yaml_char_t.self, capacity: tag.utf8.count + 1) { tagChars in

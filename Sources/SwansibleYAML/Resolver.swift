@@ -1,43 +1,57 @@
 // Implicit tag resolution and scalar construction as PyYAML's `Resolver` and `SafeConstructor` do it
 // (YAML 1.1 rules), which is what ansible-core's `AnsibleLoader` uses.
 
-/// The standard tags, spelled as libyaml reports them.
-enum Tag {
-    static let prefix = "tag:yaml.org,2002:"
-    static let null = "tag:yaml.org,2002:null"
-    static let bool = "tag:yaml.org,2002:bool"
-    static let int = "tag:yaml.org,2002:int"
-    static let float = "tag:yaml.org,2002:float"
-    static let str = "tag:yaml.org,2002:str"
-    static let timestamp = "tag:yaml.org,2002:timestamp"
-    static let merge = "tag:yaml.org,2002:merge"
-    static let value = "tag:yaml.org,2002:value"
-    static let yaml = "tag:yaml.org,2002:yaml"
-    static let binary = "tag:yaml.org,2002:binary"
-    static let seq = "tag:yaml.org,2002:seq"
-    static let map = "tag:yaml.org,2002:map"
-    static let set = "tag:yaml.org,2002:set"
-    static let omap = "tag:yaml.org,2002:omap"
-    static let pairs = "tag:yaml.org,2002:pairs"
-    static let pythonDict = "tag:yaml.org,2002:python/dict"
-    static let pythonUnicode = "tag:yaml.org,2002:python/unicode"
-}
+/// A tag a node is constructed as: the standard ones PyYAML and ansible-core know, or another.
+enum TagKind: Hashable, Sendable {
+    case null, bool, int, float, str, timestamp, merge, value, yaml, binary, seq, map, set, omap, pairs
+    case pythonDict, pythonUnicode
+    case other(String)
 
-/// What an untagged plain scalar resolves to.
-enum ImplicitType: Equatable {
-    case null, bool, int, float, str, timestamp, merge, value, yaml
+    private static let prefix = "tag:yaml.org,2002:"
+    private static let standard: [String: TagKind] = [
+        "null": .null, "bool": .bool, "int": .int, "float": .float, "str": .str, "timestamp": .timestamp,
+        "merge": .merge, "value": .value, "yaml": .yaml, "binary": .binary, "seq": .seq, "map": .map, "set": .set,
+        "omap": .omap, "pairs": .pairs, "python/dict": .pythonDict, "python/unicode": .pythonUnicode,
+    ]
 
-    var tag: String {
+    /// The kind of a tag as libyaml reports it (`tag:yaml.org,2002:str` for `!!str`).
+    init(_ tag: String) {
+        if tag.hasPrefix(TagKind.prefix), let known = TagKind.standard[String(tag.dropFirst(TagKind.prefix.count))] {
+            self = known
+        } else {
+            self = .other(tag)
+        }
+    }
+
+    /// The full tag.
+    var string: String {
         switch self {
-        case .null: return Tag.null
-        case .bool: return Tag.bool
-        case .int: return Tag.int
-        case .float: return Tag.float
-        case .str: return Tag.str
-        case .timestamp: return Tag.timestamp
-        case .merge: return Tag.merge
-        case .value: return Tag.value
-        case .yaml: return Tag.yaml
+        case .null: return "tag:yaml.org,2002:null"
+        case .bool: return "tag:yaml.org,2002:bool"
+        case .int: return "tag:yaml.org,2002:int"
+        case .float: return "tag:yaml.org,2002:float"
+        case .str: return "tag:yaml.org,2002:str"
+        case .timestamp: return "tag:yaml.org,2002:timestamp"
+        case .merge: return "tag:yaml.org,2002:merge"
+        case .value: return "tag:yaml.org,2002:value"
+        case .yaml: return "tag:yaml.org,2002:yaml"
+        case .binary: return "tag:yaml.org,2002:binary"
+        case .seq: return "tag:yaml.org,2002:seq"
+        case .map: return "tag:yaml.org,2002:map"
+        case .set: return "tag:yaml.org,2002:set"
+        case .omap: return "tag:yaml.org,2002:omap"
+        case .pairs: return "tag:yaml.org,2002:pairs"
+        case .pythonDict: return "tag:yaml.org,2002:python/dict"
+        case .pythonUnicode: return "tag:yaml.org,2002:python/unicode"
+        case .other(let tag): return tag
+        }
+    }
+
+    /// Tags whose constructor wants a scalar node.
+    var isScalarTag: Bool {
+        switch self {
+        case .null, .bool, .int, .float, .str, .timestamp, .binary, .pythonUnicode: return true
+        default: return false
         }
     }
 }
@@ -52,7 +66,7 @@ private let plus = UInt8(ascii: "+"), minus = UInt8(ascii: "-")
 /// registered for the value's first character, in registration order (bool, float, int, merge, null,
 /// timestamp, value, yaml). Python's `$` also matches before one final newline, so a value ending in
 /// `\n` resolves like the value without it.
-func resolveImplicit(_ bytes: UnsafeBufferPointer<UInt8>) -> ImplicitType {
+func resolveImplicit(_ bytes: UnsafeBufferPointer<UInt8>) -> TagKind {
     let type = resolveExact(bytes)
     if type == .str, let last = bytes.last, last == UInt8(ascii: "\n") {
         return resolveExact(UnsafeBufferPointer(rebasing: bytes.dropLast()))
@@ -60,12 +74,12 @@ func resolveImplicit(_ bytes: UnsafeBufferPointer<UInt8>) -> ImplicitType {
     return type
 }
 
-func resolveImplicit(_ text: String) -> ImplicitType {
+func resolveImplicit(_ text: String) -> TagKind {
     var text = text
     return text.withUTF8 { resolveImplicit($0) }
 }
 
-private func resolveExact(_ b: UnsafeBufferPointer<UInt8>) -> ImplicitType {
+private func resolveExact(_ b: UnsafeBufferPointer<UInt8>) -> TagKind {
     guard let first = b.first else { return .null }
     switch first {
     case UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N"),
@@ -365,6 +379,7 @@ enum ConstructedInt {
 
 /// `construct_yaml_int`: strips underscores and the sign, then `0b`/`0x`/leading-`0` octal/sexagesimal/decimal.
 func constructInt(_ text: String) throws(ConstructError) -> ConstructedInt {
+    if let simple = simpleDecimal(text) { return .int(simple) }
     var value = Substring(text.replacingOccurrences(of: "_", with: ""))
     guard let first = value.first else { throw ConstructError("string index out of range") }
     var negative = false
@@ -400,6 +415,28 @@ func constructInt(_ text: String) throws(ConstructError) -> ConstructedInt {
     return try pythonInt(String(value), base: 10, negative: negative)
 }
 
+/// A plain decimal integer of up to 18 digits (the common case), without going through Python's rules.
+private func simpleDecimal(_ text: String) -> Int? {
+    var text = text
+    return text.withUTF8 { b -> Int? in
+        guard !b.isEmpty, b.count <= 19 else { return nil }
+        var i = 0
+        var negative = false
+        if b[0] == minus || b[0] == plus {
+            negative = b[0] == minus
+            i = 1
+        }
+        guard i < b.count, b.count - i <= 18, b[i] != d0 || b.count - i == 1 else { return nil }
+        var value = 0
+        while i < b.count {
+            guard isDigit(b[i]) else { return nil }
+            value = value * 10 + Int(b[i] - d0)
+            i += 1
+        }
+        return negative ? -value : value
+    }
+}
+
 /// Python's `int(text, base)` for what PyYAML passes to it (whitespace, one sign, an optional prefix
 /// matching the base), times the sign PyYAML stripped.
 private func pythonInt(_ original: String, base: Int, negative: Bool) throws(ConstructError) -> ConstructedInt {
@@ -418,7 +455,8 @@ private func pythonInt(_ original: String, base: Int, negative: Bool) throws(Con
     let neg = negative != innerNegative
     if let magnitude = UInt64(s, radix: base) {
         if !neg, magnitude <= UInt64(Int.max) { return .int(Int(magnitude)) }
-        if neg, magnitude <= UInt64(Int.max) + 1 { return .int(magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)) }
+        if neg, magnitude <= UInt64(Int.max) { return .int(-Int(magnitude)) }
+        if neg, magnitude == UInt64(Int.max) + 1 { return .int(Int.min) }
     }
     var d = 0.0
     for c in s { d = d * Double(base) + Double(c.hexDigitValue!) }
@@ -427,6 +465,12 @@ private func pythonInt(_ original: String, base: Int, negative: Bool) throws(Con
 
 /// `construct_yaml_float`: strips underscores, lower-cases, handles `.inf`/`.nan`/sexagesimal, else `float()`.
 func constructFloat(_ text: String) throws(ConstructError) -> Double {
+    // Digits, point, sign and exponent only (the common case): Python's float() and Swift agree.
+    if text.utf8.allSatisfy({ isDigit($0) || $0 == dot || $0 == plus || $0 == minus || $0 | 0x20 == 0x65 }),
+        text.utf8.contains(where: isDigit), let d = Double(text)
+    {
+        return d
+    }
     var value = Substring(text.replacingOccurrences(of: "_", with: "").lowercased())
     guard let first = value.first else { throw ConstructError("string index out of range") }
     var sign = 1.0
@@ -507,31 +551,63 @@ extension String {
     }
 }
 
-/// Base64 decoding as Python's `base64.decodebytes` (ignores characters outside the alphabet).
+/// `base64.decodebytes` (binascii's lenient decoder: characters outside the alphabet are skipped and a
+/// complete padding ends the data), with binascii's messages.
 func decodeBase64(_ text: String) throws(ConstructError) -> [UInt8] {
+    if let bad = text.unicodeScalars.firstIndex(where: { !$0.isASCII }) {
+        let position = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: bad)
+        let code = text.unicodeScalars[bad].value
+        let escaped = code <= 0xFF ? "\\x" + hex(code, 2) : code <= 0xFFFF ? "\\u" + hex(code, 4) : "\\U" + hex(code, 8)
+        throw ConstructError(
+            "failed to convert base64 data into ascii: 'ascii' codec can't encode character '\(escaped)' in position "
+                + "\(position): ordinal not in range(128)")
+    }
     var out: [UInt8] = []
-    var buffer: UInt32 = 0
-    var bits = 0
-    var padding = 0
+    var quadPosition = 0
+    var pads = 0
+    var left: UInt8 = 0
     for u in text.utf8 {
-        let v: UInt32
+        if u == UInt8(ascii: "=") {
+            if quadPosition >= 2 {
+                pads += 1
+                if quadPosition + pads >= 4 { return out }
+            }
+            continue
+        }
+        let v: UInt8
         switch u {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(u - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(u - UInt8(ascii: "a")) + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(u - UInt8(ascii: "0")) + 52
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = u - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): v = u - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = u - UInt8(ascii: "0") + 52
         case UInt8(ascii: "+"): v = 62
         case UInt8(ascii: "/"): v = 63
-        case UInt8(ascii: "="): padding += 1; continue
         default: continue
         }
-        if padding > 0 { throw ConstructError("failed to convert base64 data: Incorrect padding") }
-        buffer = (buffer << 6) | v
-        bits += 6
-        if bits >= 8 {
-            bits -= 8
-            out.append(UInt8((buffer >> UInt32(bits)) & 0xFF))
+        switch quadPosition {
+        case 0:
+            left = v
+        case 1:
+            out.append(left << 2 | v >> 4)
+            left = v & 0x0F
+        case 2:
+            out.append(left << 4 | v >> 2)
+            left = v & 0x03
+        default:
+            out.append(left << 6 | v)
+            left = 0
         }
+        quadPosition = (quadPosition + 1) % 4
     }
-    if bits == 6 { throw ConstructError("failed to convert base64 data: Incorrect padding") }
+    if quadPosition == 1 {
+        throw ConstructError(
+            "failed to decode base64 data: Invalid base64-encoded string: number of data characters "
+                + "(\(out.count / 3 * 4 + 1)) cannot be 1 more than a multiple of 4")
+    }
+    if quadPosition != 0 { throw ConstructError("failed to decode base64 data: Incorrect padding") }
     return out
+}
+
+private func hex(_ v: UInt32, _ width: Int) -> String {
+    let h = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, width - h.count)) + h
 }

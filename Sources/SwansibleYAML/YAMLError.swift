@@ -51,7 +51,9 @@ public struct YAMLWarning: CustomStringConvertible, Sendable, Hashable {
     /// The source line at ``mark`` (tabs shown as spaces).
     public var sourceLine: String?
 
-    public init(kind: Kind = .warning, mark: SourceMark, message: String, help: String? = nil, sourceLine: String? = nil) {
+    public init(
+        kind: Kind = .warning, mark: SourceMark, message: String, help: String? = nil, sourceLine: String? = nil
+    ) {
         self.kind = kind
         self.mark = mark
         self.message = message
@@ -61,7 +63,7 @@ public struct YAMLWarning: CustomStringConvertible, Sendable, Hashable {
 
     /// `file:line:col: warning: <message> <help>` with the source line and a caret under the column.
     public var description: String {
-        var out = "\(mark): warning: \(message)"
+        var out = "\(mark): \(kind == .deprecation ? "deprecation warning" : "warning"): \(message)"
         if let help { out += " " + help }
         out += excerpt(sourceLine, column: mark.column)
         return out
@@ -212,22 +214,22 @@ private let doubleQuoteHelp = """
         raw: '"foo" in "bar"'
     """
 
-// The patterns ansible-core matches against the offending line (in Python's code-point semantics).
-private nonisolated(unsafe) let templatePattern = try! Regex(#"^\s*(?:-\s+)*(?:[\w\s]+:\s+)?(?<value>\{\{.*\}\})"#)
-    .matchingSemantics(.unicodeScalar)
-private nonisolated(unsafe) let valuePattern = try! Regex(#"^\s*(?:-\s+)*(?:[\w\s\[\]\{\}]+:\s+)?(?<value>.*)$"#)
-    .matchingSemantics(.unicodeScalar)
-private nonisolated(unsafe) let quotedValuePattern = try! Regex(#"^\s*('[^']*'|"[^"]*")\s*$"#)
-    .matchingSemantics(.unicodeScalar)
-private nonisolated(unsafe) let colonPattern = try! Regex(#":($| )"#).matchingSemantics(.unicodeScalar)
-private nonisolated(unsafe) let quotePattern = try! Regex(#"^\s*(?:-\s+)*(?:[\w\s]+:\s+)?(?<value>["'].*?\s*)$"#)
-    .matchingSemantics(.unicodeScalar)
-
 private func offset(_ s: String, _ i: String.Index) -> Int {
     s.unicodeScalars.distance(from: s.unicodeScalars.startIndex, to: i)
 }
 
 private func ansibleHint(_ line: String) -> (message: String, column: Int, help: String?)? {
+    // The patterns ansible-core matches against the offending line, in Python's code-point semantics.
+    // (Built here, on the error path only: Regex values are not Sendable.)
+    func regex(_ pattern: String) -> Regex<AnyRegexOutput> {
+        try! Regex(pattern).matchingSemantics(.unicodeScalar)
+    }
+    let templatePattern = regex(#"^\s*(?:-\s+)*(?:[\w\s]+:\s+)?(?<value>\{\{.*\}\})"#)
+    let valuePattern = regex(#"^\s*(?:-\s+)*(?:[\w\s\[\]\{\}]+:\s+)?(?<value>.*)$"#)
+    let quotedValuePattern = regex(#"^\s*('[^']*'|"[^"]*")\s*$"#)
+    let colonPattern = regex(#":($| )"#)
+    let quotePattern = regex(#"^\s*(?:-\s+)*(?:[\w\s]+:\s+)?(?<value>["'].*?\s*)$"#)
+
     if let tab = line.unicodeScalars.firstIndex(of: "\t") {
         return ("Tabs are usually invalid in YAML.", offset(line, tab) + 1, nil)
     }

@@ -22,7 +22,7 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
     public let tag: String?
     /// The tag the node was constructed as, after implicit resolution (`tag:yaml.org,2002:int`, …).
     /// `!unsafe` nodes carry the tag their content resolved to.
-    public let resolvedTag: String
+    public var resolvedTag: String { tagKind.string }
     /// The anchor name (`&name`), if any.
     public let anchor: String?
     /// The scalar's text after unquoting and folding (nil for collections).
@@ -42,18 +42,20 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
 
     /// The mapping's entries after merging but before duplicates were resolved, when they differ from ``pairs``.
     let flatPairsIfDifferent: [YAMLPair]?
+    /// The resolved tag.
+    let tagKind: TagKind
     /// How many nodes the node stands for once every alias under it is expanded.
     let expandedSize: Int
 
     init(
-        kind: Kind, mark: SourceMark, tag: String?, resolvedTag: String, anchor: String?, text: String?,
+        kind: Kind, mark: SourceMark, tag: String?, tagKind: TagKind, anchor: String?, text: String?,
         style: ScalarStyle?, isFlow: Bool, items: [YAMLNode], pairs: [YAMLPair], flatPairs: [YAMLPair]?,
         value: Value, expandedSize: Int
     ) {
         self.kind = kind
         self.mark = mark
         self.tag = tag
-        self.resolvedTag = resolvedTag
+        self.tagKind = tagKind
         self.anchor = anchor
         self.text = text
         self.style = style
@@ -72,9 +74,9 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
     public var isSequence: Bool { kind == .sequence }
     public var isMapping: Bool { kind == .mapping }
 
-    /// The entry of a mapping whose key is the string `key`.
+    /// The entry of a mapping whose key is `key` as ``keys`` spells keys (so `"1"` finds the key `1`).
     public func pair(forKey key: String) -> YAMLPair? {
-        pairs.first { $0.key.value.stringValue == key }
+        pairs.first { mappingKeyString($0.key.value) == key }
     }
 
     /// The value node of a mapping's entry whose key is the string `key`.

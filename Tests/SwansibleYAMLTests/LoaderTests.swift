@@ -109,7 +109,9 @@ private func mark(_ line: Int, _ column: Int, _ file: String = "m.yml") -> Sourc
             Issue.record("loaded")
         } catch {
             // PyYAML composes the stream before constructing: the second document wins over the bad int.
-            #expect(error.message == "YAML parsing failed: Expected a single document in the stream but found another document.")
+            #expect(
+                error.message
+                    == "YAML parsing failed: Expected a single document in the stream but found another document.")
             #expect(error.mark == mark(2, 1, "s.yml"))
         }
     }
@@ -253,7 +255,8 @@ private func mark(_ line: Int, _ column: Int, _ file: String = "m.yml") -> Sourc
             #expect(error.sourceLine == nil)
             #expect(
                 error.description
-                    == "e.yml:2:1: error: YAML parsing failed: While scanning a quoted scalar found unexpected end of stream.")
+                    == "e.yml:2:1: error: YAML parsing failed: While scanning a quoted scalar found unexpected end "
+                    + "of stream.")
         }
     }
 }

@@ -53,7 +53,8 @@ func identical(_ a: Value, _ b: Value) -> Bool {
         } catch {
             #expect(error.message == message, "\(yaml.debugDescription)")
             if let column {
-                #expect(error.mark == SourceMark(file: "bad.yml", line: line, column: column), "\(yaml.debugDescription)")
+                #expect(
+                    error.mark == SourceMark(file: "bad.yml", line: line, column: column), "\(yaml.debugDescription)")
             }
             #expect(error.help == help, "\(yaml.debugDescription)")
         }
