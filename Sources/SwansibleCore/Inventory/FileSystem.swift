@@ -1,7 +1,7 @@
 import Glibc
 
 /// The few file-system questions inventory loading asks, answered with POSIX calls as Python's `os.path` does.
-enum FileSystem {
+enum InventoryFileSystem {
     static func info(_ path: String) -> stat? {
         var st = stat()
         return stat(path, &st) == 0 ? st : nil
@@ -163,11 +163,21 @@ enum FileSystem {
                 if chars[j] == "{" {
                     braced = true
                     j += 1
-                    while j < chars.count && chars[j] != "}" { name.append(chars[j]); j += 1 }
-                    if j >= chars.count { out.append(chars[i]); i += 1; continue }
+                    while j < chars.count && chars[j] != "}" {
+                        name.append(chars[j])
+                        j += 1
+                    }
+                    if j >= chars.count {
+                        out.append(chars[i])
+                        i += 1
+                        continue
+                    }
                     j += 1
                 } else {
-                    while j < chars.count && isNameChar(chars[j]) { name.append(chars[j]); j += 1 }
+                    while j < chars.count && isNameChar(chars[j]) {
+                        name.append(chars[j])
+                        j += 1
+                    }
                 }
                 if !name.isEmpty, let value = getenv(name) {
                     out += String(cString: value)

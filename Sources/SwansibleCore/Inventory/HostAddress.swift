@@ -11,10 +11,12 @@ enum HostAddress {
         var address = address
         var port: Int?
         // A bracketed host with a port: `[host]:port`.
-        if address.hasPrefix("["), let close = address.lastIndex(of: "]"), close > address.index(after: address.startIndex)
+        if address.hasPrefix("["), let close = address.lastIndex(of: "]"),
+            close > address.index(after: address.startIndex)
         {
             let rest = address[address.index(after: close)...]
-            if rest.count > 1, rest.first == ":", let p = Int(rest.dropFirst()), rest.dropFirst().allSatisfy(\.isASCIIDigit)
+            if rest.count > 1, rest.first == ":", let p = Int(rest.dropFirst()),
+                rest.dropFirst().allSatisfy(\.isPlainDigit)
             {
                 address = String(address[address.index(after: address.startIndex)..<close])
                 port = p
@@ -26,7 +28,7 @@ enum HostAddress {
             port = p
         }
         guard isIPv4(address) || isIPv6(address) || isHostname(address) else {
-            throw Failure(message: "Not a valid network hostname: \(address)".trimmingWhitespace())
+            throw Failure(message: "Not a valid network hostname: \(address)".pythonStripped())
         }
         if !allowRanges && address.contains("[") {
             throw Failure(message: "Detected range in host but was asked to ignore ranges")
@@ -51,13 +53,13 @@ enum HostAddress {
         }
         guard i < chars.count, i + 1 < chars.count else { return nil }
         let digits = chars[(i + 1)...]
-        guard digits.allSatisfy(\.isASCIIDigit), let port = Int(String(digits)) else { return nil }
+        guard digits.allSatisfy(\.isPlainDigit), let port = Int(String(digits)) else { return nil }
         return (String(chars[..<i]), port)
     }
 
     // MARK: address shapes
 
-    private static func isDigits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy(\.isASCIIDigit) }
+    private static func isDigits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy(\.isPlainDigit) }
 
     private static func isHexDigits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy(\.isHexDigit) }
 
@@ -98,7 +100,11 @@ enum HostAddress {
         var i = s.startIndex
         while i < s.endIndex {
             let c = s[i]
-            if c == "[" { depth += 1 } else if c == "]" { depth -= 1 } else if c == sep && depth == 0 {
+            if c == "[" {
+                depth += 1
+            } else if c == "]" {
+                depth -= 1
+            } else if c == sep && depth == 0 {
                 parts.append(s[start..<i])
                 start = s.index(after: i)
             }
@@ -157,9 +163,13 @@ enum HostAddress {
             if c == "[" {
                 guard let close = s[i...].firstIndex(of: "]") else { return false }
                 let range = s[i...close]
-                guard isRange(range, bound: { b in
-                    (b.count == 1 && b.first!.isASCII && b.first!.isLetter) || isDigits(b)
-                }) else { return false }
+                guard
+                    isRange(
+                        range,
+                        bound: { b in
+                            (b.count == 1 && b.first!.isASCII && b.first!.isLetter) || isDigits(b)
+                        })
+                else { return false }
                 // A one-letter range needs letters at both ends, a numeric one digits at both ends.
                 let parts = range.dropFirst().dropLast().split(separator: ":", omittingEmptySubsequences: false)
                 if isDigits(parts[0]) != isDigits(parts[1]) { return false }
@@ -184,14 +194,14 @@ enum HostAddress {
 
     /// Python's `int(text)` for range bounds: optional whitespace and sign, digits with single underscores.
     static func pythonInt(_ text: Substring) -> Int? {
-        var t = text.trimmingWhitespace()
+        var t = text.pythonStripped()
         var negative = false
         if let f = t.first, f == "+" || f == "-" {
             negative = f == "-"
             t = t.dropFirst()
         }
-        guard let f = t.first, f.isASCIIDigit, let l = t.last, l.isASCIIDigit, !t.contains("__") else { return nil }
-        guard t.allSatisfy({ $0.isASCIIDigit || $0 == "_" }), let v = Int(t.filter { $0 != "_" }) else { return nil }
+        guard let f = t.first, f.isPlainDigit, let l = t.last, l.isPlainDigit, !t.contains("__") else { return nil }
+        guard t.allSatisfy({ $0.isPlainDigit || $0 == "_" }), let v = Int(t.filter { $0 != "_" }) else { return nil }
         return negative ? -v : v
     }
 
@@ -296,22 +306,7 @@ enum HostAddress {
     }
 }
 
-extension Substring {
-    func trimmingWhitespace() -> Substring {
-        var s = self
-        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isWhitespace { s = s.dropLast() }
-        return s
-    }
-}
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        String(Substring(self).trimmingWhitespace())
-    }
-}
-
 extension Character {
     /// `0`…`9` only (Python's `[0-9]`).
-    var isASCIIDigit: Bool { self >= "0" && self <= "9" }
+    var isPlainDigit: Bool { self >= "0" && self <= "9" }
 }

@@ -15,7 +15,9 @@ extension Inventory {
 
     /// ``select(pattern:limit:)`` for a list of patterns (a play's `hosts:` list), collecting warnings such as
     /// `Could not match supplied host pattern, ignoring: x`.
-    public func select(patterns: [String], limit: String?, warnings: inout [String]) throws(InventoryError)
+    public func select(
+        patterns: [String], limit: String?, warnings: inout [String]
+    ) throws(InventoryError)
         -> [String]
     {
         var matcher = PatternMatcher(inventory: self)
@@ -43,12 +45,14 @@ extension Inventory {
                 continue
             }
             let path = String(item.dropFirst())
-            guard FileSystem.exists(path) else { throw InventoryError("Unable to find limit file \(path)") }
-            guard FileSystem.isFile(path) else {
+            guard InventoryFileSystem.exists(path) else { throw InventoryError("Unable to find limit file \(path)") }
+            guard InventoryFileSystem.isFile(path) else {
                 throw InventoryError("Limit starting with \"@\" must be a file, not a directory: \(path)")
             }
-            guard let text = FileSystem.readText(path) else { throw InventoryError("Unable to read limit file \(path)") }
-            results += text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingPythonWhitespace() }
+            guard let text = InventoryFileSystem.readText(path) else {
+                throw InventoryError("Unable to read limit file \(path)")
+            }
+            results += text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.pythonStripped() }
         }
         return results
     }
@@ -66,7 +70,7 @@ extension Inventory {
             } else {
                 parts = colonSeparated(pattern)
             }
-            result += parts.map { $0.trimmingPythonWhitespace() }.filter { !$0.isEmpty }
+            result += parts.map { $0.pythonStripped() }.filter { !$0.isEmpty }
         }
         return result
     }
@@ -90,7 +94,7 @@ extension Inventory {
                     continue
                 }
                 flush()
-            } else if c == ":" || c == "]" || c.isPythonWhitespace {
+            } else if c == ":" || c == "]" || c.isPythonSpace {
                 flush()
             } else {
                 current.append(c)
@@ -207,7 +211,7 @@ struct PatternMatcher {
         else { return (pattern, nil) }
         let base = String(pattern[..<open])
         let inside = pattern[pattern.index(after: open)..<pattern.index(before: pattern.endIndex)]
-        let digits: (Substring) -> Bool = { !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }
+        let digits: (Substring) -> Bool = { !$0.isEmpty && $0.allSatisfy(\.isPlainDigit) }
         let unsigned = inside.hasPrefix("-") ? inside.dropFirst() : inside
         if digits(unsigned), let index = Int(inside) { return (base, (index, nil)) }
         guard let sep = inside.firstIndex(where: { $0 == ":" || $0 == "-" }) else { return (pattern, nil) }
@@ -258,13 +262,13 @@ struct PatternMatcher {
             }
             return items.filter { (try? regex.prefixMatch(in: $0)) != nil }
         }
-        let glob = Glob(pattern)
+        let glob = HostGlob(pattern)
         return items.filter { glob.matches($0) }
     }
 }
 
 /// Python's `fnmatch` wildcards (`*`, `?`, `[seq]`, `[!seq]`), case-sensitive, over Unicode scalars.
-struct Glob {
+struct HostGlob {
     enum Element {
         case literal(Unicode.Scalar)
         case any

@@ -68,7 +68,7 @@ struct INIInventoryParser {
         var state = "hosts"
         for raw in Self.splitLines(text) {
             line += 1
-            let text = raw.trimmingPythonWhitespace()
+            let text = raw.pythonStripped()
             if text.isEmpty || text.first == "#" || text.first == ";" { continue }
 
             if let (name, tag) = Self.matchSection(text) {
@@ -113,8 +113,8 @@ struct INIInventoryParser {
                 }
             case "vars":
                 guard let eq = text.firstIndex(of: "=") else { throw fail("Expected key=value, got: \(text)") }
-                let key = String(text[..<eq].trimmingPythonWhitespace())
-                let value = try parseValue(String(text[text.index(after: eq)...].trimmingPythonWhitespace()))
+                let key = String(text[..<eq].pythonStripped())
+                let value = try parseValue(String(text[text.index(after: eq)...].pythonStripped()))
                 checkVariableName(key)
                 do { try inventory.setVariable(groupName, key, value) } catch { throw fail(error.message) }
             default:  // children
@@ -163,7 +163,7 @@ struct INIInventoryParser {
         var rest = text
         guard rest.first == "[" else { return nil }
         rest = rest.dropFirst()
-        let name = rest.prefix { $0 != ":" && $0 != "]" && !$0.isPythonWhitespace }
+        let name = rest.prefix { $0 != ":" && $0 != "]" && !$0.isPythonSpace }
         guard !name.isEmpty else { return nil }
         rest = rest.dropFirst(name.count)
         var tag: String?
@@ -175,16 +175,16 @@ struct INIInventoryParser {
             rest = rest.dropFirst(t.count)
         }
         guard rest.first == "]" else { return nil }
-        rest = rest.dropFirst().drop { $0.isPythonWhitespace }
+        rest = rest.dropFirst().drop { $0.isPythonSpace }
         guard rest.isEmpty || rest.first == "#" else { return nil }
         return (String(name), tag)
     }
 
     /// `^([^:\]\s]+)\s*(?:#.*)?$`
     static func matchGroupName(_ text: Substring) -> String? {
-        let name = text.prefix { $0 != ":" && $0 != "]" && !$0.isPythonWhitespace }
+        let name = text.prefix { $0 != ":" && $0 != "]" && !$0.isPythonSpace }
         guard !name.isEmpty else { return nil }
-        let rest = text.dropFirst(name.count).drop { $0.isPythonWhitespace }
+        let rest = text.dropFirst(name.count).drop { $0.isPythonSpace }
         guard rest.isEmpty || rest.first == "#" else { return nil }
         return String(name)
     }
@@ -204,12 +204,12 @@ struct INIInventoryParser {
         } catch {
             throw fail(error.message)
         }
-        if pattern.trimmingWhitespace().hasSuffix(":") && port == nil {
+        if pattern.pythonStripped().hasSuffix(":") && port == nil {
             throw fail(
                 "Invalid host pattern '\(pattern)' supplied, ending in ':' is not allowed, this character is reserved "
                     + "to provide a port.")
         }
-        if hosts.contains(where: { $0.trimmingWhitespace() == "---" }) {
+        if hosts.contains(where: { $0.pythonStripped() == "---" }) {
             throw fail("Invalid host pattern '\(pattern)' supplied, '---' is normally a sign this is a YAML file.")
         }
         var variables = ValueDict()
@@ -234,7 +234,7 @@ struct INIInventoryParser {
 
 extension Character {
     /// Python's `str.isspace()` for one character.
-    var isPythonWhitespace: Bool {
+    var isPythonSpace: Bool {
         unicodeScalars.allSatisfy { s in
             s.properties.isWhitespace || (0x1C...0x1F).contains(s.value)
         }
@@ -243,14 +243,14 @@ extension Character {
 
 extension Substring {
     /// Python's `str.strip()`.
-    func trimmingPythonWhitespace() -> Substring {
+    func pythonStripped() -> Substring {
         var s = self
-        while let f = s.first, f.isPythonWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isPythonWhitespace { s = s.dropLast() }
+        while let f = s.first, f.isPythonSpace { s = s.dropFirst() }
+        while let l = s.last, l.isPythonSpace { s = s.dropLast() }
         return s
     }
 }
 
 extension StringProtocol {
-    func trimmingPythonWhitespace() -> String { String(Substring(self).trimmingPythonWhitespace()) }
+    func pythonStripped() -> String { String(Substring(self).pythonStripped()) }
 }

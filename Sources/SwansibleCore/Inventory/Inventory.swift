@@ -1,6 +1,7 @@
 public import OrderedCollections
 public import SwansibleData
 import SwansibleYAML
+
 /// Settings of ansible-core that change how inventory sources are read and patterns matched.
 public struct InventoryOptions: Sendable, Hashable {
     /// What to do when a host pattern matches nothing (`HOST_PATTERN_MISMATCH`).
@@ -92,7 +93,7 @@ public struct Inventory: Sendable {
         var loader = SourceLoader(options: options)
         var parsedAny = false
         for source in sources where !source.isEmpty {
-            let path = source.contains(",") ? source : FileSystem.unfrack(source)
+            let path = source.contains(",") ? source : InventoryFileSystem.unfrack(source)
             if try loader.parseSource(path) { parsedAny = true }
         }
         var data = loader.data
@@ -122,10 +123,10 @@ public struct Inventory: Sendable {
     /// The directories whose vars files apply: `get_vars_from_inventory_sources` skips host lists and uses a
     /// file source's directory.
     static func varsBase(forSource source: String) -> String? {
-        if source.contains(",") && !FileSystem.exists(source) { return nil }
-        let dir = FileSystem.isDirectory(source) ? source : FileSystem.dirname(source)
-        guard let base = FileSystem.basedir(dir) else { return nil }
-        return FileSystem.realpath(base)
+        if source.contains(",") && !InventoryFileSystem.exists(source) { return nil }
+        let dir = InventoryFileSystem.isDirectory(source) ? source : InventoryFileSystem.dirname(source)
+        guard let base = InventoryFileSystem.basedir(dir) else { return nil }
+        return InventoryFileSystem.realpath(base)
     }
 
     mutating func loadVarsFiles(warnings: inout [String]) throws(InventoryError) {
@@ -144,8 +145,8 @@ public struct Inventory: Sendable {
             guard let base = Self.varsBase(forSource: source) else { continue }
             sourceVars.append(try load(base))
         }
-        if let playbookDirectory, let base = FileSystem.basedir(playbookDirectory) {
-            playbookVars.append(try load(FileSystem.realpath(base)))
+        if let playbookDirectory, let base = InventoryFileSystem.basedir(playbookDirectory) {
+            playbookVars.append(try load(InventoryFileSystem.realpath(base)))
         }
     }
 
@@ -210,18 +211,18 @@ public struct Inventory: Sendable {
         guard let record = hostRecord(named: host) else { return [:] }
         let hostGroups = data.sortedGroups(record.groups.filter { $0 != "all" })
         var vars = data.groups["all"]!.vars
-        for group in hostGroups { vars = combineVars(vars, data.groups[group]!.vars) }
-        for dir in sourceVars { if let v = dir.groupVars["all"] { vars = combineVars(vars, v) } }
-        for dir in playbookVars { if let v = dir.groupVars["all"] { vars = combineVars(vars, v) } }
+        for group in hostGroups { vars = combineInventoryVars(vars, data.groups[group]!.vars) }
+        for dir in sourceVars { if let v = dir.groupVars["all"] { vars = combineInventoryVars(vars, v) } }
+        for dir in playbookVars { if let v = dir.groupVars["all"] { vars = combineInventoryVars(vars, v) } }
         for dir in sourceVars {
-            for group in hostGroups { if let v = dir.groupVars[group] { vars = combineVars(vars, v) } }
+            for group in hostGroups { if let v = dir.groupVars[group] { vars = combineInventoryVars(vars, v) } }
         }
         for dir in playbookVars {
-            for group in hostGroups { if let v = dir.groupVars[group] { vars = combineVars(vars, v) } }
+            for group in hostGroups { if let v = dir.groupVars[group] { vars = combineInventoryVars(vars, v) } }
         }
-        vars = combineVars(vars, record.vars)
-        for dir in sourceVars { if let v = dir.hostVars[record.name] { vars = combineVars(vars, v) } }
-        for dir in playbookVars { if let v = dir.hostVars[record.name] { vars = combineVars(vars, v) } }
+        vars = combineInventoryVars(vars, record.vars)
+        for dir in sourceVars { if let v = dir.hostVars[record.name] { vars = combineInventoryVars(vars, v) } }
+        for dir in playbookVars { if let v = dir.hostVars[record.name] { vars = combineInventoryVars(vars, v) } }
         return vars
     }
 
@@ -248,10 +249,10 @@ struct SourceLoader {
 
     /// Parses one source; true when some plugin parsed it (or, for a directory, some file in it).
     mutating func parseSource(_ source: String) throws(InventoryError) -> Bool {
-        if FileSystem.isDirectory(source) {
+        if InventoryFileSystem.isDirectory(source) {
             var parsed = false
-            for entry in FileSystem.listDirectory(source) where !Self.isIgnored(entry) {
-                if try parseSource(FileSystem.join(source, entry)) { parsed = true }
+            for entry in InventoryFileSystem.listDirectory(source) where !Self.isIgnored(entry) {
+                if try parseSource(InventoryFileSystem.join(source, entry)) { parsed = true }
             }
             return parsed
         }
@@ -259,9 +260,9 @@ struct SourceLoader {
         defer { data.currentSource = nil }
         var failures: [(plugin: String, failure: PluginFailure)] = []
         var parsed = false
-        let exists = FileSystem.exists(source)
-        let readable = exists && FileSystem.isReadable(source)
-        let ext = FileSystem.fileExtension(source)
+        let exists = InventoryFileSystem.exists(source)
+        let readable = exists && InventoryFileSystem.isReadable(source)
+        let ext = InventoryFileSystem.fileExtension(source)
         var yamlCache: Result<YAMLParse, PluginFailure>?
 
         func yaml() -> Result<YAMLParse, PluginFailure> {
@@ -278,7 +279,7 @@ struct SourceLoader {
                     guard !exists && source.contains(",") else { continue plugins }
                     try parseHostList(source)
                 case "script":
-                    guard readable && FileSystem.isExecutable(source) else { continue plugins }
+                    guard readable && InventoryFileSystem.isExecutable(source) else { continue plugins }
                     var parser = ScriptInventoryParser(inventory: data, path: source)
                     defer { data = parser.inventory }
                     try parser.parse()
@@ -291,7 +292,7 @@ struct SourceLoader {
                             "no root 'plugin' key found, '\(source)' is not a valid YAML inventory plugin config file")
                     }
                     throw YAMLInventoryParser.failure(
-                        "inventory config '\(source)' specifies unknown plugin '\(pythonStr(name.value))' "
+                        "inventory config '\(source)' specifies unknown plugin '\(inventoryPythonStr(name.value))' "
                             + "(swansible does not run inventory plugins)", name)
                 case "yaml":
                     guard readable && ["", ".yaml", ".yml", ".json"].contains(ext) else { continue plugins }
@@ -302,7 +303,9 @@ struct SourceLoader {
                     try parser.parse(parse.root)
                 case "ini":
                     guard readable && ext != ".toml" else { continue plugins }
-                    guard let text = FileSystem.readText(source) else { throw PluginFailure("Unable to read file") }
+                    guard let text = InventoryFileSystem.readText(source) else {
+                        throw PluginFailure("Unable to read file")
+                    }
                     var parser = INIInventoryParser(inventory: data, path: source)
                     defer { data = parser.inventory }
                     try parser.parse(text)
@@ -318,7 +321,8 @@ struct SourceLoader {
         }
         if !parsed && (source != options.defaultSource || exists) {
             for (plugin, failure) in failures {
-                let place = exists
+                let place =
+                    exists
                     ? InventoryError.location(file: source, line: failure.line, column: failure.column) + ": " : ""
                 data.warn("Failed to parse inventory with '\(plugin)' plugin: \(place)\(failure.message)")
             }
@@ -336,10 +340,12 @@ struct SourceLoader {
     }
 
     static func parseYAML(_ path: String) -> Result<YAMLParse, PluginFailure> {
-        guard let text = FileSystem.readText(path) else { return .failure(PluginFailure("Unable to read file")) }
+        guard let text = InventoryFileSystem.readText(path) else {
+            return .failure(PluginFailure("Unable to read file"))
+        }
         var warnings: [String] = []
         do {
-            let root = try loadYAMLDocument(text: text, file: path, warnings: &warnings)
+            let root = try loadInventoryYAML(text: text, file: path, warnings: &warnings)
             return .success(YAMLParse(root: root, warnings: warnings))
         } catch {
             return .failure(
@@ -350,7 +356,7 @@ struct SourceLoader {
     /// ansible-core's `host_list` plugin: `host1,host2:2222,` into `ungrouped`.
     mutating func parseHostList(_ list: String) throws(PluginFailure) {
         for item in list.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = String(item.trimmingPythonWhitespace())
+            let text = String(item.pythonStripped())
             guard !text.isEmpty else { continue }
             var host = text
             var port: Int?

@@ -89,7 +89,7 @@ struct InventoryData: Sendable {
             if let port { host.vars["ansible_port"] = .int(port) }
             if let source = currentSource {
                 host.vars["inventory_file"] = .string(source)
-                host.vars["inventory_dir"] = .string(FileSystem.basedir(source) ?? "None")
+                host.vars["inventory_dir"] = .string(InventoryFileSystem.basedir(source) ?? "None")
             } else {
                 host.vars["inventory_file"] = .null
                 host.vars["inventory_dir"] = .null

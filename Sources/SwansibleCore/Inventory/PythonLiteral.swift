@@ -106,8 +106,8 @@ enum PythonLiteral {
 
         static func == (a: Token, b: Token) -> Bool {
             switch (a, b) {
-            case let (.punct(x), .punct(y)): return x == y
-            case let (.name(x), .name(y)): return x == y
+            case (.punct(let x), .punct(let y)): return x == y
+            case (.name(let x), .name(let y)): return x == y
             case (.end, .end): return true
             default: return false
             }

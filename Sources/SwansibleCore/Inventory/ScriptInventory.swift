@@ -2,7 +2,7 @@ import Glibc
 import SwansibleData
 
 /// Runs a program with arguments and collects its output (what `subprocess.Popen(...).communicate()` gives).
-enum ProcessRunner {
+enum InventoryScriptRunner {
     struct Output {
         var status: Int32
         var stdout: [UInt8]
@@ -18,7 +18,8 @@ enum ProcessRunner {
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0 else { throw Failure(message: "pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&errPipe) == 0 else {
-            close(outPipe[0]); close(outPipe[1])
+            close(outPipe[0])
+            close(outPipe[1])
             throw Failure(message: "pipe: \(String(cString: strerror(errno)))")
         }
         var actions = posix_spawn_file_actions_t()
@@ -38,13 +39,16 @@ enum ProcessRunner {
         close(outPipe[1])
         close(errPipe[1])
         guard spawned == 0 else {
-            close(outPipe[0]); close(errPipe[0])
+            close(outPipe[0])
+            close(errPipe[0])
             throw Failure(message: String(cString: strerror(spawned)))
         }
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
-        var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0),
+        ]
         var open = 2
         var buffer = [UInt8](repeating: 0, count: 65536)
         while open > 0 {
@@ -84,16 +88,16 @@ struct ScriptInventoryParser {
     }
 
     func run(_ arguments: [String]) throws(PluginFailure) -> String {
-        let output: ProcessRunner.Output
+        let output: InventoryScriptRunner.Output
         do {
-            output = try ProcessRunner.run(path, arguments)
+            output = try InventoryScriptRunner.run(path, arguments)
         } catch {
             let command = ([path] + arguments).map(Self.shellQuote).joined(separator: " ")
             throw PluginFailure("Failed to execute inventory script command '\(command)'. \(error.message)")
         }
         var stderr = String(decoding: output.stderr, as: UTF8.self)
         if !stderr.isEmpty && !stderr.hasSuffix("\n") { stderr += "\n" }
-        let help = stderr.trimmingWhitespace().isEmpty ? "" : "\nStandard error from inventory script:\n" + stderr
+        let help = stderr.pythonStripped().isEmpty ? "" : "\nStandard error from inventory script:\n" + stderr
         guard output.status == 0 else {
             throw PluginFailure("Inventory script returned non-zero exit code \(output.status).\(help)")
         }
@@ -148,9 +152,9 @@ struct ScriptInventoryParser {
         }
         if hostvars == nil {
             inventory.warn(
-                "[DEPRECATION WARNING]: Inventory scripts should always provide 'meta.hostvars'. Host variables will be "
-                    + "collected by running the inventory script with the '--host' option for each host. This feature "
-                    + "will be removed from inventory plugin 'script' in ansible-core version 2.23.")
+                "[DEPRECATION WARNING]: Inventory scripts should always provide 'meta.hostvars'. Host variables "
+                    + "will be collected by running the inventory script with the '--host' option for each host. "
+                    + "This feature will be removed from inventory plugin 'script' in ansible-core version 2.23.")
         }
         for host in hosts {
             var vars: Value
@@ -158,17 +162,19 @@ struct ScriptInventoryParser {
                 vars = hostvars[host] ?? .dict([:])
             } else {
                 let text = try run(["--host", host])
-                if text.trimmingWhitespace().isEmpty {
+                if text.pythonStripped().isEmpty {
                     vars = .dict([:])
                 } else {
                     do { vars = try Value(json: text) } catch {
                         throw PluginFailure(
-                            "Inventory script result for host '\(host)' could not be parsed as JSON. \(error.description)")
+                            "Inventory script result for host '\(host)' could not be parsed as JSON. "
+                                + error.description)
                     }
                 }
             }
             guard case .dict(let dict) = Self.decodeTrust(vars) else {
-                throw PluginFailure("Invalid data from file, expected dictionary and got:\n\n\(pythonStr(vars))")
+                throw PluginFailure(
+                    "Invalid data from file, expected dictionary and got:\n\n\(inventoryPythonStr(vars))")
             }
             for (key, value) in dict { try setVariable(host, key, value) }
         }
@@ -207,21 +213,22 @@ struct ScriptInventoryParser {
                     "Value contains '\(group).hosts' which is '\(hostList.pythonTypeName)' instead of 'list'.")
             }
             for name in names {
-                let host = name.stringValue ?? pythonStr(name)
+                let host = name.stringValue ?? inventoryPythonStr(name)
                 if !hosts.contains(host) { hosts.append(host) }
                 do { try inventory.addHost(host, group: group) } catch { throw PluginFailure(error.message) }
             }
         }
         if let vars = data["vars"] {
             guard case .dict(let dict) = Self.decodeTrust(vars) else {
-                throw PluginFailure("Value contains '\(group).vars' which is '\(vars.pythonTypeName)' instead of 'dict'.")
+                throw PluginFailure(
+                    "Value contains '\(group).vars' which is '\(vars.pythonTypeName)' instead of 'dict'.")
             }
             for (key, value) in dict { try setVariable(group, key, value) }
         }
         if let children = data["children"] {
             let names: [String]
             switch children {
-            case .list(let items): names = items.map { $0.stringValue ?? pythonStr($0) }
+            case .list(let items): names = items.map { $0.stringValue ?? inventoryPythonStr($0) }
             case .dict(let d): names = Array(d.keys)
             case .string(let s), .unsafe(let s): names = s.map(String.init)
             default: names = []

@@ -25,7 +25,7 @@ enum InventoryVariables {
 
 /// `combine_vars` with the default `hash_behaviour=replace`: keys of `b` replace those of `a` in place, new
 /// keys follow.
-func combineVars(_ a: ValueDict, _ b: ValueDict) -> ValueDict {
+func combineInventoryVars(_ a: ValueDict, _ b: ValueDict) -> ValueDict {
     if a.isEmpty { return b }
     var result = a
     for (k, v) in b { result[k] = v }
@@ -52,14 +52,14 @@ struct VarsDirectory: Sendable {
     /// `group_vars`/`host_vars` that is not a directory and YAML warnings (duplicate keys).
     mutating func load(groups: [String], hosts: [String], warnings: inout [String]) throws(InventoryError) {
         for (subdir, names, isGroup) in [("group_vars", groups, true), ("host_vars", hosts, false)] {
-            let dir = FileSystem.join(base, subdir)
-            guard FileSystem.exists(dir) else { continue }
-            guard FileSystem.isDirectory(dir) else {
+            let dir = InventoryFileSystem.join(base, subdir)
+            guard InventoryFileSystem.exists(dir) else { continue }
+            guard InventoryFileSystem.isDirectory(dir) else {
                 let text = "Found \(subdir) that is not a directory, skipping: \(dir)"
                 if !warnings.contains(text) { warnings.append(text) }
                 continue
             }
-            let entries = Set(FileSystem.listDirectory(dir))
+            let entries = Set(InventoryFileSystem.listDirectory(dir))
             for name in names where !name.hasPrefix("/") {
                 let files = Self.findVarsFiles(dir, name, entries: name.contains("/") ? nil : entries)
                 guard !files.isEmpty else { continue }
@@ -77,9 +77,9 @@ struct VarsDirectory: Sendable {
         for ext in [""] + extensions {
             let candidate = name + ext
             if let entries, !entries.contains(candidate) { continue }
-            let path = FileSystem.join(dir, candidate)
-            guard FileSystem.exists(path) else { continue }
-            if FileSystem.isDirectory(path) { return directoryFiles(path) }
+            let path = InventoryFileSystem.join(dir, candidate)
+            guard InventoryFileSystem.exists(path) else { continue }
+            if InventoryFileSystem.isDirectory(path) { return directoryFiles(path) }
             return [path]
         }
         return []
@@ -88,12 +88,12 @@ struct VarsDirectory: Sendable {
     /// `DataLoader._get_dir_vars_files`.
     static func directoryFiles(_ dir: String) -> [String] {
         var found: [String] = []
-        for entry in FileSystem.listDirectory(dir) where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
-            let ext = FileSystem.fileExtension(entry)
-            let path = FileSystem.join(dir, entry)
-            if FileSystem.isDirectory(path) && ext.isEmpty {
+        for entry in InventoryFileSystem.listDirectory(dir) where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
+            let ext = InventoryFileSystem.fileExtension(entry)
+            let path = InventoryFileSystem.join(dir, entry)
+            if InventoryFileSystem.isDirectory(path) && ext.isEmpty {
                 found += directoryFiles(path)
-            } else if FileSystem.isFile(path) && (ext.isEmpty || extensions.contains(ext)) {
+            } else if InventoryFileSystem.isFile(path) && (ext.isEmpty || extensions.contains(ext)) {
                 found.append(path)
             }
         }
@@ -101,15 +101,17 @@ struct VarsDirectory: Sendable {
     }
 
     /// Reads one vars file and merges it over `data`; empty files add nothing.
-    static func loadFile(_ path: String, into data: ValueDict, warnings: inout [String]) throws(InventoryError)
+    static func loadFile(
+        _ path: String, into data: ValueDict, warnings: inout [String]
+    ) throws(InventoryError)
         -> ValueDict
     {
-        guard let text = FileSystem.readText(path) else {
+        guard let text = InventoryFileSystem.readText(path) else {
             throw InventoryError("Could not read file '\(path)'.", file: path)
         }
         let root: YAMLNode?
         do {
-            root = try loadYAMLDocument(text: text, file: path, warnings: &warnings)
+            root = try loadInventoryYAML(text: text, file: path, warnings: &warnings)
         } catch {
             throw InventoryError(
                 error.message, file: path, line: error.mark.line,
@@ -121,6 +123,6 @@ struct VarsDirectory: Sendable {
                 "Could not process '\(path)': failed to combine variables, expected dicts but got a 'dict' and a "
                     + "'\(root.value.pythonTypeName)'.", file: path, line: root.mark.line, column: root.mark.column)
         }
-        return combineVars(data, dict)
+        return combineInventoryVars(data, dict)
     }
 }

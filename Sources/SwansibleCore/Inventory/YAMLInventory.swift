@@ -3,7 +3,7 @@ import SwansibleYAML
 
 /// Loads a YAML (or JSON) file as ansible-core's `DataLoader.load_from_file` does for inventories and vars
 /// files: the document root with marks, or nil for an empty file.
-func loadYAMLDocument(text: String, file: String, warnings: inout [String]) throws(YAMLError) -> YAMLNode? {
+func loadInventoryYAML(text: String, file: String, warnings: inout [String]) throws(YAMLError) -> YAMLNode? {
     guard let document = try YAMLDocument.parseSingle(text, file: file) else { return nil }
     for w in document.warnings {
         let text = "\(w.mark): \(w.message)" + (w.help.map { " " + $0 } ?? "")
@@ -13,7 +13,7 @@ func loadYAMLDocument(text: String, file: String, warnings: inout [String]) thro
 }
 
 /// Python's `type(x)` as ansible-core prints it in inventory messages, for a YAML node.
-func pythonClassName(_ value: Value) -> String {
+func inventoryPythonClassName(_ value: Value) -> String {
     "<class '\(value.pythonTypeName)'>"
 }
 
@@ -36,8 +36,8 @@ struct YAMLInventoryParser {
         guard let root, root.value.isTruthy else { throw PluginFailure("Parsed empty YAML file") }
         guard root.isMapping else {
             throw Self.failure(
-                "YAML inventory has invalid structure, it should be a dictionary, got: \(pythonClassName(root.value))",
-                root)
+                "YAML inventory has invalid structure, it should be a dictionary, got: "
+                    + inventoryPythonClassName(root.value), root)
         }
         if let plugin = root["plugin"], plugin.value.isTruthy {
             throw Self.failure("Plugin configuration YAML file, not YAML inventory", plugin)
@@ -59,7 +59,7 @@ struct YAMLInventoryParser {
         if !keyNode.value.isString {
             throw Self.failure(
                 "Unable to add group \(group): Invalid group name supplied, expected a string but got "
-                    + "\(pythonClassName(keyNode.value)) for \(group)", keyNode)
+                    + "\(inventoryPythonClassName(keyNode.value)) for \(group)", keyNode)
         }
         if group.isEmpty {
             throw Self.failure("Unable to add group : Invalid empty/false group name provided: ", keyNode)
@@ -73,7 +73,7 @@ struct YAMLInventoryParser {
             if !Self.isMappingOrNull(value) {
                 throw Self.failure(
                     "Invalid \"\(section)\" entry for \"\(group)\" group, requires a dictionary, found "
-                        + "\"\(pythonClassName(value.value))\" instead.", value)
+                        + "\"\(inventoryPythonClassName(value.value))\" instead.", value)
             }
         }
         for pair in node.pairs {
@@ -84,7 +84,7 @@ struct YAMLInventoryParser {
             if !singleName && !Self.isMappingOrNull(value) {
                 inventory.warn(
                     "Skipping key (\(key)) in group (\(group)) as it is not a mapping, it is a "
-                        + pythonClassName(value.value))
+                        + inventoryPythonClassName(value.value))
                 continue
             }
             if value.value.isNull { continue }
@@ -93,7 +93,9 @@ struct YAMLInventoryParser {
                 if singleName {
                     try setVariable(group, value.value.stringValue!, .null, value)
                 } else {
-                    for entry in value.pairs { try setVariable(group, keyName(entry.key), entry.value.value, entry.key) }
+                    for entry in value.pairs {
+                        try setVariable(group, keyName(entry.key), entry.value.value, entry.key)
+                    }
                 }
             case "children":
                 if singleName {
@@ -142,7 +144,9 @@ struct YAMLInventoryParser {
         do { try inventory.addChild(group, child) } catch { throw Self.failure(error.message, node) }
     }
 
-    private mutating func setVariable(_ entity: String, _ key: String, _ value: Value, _ node: YAMLNode)
+    private mutating func setVariable(
+        _ entity: String, _ key: String, _ value: Value, _ node: YAMLNode
+    )
         throws(PluginFailure)
     {
         if !InventoryVariables.isValidName(key) {
@@ -154,7 +158,9 @@ struct YAMLInventoryParser {
     }
 
     /// `_parse_host` and `_populate_host_vars`.
-    private mutating func addHosts(_ pattern: String, _ varsNode: YAMLNode?, _ group: String, _ node: YAMLNode)
+    private mutating func addHosts(
+        _ pattern: String, _ varsNode: YAMLNode?, _ group: String, _ node: YAMLNode
+    )
         throws(PluginFailure)
     {
         let hosts: [String]
@@ -164,27 +170,30 @@ struct YAMLInventoryParser {
         if let varsNode, varsNode.value.isTruthy {
             guard varsNode.isMapping else {
                 throw Self.failure(
-                    "Invalid data from file, expected dictionary and got:\n\n\(pythonStr(varsNode.value))", varsNode)
+                    "Invalid data from file, expected dictionary and got:\n\n\(inventoryPythonStr(varsNode.value))",
+                    varsNode)
             }
             entries = varsNode.pairs
         }
         for host in hosts {
-            do { try inventory.addHost(host, group: group, port: port) } catch { throw Self.failure(error.message, node) }
+            do { try inventory.addHost(host, group: group, port: port) } catch {
+                throw Self.failure(error.message, node)
+            }
             for entry in entries { try setVariable(host, keyName(entry.key), entry.value.value, entry.key) }
         }
     }
 }
 
 /// Python's `str(x)` for data, as error messages show values.
-func pythonStr(_ value: Value) -> String {
+func inventoryPythonStr(_ value: Value) -> String {
     switch value {
     case .string(let s), .unsafe(let s): return s
-    default: return pythonRepr(value)
+    default: return inventoryPythonRepr(value)
     }
 }
 
 /// Python's `repr(x)` for data.
-func pythonRepr(_ value: Value) -> String {
+func inventoryPythonRepr(_ value: Value) -> String {
     switch value {
     case .null: return "None"
     case .bool(let b): return b ? "True" : "False"
@@ -208,8 +217,10 @@ func pythonRepr(_ value: Value) -> String {
             }
         }
         return out + quote
-    case .list(let items): return "[" + items.map(pythonRepr).joined(separator: ", ") + "]"
-    case .dict(let d): return "{" + d.map { pythonRepr(.string($0.key)) + ": " + pythonRepr($0.value) }
-        .joined(separator: ", ") + "}"
+    case .list(let items): return "[" + items.map(inventoryPythonRepr).joined(separator: ", ") + "]"
+    case .dict(let d):
+        return "{"
+            + d.map { inventoryPythonRepr(.string($0.key)) + ": " + inventoryPythonRepr($0.value) }
+            .joined(separator: ", ") + "}"
     }
 }

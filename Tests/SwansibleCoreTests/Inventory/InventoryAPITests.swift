@@ -5,7 +5,7 @@ import Testing
 @testable import SwansibleCore
 
 /// A temporary directory with files, removed by the caller with `remove()`.
-struct TemporaryTree {
+struct InventoryTempTree {
     let path: String
 
     init(_ files: [String: String]) throws {
@@ -13,8 +13,8 @@ struct TemporaryTree {
         guard let made = mkdtemp(&template) else { throw InventoryError("mkdtemp failed") }
         path = String(cString: made)
         for (name, text) in files {
-            let full = FileSystem.join(path, name)
-            _ = FileSystem.dirname(full).split(separator: "/").reduce("") { dir, part in
+            let full = InventoryFileSystem.join(path, name)
+            _ = InventoryFileSystem.dirname(full).split(separator: "/").reduce("") { dir, part in
                 let next = dir + "/" + part
                 mkdir(next, 0o755)
                 return next
@@ -27,16 +27,16 @@ struct TemporaryTree {
 
     func remove() {
         func walk(_ dir: String) {
-            for entry in FileSystem.listDirectory(dir) {
-                let full = FileSystem.join(dir, entry)
-                if FileSystem.isDirectory(full) { walk(full) } else { unlink(full) }
+            for entry in InventoryFileSystem.listDirectory(dir) {
+                let full = InventoryFileSystem.join(dir, entry)
+                if InventoryFileSystem.isDirectory(full) { walk(full) } else { unlink(full) }
             }
             rmdir(dir)
         }
         walk(path)
     }
 
-    func callAsFunction(_ name: String) -> String { FileSystem.join(path, name) }
+    func callAsFunction(_ name: String) -> String { InventoryFileSystem.join(path, name) }
 }
 
 @Suite struct InventoryAPITests {
@@ -51,7 +51,7 @@ struct TemporaryTree {
         """
 
     func load(_ text: String = hosts, options: InventoryOptions = InventoryOptions()) throws -> Inventory {
-        let tree = try TemporaryTree(["hosts.ini": text])
+        let tree = try InventoryTempTree(["hosts.ini": text])
         defer { tree.remove() }
         var warnings: [String] = []
         return try Inventory.load(sources: [tree("hosts.ini")], options: options, warnings: &warnings)
@@ -72,22 +72,25 @@ struct TemporaryTree {
         #expect(local.variables["ansible_python_interpreter"] == "/usr/bin/python3")
         #expect(inventory.host(named: "unknown") == nil)
         #expect(inventory.host(named: "w1")?.isImplicit == false)
-        #expect(inventory.groupsMagicVariable == ["all": ["w1", "w2", "d1"], "ungrouped": [], "web": ["w1", "w2"],
-            "db": ["d1"]])
+        #expect(
+            inventory.groupsMagicVariable == [
+                "all": ["w1", "w2", "d1"], "ungrouped": [], "web": ["w1", "w2"],
+                "db": ["d1"],
+            ])
     }
 
     @Test func variablesIncludeInventoryFileAndPortInAnsiblesOrder() throws {
-        let tree = try TemporaryTree(["inv/hosts.ini": Self.hosts, "inv/group_vars/web.yml": "g: 1\nsite: web\n"])
+        let tree = try InventoryTempTree(["inv/hosts.ini": Self.hosts, "inv/group_vars/web.yml": "g: 1\nsite: web\n"])
         defer { tree.remove() }
         var warnings: [String] = []
         let inventory = try Inventory.load(sources: [tree("inv/hosts.ini")], warnings: &warnings)
         let vars = inventory.variables(for: "w2")
-        let dir = FileSystem.realpath(tree("inv"))
+        let dir = InventoryFileSystem.realpath(tree("inv"))
         // all vars, then group_vars files, then the host's own (port first, then inventory_file/dir).
         #expect(Array(vars.keys) == ["site", "g", "ansible_port", "inventory_file", "inventory_dir"])
         #expect(vars["site"] == "web")
         #expect(vars["ansible_port"] == 2222)
-        #expect(vars["inventory_file"]?.stringValue == FileSystem.join(dir, "hosts.ini"))
+        #expect(vars["inventory_file"]?.stringValue == InventoryFileSystem.join(dir, "hosts.ini"))
         #expect(vars["inventory_dir"]?.stringValue == dir)
         #expect(inventory.variables(for: "localhost")["site"] == "test")
         #expect(inventory.variables(for: "nobody").isEmpty)
@@ -98,8 +101,11 @@ struct TemporaryTree {
         var warnings: [String] = []
         let inventory = try Inventory.load(sources: ["a,b:2200"], warnings: &warnings)
         #expect(inventory.hostNames == ["a", "b"])
-        #expect(inventory.variables(for: "b") == ["ansible_port": 2200, "inventory_file": "a,b:2200",
-            "inventory_dir": "None"])
+        #expect(
+            inventory.variables(for: "b") == [
+                "ansible_port": 2200, "inventory_file": "a,b:2200",
+                "inventory_dir": "None",
+            ])
     }
 
     @Test func patternListsAndLimits() throws {
@@ -115,7 +121,7 @@ struct TemporaryTree {
 
     @Test func limitFiles() throws {
         let inventory = try load()
-        let tree = try TemporaryTree(["limit": "d1\n\nw2\n", "dir/x": ""])
+        let tree = try InventoryTempTree(["limit": "d1\n\nw2\n", "dir/x": ""])
         defer { tree.remove() }
         #expect(try inventory.select(pattern: "all", limit: "@" + tree("limit")) == ["w2", "d1"])
         #expect(throws: InventoryError("Unable to find limit file \(tree("none"))")) {
@@ -167,7 +173,8 @@ struct TemporaryTree {
                 sources: ["/nonexistent/hosts"], options: InventoryOptions(unparsedIsFailed: true), warnings: &warnings)
         }
         warnings = []
-        let empty = try Inventory.load(sources: ["/etc/ansible/hosts-not-here"],
+        let empty = try Inventory.load(
+            sources: ["/etc/ansible/hosts-not-here"],
             options: InventoryOptions(defaultSource: "/etc/ansible/hosts-not-here"), warnings: &warnings)
         // A missing default source is not worth a warning of its own.
         #expect(warnings == ["No inventory was parsed, only implicit localhost is available"])

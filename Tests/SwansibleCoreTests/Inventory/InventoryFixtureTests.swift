@@ -13,29 +13,40 @@ struct InventoryFixture: CustomTestStringConvertible, Sendable {
 
     /// The fixtures directory, found from this file's path (SwiftPM resources are not used).
     static let root: String = {
-        var dir = FileSystem.dirname(#filePath)
-        while dir != "/" && !FileSystem.isFile(FileSystem.join(dir, "Package.swift")) { dir = FileSystem.dirname(dir) }
-        return FileSystem.join(dir, "Tests/Fixtures/inventories")
+        var dir = InventoryFileSystem.dirname(#filePath)
+        while dir != "/" && !InventoryFileSystem.isFile(InventoryFileSystem.join(dir, "Package.swift")) {
+            dir = InventoryFileSystem.dirname(dir)
+        }
+        return InventoryFileSystem.join(dir, "Tests/Fixtures/inventories")
     }()
 
     static func all() -> [InventoryFixture] {
-        FileSystem.listDirectory(root)
-            .filter { FileSystem.isFile(FileSystem.join(FileSystem.join(root, $0), "case.json")) }
-            .map { InventoryFixture(name: $0, directory: FileSystem.join(root, $0)) }
+        InventoryFileSystem.listDirectory(root)
+            .filter {
+                InventoryFileSystem.isFile(InventoryFileSystem.join(InventoryFileSystem.join(root, $0), "case.json"))
+            }
+            .map { InventoryFixture(name: $0, directory: InventoryFileSystem.join(root, $0)) }
     }
 
     /// The cases whose loading succeeds.
     static func loading() -> [InventoryFixture] {
-        all().filter { !FileSystem.readText(FileSystem.join($0.directory, "case.json"))!.contains("\"expected_error\"") }
+        all().filter {
+            !InventoryFileSystem.readText(InventoryFileSystem.join($0.directory, "case.json"))!.contains(
+                "\"expected_error\"")
+        }
     }
 
     /// The cases whose loading fails.
     static func failing() -> [InventoryFixture] {
-        all().filter { FileSystem.readText(FileSystem.join($0.directory, "case.json"))!.contains("\"expected_error\"") }
+        all().filter {
+            InventoryFileSystem.readText(InventoryFileSystem.join($0.directory, "case.json"))!.contains(
+                "\"expected_error\"")
+        }
     }
 
     func json(_ file: String) throws -> Value {
-        let text = try #require(FileSystem.readText(FileSystem.join(directory, file)), "missing \(name)/\(file)")
+        let text = try #require(
+            InventoryFileSystem.readText(InventoryFileSystem.join(directory, file)), "missing \(name)/\(file)")
         return try Value(json: text)
     }
 
@@ -46,12 +57,12 @@ struct InventoryFixture: CustomTestStringConvertible, Sendable {
     func sources(_ spec: Value) -> [String] {
         (spec["sources"]?.listValue ?? []).map { value in
             let source = substitute(value.stringValue!)
-            return source.contains(",") || source.hasPrefix("/") ? source : FileSystem.join(directory, source)
+            return source.contains(",") || source.hasPrefix("/") ? source : InventoryFileSystem.join(directory, source)
         }
     }
 
     func load(_ spec: Value, warnings: inout [String]) throws -> Inventory {
-        let playbook = spec["playbook_dir"]?.stringValue.map { FileSystem.join(directory, $0) }
+        let playbook = spec["playbook_dir"]?.stringValue.map { InventoryFileSystem.join(directory, $0) }
         return try Inventory.load(
             sources: sources(spec), playbookDirectory: playbook,
             options: InventoryOptions(localhostPythonInterpreter: "<python>"), warnings: &warnings)
@@ -59,7 +70,7 @@ struct InventoryFixture: CustomTestStringConvertible, Sendable {
 }
 
 extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
         var out = ""
         var rest = self[...]
@@ -72,7 +83,7 @@ extension String {
 }
 
 extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
+    fileprivate func range(of target: String) -> Range<Substring.Index>? {
         var i = startIndex
         while i < endIndex {
             if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
@@ -84,9 +95,9 @@ extension Substring {
 
 /// Differences between two values, strict about types (`1` is not `1.0`, `true` is not `1`), one line each with
 /// the path to the difference.
-func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [String] {
+func inventoryDifferences(_ actual: Value, _ expected: Value, at path: String = "$") -> [String] {
     switch (actual, expected) {
-    case let (.dict(a), .dict(e)):
+    case (.dict(let a), .dict(let e)):
         var out: [String] = []
         for key in e.keys.sorted() where a[key] == nil {
             out.append("\(path).\(key): missing, expected \(e[key]!.json(.compactSorted))")
@@ -94,23 +105,30 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         for key in a.keys.sorted() where e[key] == nil {
             out.append("\(path).\(key): unexpected \(a[key]!.json(.compactSorted))")
         }
-        for key in e.keys.sorted() { if let av = a[key] { out += differences(av, e[key]!, at: "\(path).\(key)") } }
+        for key in e.keys.sorted() {
+            if let av = a[key] { out += inventoryDifferences(av, e[key]!, at: "\(path).\(key)") }
+        }
         return out
-    case let (.list(a), .list(e)):
+    case (.list(let a), .list(let e)):
         if a.count != e.count {
             return ["\(path): \(Value.list(a).json(.compactSorted)) but expected \(Value.list(e).json(.compactSorted))"]
         }
-        return zip(a, e).enumerated().flatMap { differences($0.element.0, $0.element.1, at: "\(path)[\($0.offset)]") }
-    case let (.string(a), .string(e)), let (.unsafe(a), .string(e)), let (.string(a), .unsafe(e)),
-        let (.unsafe(a), .unsafe(e)):
+        return zip(a, e).enumerated().flatMap {
+            inventoryDifferences($0.element.0, $0.element.1, at: "\(path)[\($0.offset)]")
+        }
+    case (.string(let a), .string(let e)), (.unsafe(let a), .string(let e)), (.string(let a), .unsafe(let e)),
+        (.unsafe(let a), .unsafe(let e)):
         return a == e ? [] : ["\(path): \(actual.json()) but expected \(expected.json())"]
-    case let (.int(a), .int(e)): return a == e ? [] : ["\(path): \(a) but expected \(e)"]
-    case let (.float(a), .float(e)): return a == e || (a.isNaN && e.isNaN) ? [] : ["\(path): \(a) but expected \(e)"]
-    case let (.bool(a), .bool(e)): return a == e ? [] : ["\(path): \(a) but expected \(e)"]
+    case (.int(let a), .int(let e)): return a == e ? [] : ["\(path): \(a) but expected \(e)"]
+    case (.float(let a), .float(let e)):
+        return a == e || (a.isNaN && e.isNaN) ? [] : ["\(path): \(a) but expected \(e)"]
+    case (.bool(let a), .bool(let e)): return a == e ? [] : ["\(path): \(a) but expected \(e)"]
     case (.null, .null): return []
     default:
-        return ["\(path): \(actual.json(.compactSorted)) (\(actual.pythonTypeName)) but expected "
-            + "\(expected.json(.compactSorted)) (\(expected.pythonTypeName))"]
+        return [
+            "\(path): \(actual.json(.compactSorted)) (\(actual.pythonTypeName)) but expected "
+                + "\(expected.json(.compactSorted)) (\(expected.pythonTypeName))"
+        ]
     }
 }
 
@@ -125,7 +143,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         let expected = try fixture.json("expected.json")
         var warnings: [String] = []
         let inventory = try fixture.load(spec, warnings: &warnings)
-        let diffs = differences(inventory.listJSON(), try #require(expected["list"]))
+        let diffs = inventoryDifferences(inventory.listJSON(), try #require(expected["list"]))
         #expect(diffs.isEmpty, "\(fixture.name): --list differs:\n\(diffs.joined(separator: "\n"))")
     }
 
@@ -157,7 +175,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
                 continue
             }
             let actual = try #require(inventory.hostJSON(name), "\(fixture.name): --host \(name)")
-            let diffs = differences(actual, vars, at: name)
+            let diffs = inventoryDifferences(actual, vars, at: name)
             #expect(diffs.isEmpty, "\(fixture.name): --host \(name) differs:\n\(diffs.joined(separator: "\n"))")
         }
     }
@@ -195,7 +213,7 @@ func differences(_ actual: Value, _ expected: Value, at path: String = "$") -> [
         guard let groups = expected["groups"] else { return }
         var warnings: [String] = []
         let inventory = try fixture.load(spec, warnings: &warnings)
-        let diffs = differences(inventory.groupsMagicVariable, groups, at: "groups")
+        let diffs = inventoryDifferences(inventory.groupsMagicVariable, groups, at: "groups")
         #expect(diffs.isEmpty, "\(fixture.name):\n\(diffs.joined(separator: "\n"))")
     }
 

@@ -8,8 +8,8 @@ import Testing
 /// Tests/tools/gen_inventory_expectations.py.
 @Suite struct InventoryTableTests {
     static let tables: Value = {
-        let path = FileSystem.join(InventoryFixture.root, "_tables.json")
-        return (try? Value(json: FileSystem.readText(path) ?? "")) ?? .null
+        let path = InventoryFileSystem.join(InventoryFixture.root, "_tables.json")
+        return (try? Value(json: InventoryFileSystem.readText(path) ?? "")) ?? .null
     }()
 
     static func rows(_ name: String) -> [Value] { tables[name]?.listValue ?? [] }
@@ -31,7 +31,8 @@ import Testing
                 let actual: Value = .list([.string(host), port.map { .int($0) } ?? .null])
                 #expect(expected["ok"] == actual, "parse_address(\(input), allow_ranges=\(ranges))")
             } catch {
-                #expect(expected["error"]?.stringValue == error.message, "parse_address(\(input), allow_ranges=\(ranges))")
+                #expect(
+                    expected["error"]?.stringValue == error.message, "parse_address(\(input), allow_ranges=\(ranges))")
             }
         }
     }
