@@ -64,7 +64,8 @@ public struct InventoryHost: Sendable, Hashable {
 /// takes the groups in the order they were found.
 public struct Inventory: Sendable {
     var data: InventoryData
-    /// The sources as given (ansible-core looks up vars files with these, not the normalised paths).
+    /// The sources as the `ansible` commands pass them on: paths with `~` and `$VARS` expanded, absolute and
+    /// normalised; host lists as given.
     public let sources: [String]
     /// The directory beside which playbook `group_vars/` and `host_vars/` are read.
     public let playbookDirectory: String?
@@ -90,11 +91,12 @@ public struct Inventory: Sendable {
         sources: [String], playbookDirectory: String? = nil, options: InventoryOptions = InventoryOptions(),
         warnings: inout [String]
     ) throws(InventoryError) -> Inventory {
+        // The CLI unfracks `-i` paths before the inventory sees them (and vars files are found from those).
+        let sources = sources.map { $0.isEmpty || $0.contains(",") ? $0 : InventoryFileSystem.unfrack($0) }
         var loader = SourceLoader(options: options)
         var parsedAny = false
         for source in sources where !source.isEmpty {
-            let path = source.contains(",") ? source : InventoryFileSystem.unfrack(source)
-            if try loader.parseSource(path) { parsedAny = true }
+            if try loader.parseSource(source) { parsedAny = true }
         }
         var data = loader.data
         if parsedAny {
