@@ -173,6 +173,12 @@ public struct Inventory: Sendable {
         if let host = data.hosts[name] { return host }
         guard InventoryData.localhostNames.contains(name) else { return nil }
         if let local = data.localhostName { return data.hosts[local] }
+        if let implicit = data.implicitLocalhost { return implicit }
+        return makeImplicitLocalhost(name)
+    }
+
+    /// `_create_implicit_localhost`.
+    func makeImplicitLocalhost(_ name: String) -> HostRecord {
         var host = HostRecord(name: name)
         host.implicit = true
         host.vars["ansible_python_interpreter"] = .string(options.localhostPythonInterpreter)

@@ -39,6 +39,8 @@ struct InventoryData: Sendable {
     var hosts: OrderedDictionary<String, HostRecord> = [:]
     /// The name of the host that stands for `localhost` (the first localhost-like host of the inventory).
     var localhostName: String?
+    /// The implicit localhost once something gave it a group (ansible-core keeps it outside `hosts`).
+    var implicitLocalhost: HostRecord?
     /// The source being parsed (`inventory_file` of the hosts it adds).
     var currentSource: String?
     var warnings: [String] = []
@@ -112,10 +114,11 @@ struct InventoryData: Sendable {
         guard !groups[group]!.hostSet.contains(host) else { return false }
         groups[group]!.hosts.append(host)
         groups[group]!.hostSet.insert(host)
-        for ancestor in ancestors(of: group) where !hosts[host]!.groups.contains(ancestor) {
-            hosts[host]!.groups.append(ancestor)
+        let additions = ancestors(of: group)
+        modifyHost(host) { record in
+            for ancestor in additions where !record.groups.contains(ancestor) { record.groups.append(ancestor) }
+            if !record.groups.contains(group) { record.groups.append(group) }
         }
-        if !hosts[host]!.groups.contains(group) { hosts[host]!.groups.append(group) }
         return true
     }
 
@@ -146,8 +149,9 @@ struct InventoryData: Sendable {
         if !groups[child]!.parents.contains(parent) {
             groups[child]!.parents.append(parent)
             for host in hostsOf(child) {
-                for g in orderedGroups(newAncestors) where !hosts[host]!.groups.contains(g) {
-                    hosts[host]!.groups.append(g)
+                let additions = orderedGroups(newAncestors)
+                modifyHost(host) { record in
+                    for g in additions where !record.groups.contains(g) { record.groups.append(g) }
                 }
             }
         }
@@ -189,10 +193,10 @@ struct InventoryData: Sendable {
     }
 
     private mutating func removeGroup(_ group: String, fromHost host: String) {
-        guard let index = hosts[host]!.groups.firstIndex(of: group) else { return }
-        hosts[host]!.groups.remove(at: index)
+        guard let index = record(host)?.groups.firstIndex(of: group) else { return }
+        modifyHost(host) { $0.groups.remove(at: index) }
         for old in ancestors(of: group) where old != "all" {
-            let stillNeeded = hosts[host]!.groups.contains { ancestors(of: $0).contains(old) }
+            let stillNeeded = record(host)!.groups.contains { ancestors(of: $0).contains(old) }
             if !stillNeeded { removeGroup(old, fromHost: host) }
         }
     }
@@ -228,6 +232,21 @@ struct InventoryData: Sendable {
     }
 
     // MARK: queries
+
+    /// A host of the inventory, or the implicit localhost once it was made part of a group.
+    func record(_ name: String) -> HostRecord? {
+        if let host = hosts[name] { return host }
+        if let local = implicitLocalhost, local.name == name { return local }
+        return nil
+    }
+
+    mutating func modifyHost(_ name: String, _ body: (inout HostRecord) -> Void) {
+        if hosts[name] != nil {
+            body(&hosts[name]!)
+        } else if implicitLocalhost?.name == name {
+            body(&implicitLocalhost!)
+        }
+    }
 
     /// `get_ancestors`: every group above `group`.
     func ancestors(of group: String) -> Set<String> {
@@ -266,7 +285,7 @@ struct InventoryData: Sendable {
         var seen: Set<String> = []
         for g in descendantsInOrder(of: group) {
             for h in groups[g]!.hosts where seen.insert(h).inserted {
-                if group == "all" && hosts[h]?.implicit == true { continue }
+                if group == "all" && record(h)?.implicit == true { continue }
                 result.append(h)
             }
         }

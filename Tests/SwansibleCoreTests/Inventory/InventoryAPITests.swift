@@ -195,3 +195,45 @@ struct InventoryTempTree {
         #expect(InventoryError("bad").description == "bad")
     }
 }
+
+/// `add_host` and `group_by`, checked against what ansible-playbook 2.19 gave for the same steps (a play on
+/// localhost adding new1 and regrouping w1 and localhost, then `group_by: dyn_{{ inventory_hostname }}` on web).
+@Suite struct DynamicInventoryTests {
+    @Test func addHostAndGroupByAsAPlaybookDoes() throws {
+        let tree = try InventoryTempTree([
+            "hosts": "[web]\nw1\nw2\n", "group_vars/fresh.yml": "fresh_var: from_file\n",
+            "host_vars/new1.yml": "new1_file: yes\n",
+        ])
+        defer { tree.remove() }
+        var warnings: [String] = []
+        var inventory = try Inventory.load(sources: [tree("hosts")], warnings: &warnings)
+        let r1 = try inventory.addDynamicHost("new1", groups: ["web", "fresh"], variables: ["myvar": 1])
+        let r2 = try inventory.addDynamicHost("w1", groups: ["fresh"], variables: ["extra": "x"])
+        let r3 = try inventory.addDynamicHost("w1", groups: ["fresh"], variables: ["extra": "x"])
+        let r4 = try inventory.addDynamicGroup("by_local", parents: ["parent_a"], host: "localhost")
+        #expect([r1, r2, r3, r4] == [true, true, false, true])
+        #expect(
+            inventory.groupsMagicVariable == [
+                "all": ["new1", "w1", "w2"], "by_local": ["localhost"], "fresh": ["new1", "w1"],
+                "parent_a": ["localhost"], "ungrouped": [], "web": ["w1", "w2", "new1"],
+            ])
+        let new1 = inventory.variables(for: "new1")
+        #expect(new1["myvar"] == 1)
+        #expect(new1["new1_file"] == true)
+        #expect(new1["fresh_var"] == "from_file")
+        #expect(new1["inventory_file"] == .null)
+        #expect(inventory.variables(for: "w1")["extra"] == "x")
+        #expect(inventory.groupNames(for: "localhost") == ["by_local", "parent_a"])
+        #expect(try inventory.select(pattern: "web") == ["w1", "w2", "new1"])
+        for host in try inventory.select(pattern: "web") {
+            try inventory.addDynamicGroup("dyn_\(host)", host: host)
+        }
+        #expect(inventory.groupsMagicVariable["dyn_w2"] == ["w2"])
+        #expect(inventory.groupsMagicVariable["all"] == ["new1", "w1", "w2"])
+        #expect(try inventory.select(pattern: "by_local") == ["localhost"])
+        #expect(try inventory.select(pattern: "all") == ["new1", "w1", "w2"])
+        #expect(throws: InventoryError("nobody cannot be matched in inventory")) {
+            try inventory.addDynamicGroup("g", host: "nobody")
+        }
+    }
+}
