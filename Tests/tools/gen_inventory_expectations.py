@@ -9,6 +9,7 @@ Each case is a directory Tests/Fixtures/inventories/<case>/ with a case.json:
       "playbook_dir": "play",            # optional --playbook-dir, relative to the case directory
       "graph": [null, "web"],            # groups for --graph (null: all)
       "hosts": ["h1", "localhost"],      # names for --host
+      "list_limits": ["web"],            # optional: --list --limit values
       "patterns": [{"pattern": "web", "limit": "db"}],   # InventoryManager.get_hosts(pattern) after subset(limit)
       "expected_warnings": ["..."],      # optional: swansible's exact warnings (checked by the Swift test)
       "expected_error": "...",           # optional: loading fails; swansible's exact error (ansible-core's is recorded)
@@ -114,6 +115,8 @@ def record(case_dir, bindir):
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         jobs['list'] = pool.submit(run, ai + ['--list'], cwd)
+        for limit in case.get('list_limits', []):
+            jobs[('list_limit', limit)] = pool.submit(run, ai + ['--list', '--limit', subst(limit)], cwd)
         for g in case.get('graph', []):
             jobs[('graph', g)] = pool.submit(run, ai + ['--graph'] + ([g] if g else []), cwd)
         for h in case.get('hosts', []):
@@ -141,6 +144,11 @@ def record(case_dir, bindir):
         'host': {},
         'patterns': [],
     }
+    if case.get('list_limits'):
+        expected['list_limit'] = {}
+    for limit in case.get('list_limits', []):
+        rc, out, err = jobs[('list_limit', limit)].result()
+        expected['list_limit'][limit] = json.loads(clean(out)) if rc == 0 else {'error': clean(error_of(err))}
     for g in case.get('graph', []):
         rc, out, err = jobs[('graph', g)].result()
         expected['graph'][g or 'all'] = clean(out.rstrip('\n')) if rc == 0 else {'error': clean(error_of(err))}

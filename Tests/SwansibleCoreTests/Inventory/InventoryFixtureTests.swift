@@ -147,6 +147,18 @@ func inventoryDifferences(_ actual: Value, _ expected: Value, at path: String = 
         #expect(diffs.isEmpty, "\(fixture.name): --list differs:\n\(diffs.joined(separator: "\n"))")
     }
 
+    @Test("ansible-inventory --list --limit", arguments: InventoryFixture.loading())
+    func listWithLimit(_ fixture: InventoryFixture) throws {
+        let spec = try fixture.json("case.json")
+        let expected = try fixture.json("expected.json")
+        var warnings: [String] = []
+        let inventory = try fixture.load(spec, warnings: &warnings)
+        for (limit, list) in expected["list_limit"]?.dictValue ?? [:] {
+            let diffs = inventoryDifferences(try inventory.listJSON(limit: limit), list)
+            #expect(diffs.isEmpty, "\(fixture.name): --list --limit \(limit) differs:\n\(diffs.joined(separator: "\n"))")
+        }
+    }
+
     @Test("ansible-inventory --graph", arguments: InventoryFixture.loading())
     func graph(_ fixture: InventoryFixture) throws {
         let spec = try fixture.json("case.json")
