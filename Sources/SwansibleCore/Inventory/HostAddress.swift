@@ -1,0 +1,312 @@
+/// Host identifiers as ansible-core reads them: `parse_address` (a host, IPv4 or IPv6 address, with an optional
+/// port and optional `[x:y]` ranges) and the expansion of host ranges (`web[01:10]`, `db-[a:f]`, `[1:9:2]`).
+enum HostAddress {
+    struct Failure: Error, Equatable {
+        var message: String
+    }
+
+    /// `parse_address(address, allow_ranges)`: the host part and the port, or a failure when the text is not a
+    /// host name, IPv4 or IPv6 address (or holds a range where none is allowed).
+    static func parse(_ address: String, allowRanges: Bool) throws(Failure) -> (host: String, port: Int?) {
+        var address = address
+        var port: Int?
+        // A bracketed host with a port: `[host]:port`.
+        if address.hasPrefix("["), let close = address.lastIndex(of: "]"),
+            close > address.index(after: address.startIndex)
+        {
+            let rest = address[address.index(after: close)...]
+            if rest.count > 1, rest.first == ":", let p = Int(rest.dropFirst()),
+                rest.dropFirst().allSatisfy(\.isPlainDigit)
+            {
+                address = String(address[address.index(after: address.startIndex)..<close])
+                port = p
+            }
+        }
+        // A host (with complete bracketed ranges) followed by `:port`.
+        if let (host, p) = splitHostPort(address) {
+            address = host
+            port = p
+        }
+        guard isIPv4(address) || isIPv6(address) || isHostname(address) else {
+            throw Failure(message: "Not a valid network hostname: \(address)".pythonStripped())
+        }
+        if !allowRanges && address.contains("[") {
+            throw Failure(message: "Detected range in host but was asked to ignore ranges")
+        }
+        return (address, port)
+    }
+
+    /// The `hostport` pattern: characters other than `:[]` or whole `[…]` groups, then `:digits` to the end.
+    static func splitHostPort(_ s: String) -> (String, Int)? {
+        let chars = Array(s)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == ":" { break }
+            if c == "]" { return nil }
+            if c == "[" {
+                guard let close = chars[(i + 1)...].firstIndex(of: "]") else { return nil }
+                i = close + 1
+                continue
+            }
+            i += 1
+        }
+        guard i < chars.count, i + 1 < chars.count else { return nil }
+        let digits = chars[(i + 1)...]
+        guard digits.allSatisfy(\.isPlainDigit), let port = Int(String(digits)) else { return nil }
+        return (String(chars[..<i]), port)
+    }
+
+    // MARK: address shapes
+
+    private static func isDigits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy(\.isPlainDigit) }
+
+    private static func isHexDigits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy(\.isHexDigit) }
+
+    /// `[begin:end]` or `[begin:end:step]` where begin and end satisfy `bound` and the step is decimal.
+    private static func isRange(_ s: Substring, bound: (Substring) -> Bool) -> Bool {
+        guard s.hasPrefix("["), s.hasSuffix("]"), s.count >= 2 else { return false }
+        let parts = s.dropFirst().dropLast().split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3 else { return false }
+        guard bound(parts[0]), bound(parts[1]) else { return false }
+        return parts.count == 2 || isDigits(parts[2])
+    }
+
+    private static func isIPv4Component(_ s: Substring) -> Bool {
+        if isDigits(s) {
+            guard s.count <= 3 else { return false }
+            if s.count < 3 || s.first == "0" || s.first == "1" { return true }
+            return Int(s)! <= 255
+        }
+        return isRange(s, bound: isDigits)
+    }
+
+    static func isIPv4(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy(isIPv4Component)
+    }
+
+    /// An IPv6 component: 1-4 hex digits or a hexadecimal range `[a:f]`.
+    private static func isIPv6Component(_ s: Substring) -> Bool {
+        if isHexDigits(s) { return s.count <= 4 }
+        return isRange(s, bound: isHexDigits)
+    }
+
+    /// Splits on `sep` outside brackets.
+    private static func splitOutsideBrackets(_ s: Substring, _ sep: Character) -> [Substring] {
+        var parts: [Substring] = []
+        var start = s.startIndex
+        var depth = 0
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if c == "[" {
+                depth += 1
+            } else if c == "]" {
+                depth -= 1
+            } else if c == sep && depth == 0 {
+                parts.append(s[start..<i])
+                start = s.index(after: i)
+            }
+            i = s.index(after: i)
+        }
+        parts.append(s[start...])
+        return parts
+    }
+
+    static func isIPv6(_ text: String) -> Bool {
+        let s = Substring(text.lowercased())
+        // IPv4-in-IPv6 forms: 0:0:0:0:0:0:a.b.c.d, ::a.b.c.d, ::ffff:a.b.c.d, 0:0:0:0:0:ffff:a.b.c.d.
+        if s.contains(".") {
+            let groups = splitOutsideBrackets(s, ":")
+            guard let last = groups.last else { return false }
+            let quad = splitOutsideBrackets(last, ".")
+            guard quad.count == 4, quad.allSatisfy(isIPv6Component) else { return false }
+            let head = groups.dropLast().map(String.init)
+            return head == ["0", "0", "0", "0", "0", "0"] || head == ["", ""] || head == ["", "", "ffff"]
+                || head == ["0", "0", "0", "0", "0", "ffff"]
+        }
+        // At most one `::` (outside range brackets), splitting the address into a left and a right part.
+        let chars = Array(s)
+        var doubles: [Int] = []
+        var depth = 0
+        for i in chars.indices {
+            if chars[i] == "[" { depth += 1 } else if chars[i] == "]" { depth -= 1 }
+            if depth == 0 && chars[i] == ":" && i + 1 < chars.count && chars[i + 1] == ":" { doubles.append(i) }
+        }
+        func components(_ part: Substring) -> Int? {
+            if part.isEmpty { return 0 }
+            let groups = splitOutsideBrackets(part, ":")
+            guard groups.allSatisfy({ !$0.isEmpty && isIPv6Component($0) }) else { return nil }
+            return groups.count
+        }
+        if doubles.isEmpty { return components(s) == 8 }
+        guard doubles.count == 1 else { return false }
+        let cut = s.index(s.startIndex, offsetBy: doubles[0])
+        guard let l = components(s[..<cut]), let r = components(s[s.index(cut, offsetBy: 2)...]) else { return false }
+        if l == 0 || r == 0 { return l + r <= 6 }
+        return l + r <= 7
+    }
+
+    private static func isWordCharacter(_ c: Character) -> Bool {
+        c == "_" || c.isLetter || c.isNumber
+    }
+
+    /// A host-name label: word characters, `-`, `_` or alphanumeric ranges, starting with a word character or a
+    /// range and not ending with `-` or `_`.
+    private static func isLabel(_ s: Substring) -> Bool {
+        guard !s.isEmpty, let last = s.last, last != "-" && last != "_" else { return false }
+        var i = s.startIndex
+        var first = true
+        while i < s.endIndex {
+            let c = s[i]
+            if c == "[" {
+                guard let close = s[i...].firstIndex(of: "]") else { return false }
+                let range = s[i...close]
+                guard
+                    isRange(
+                        range,
+                        bound: { b in
+                            (b.count == 1 && b.first!.isASCII && b.first!.isLetter) || isDigits(b)
+                        })
+                else { return false }
+                // A one-letter range needs letters at both ends, a numeric one digits at both ends.
+                let parts = range.dropFirst().dropLast().split(separator: ":", omittingEmptySubsequences: false)
+                if isDigits(parts[0]) != isDigits(parts[1]) { return false }
+                i = s.index(after: close)
+                first = false
+                continue
+            }
+            if !(isWordCharacter(c) || (!first && c == "-")) { return false }
+            first = false
+            i = s.index(after: i)
+        }
+        return true
+    }
+
+    static func isHostname(_ s: String) -> Bool {
+        splitOutsideBrackets(Substring(s), ".").allSatisfy(isLabel)
+    }
+
+    // MARK: ranges
+
+    static let asciiLetters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    /// Python's `int(text)` for range bounds: optional whitespace and sign, digits with single underscores.
+    static func pythonInt(_ text: Substring) -> Int? {
+        var t = text.pythonStripped()
+        var negative = false
+        if let f = t.first, f == "+" || f == "-" {
+            negative = f == "-"
+            t = t.dropFirst()
+        }
+        guard let f = t.first, f.isPlainDigit, let l = t.last, l.isPlainDigit, !t.contains("__") else { return nil }
+        guard t.allSatisfy({ $0.isPlainDigit || $0 == "_" }), let v = Int(t.filter { $0 != "_" }) else { return nil }
+        return negative ? -v : v
+    }
+
+    /// `expand_hostname_range`: every host name a pattern with `[begin:end(:step)]` ranges stands for.
+    static func expandRange(_ line: String) throws(Failure) -> [String] {
+        guard !line.isEmpty else { return [] }
+        // The first `[` and the first `]` become `|` and the text must then cut into head, range and tail.
+        var marked = line
+        if let open = marked.firstIndex(of: "[") { marked.replaceSubrange(open...open, with: "|") }
+        if let close = marked.firstIndex(of: "]") { marked.replaceSubrange(close...close, with: "|") }
+        let pieces = marked.split(separator: "|", omittingEmptySubsequences: false)
+        guard pieces.count == 3 else {
+            throw Failure(
+                message: pieces.count < 3
+                    ? "not enough values to unpack (expected 3, got \(pieces.count))"
+                    : "too many values to unpack (expected 3)")
+        }
+        let (head, range, tail) = (pieces[0], pieces[1], pieces[2])
+        let bounds = range.split(separator: ":", omittingEmptySubsequences: false)
+        guard bounds.count == 2 || bounds.count == 3 else {
+            throw Failure(message: "host range must be begin:end or begin:end:step")
+        }
+        let begin = bounds[0].isEmpty ? "0" : bounds[0]
+        let end = bounds[1]
+        let stepText: Substring = bounds.count == 3 ? bounds[2] : "1"
+        guard !end.isEmpty else { throw Failure(message: "host range must specify end value") }
+        var width: Int?
+        if begin.first == "0" && begin.count > 1 {
+            guard begin.count == end.count else {
+                throw Failure(message: "host range must specify equal-length begin and end formats")
+            }
+            width = begin.count
+        }
+        func fill(_ s: String) -> String {
+            guard let width, s.count < width else { return s }
+            if s.hasPrefix("-") || s.hasPrefix("+") {
+                return String(s.first!) + String(repeating: "0", count: width - s.count) + s.dropFirst()
+            }
+            return String(repeating: "0", count: width - s.count) + s
+        }
+        var sequence: [String] = []
+        var alphabetic = false
+        if let b = indexInLetters(begin), let e = indexInLetters(end) {
+            guard b <= e else { throw Failure(message: "host range must have begin <= end") }
+            // A step that is not a non-zero integer makes Python fall back to a numeric range (which then fails).
+            if let step = pythonInt(stepText), step != 0 {
+                alphabetic = true
+                var i = b
+                while step > 0 && i <= e {
+                    sequence.append(fill(String(asciiLetters[i])))
+                    i += step
+                }
+            }
+        }
+        if !alphabetic {
+            for part in [begin, end, stepText] where pythonInt(part) == nil {
+                throw Failure(message: "invalid literal for int() with base 10: '\(part)'")
+            }
+            let b = pythonInt(begin)!
+            let e = pythonInt(end)! + 1
+            let step = pythonInt(stepText)!
+            guard step != 0 else { throw Failure(message: "range() arg 3 must not be zero") }
+            var i = b
+            while step > 0 ? i < e : i > e {
+                sequence.append(fill(String(i)))
+                i += step
+            }
+        }
+        var hosts: [String] = []
+        for item in sequence {
+            let name = String(head) + item + String(tail)
+            if name.contains("[") {
+                hosts += try expandRange(name)
+            } else {
+                hosts.append(name)
+            }
+        }
+        return hosts
+    }
+
+    /// `string.ascii_letters.index(text)`: where the text occurs in `a…zA…Z`.
+    private static func indexInLetters(_ text: Substring) -> Int? {
+        let t = Array(text)
+        guard !t.isEmpty, t.count <= asciiLetters.count else { return nil }
+        for start in 0...(asciiLetters.count - t.count) where Array(asciiLetters[start..<start + t.count]) == t {
+            return start
+        }
+        return nil
+    }
+
+    /// `_expand_hostpattern`: the host names and port a host pattern stands for. A pattern that is not a valid
+    /// address is taken whole, without a port.
+    static func expandPattern(_ pattern: String) throws(Failure) -> (hosts: [String], port: Int?) {
+        var host = pattern
+        var port: Int?
+        if let parsed = try? parse(pattern, allowRanges: true) {
+            host = parsed.host
+            port = parsed.port
+        }
+        if host.contains("[") { return (try expandRange(host), port) }
+        return ([host], port)
+    }
+}
+
+extension Character {
+    /// `0`…`9` only (Python's `[0-9]`).
+    var isPlainDigit: Bool { self >= "0" && self <= "9" }
+}

@@ -1,0 +1,68 @@
+import SwansibleData
+import Testing
+
+@testable import SwansibleCore
+
+/// The building blocks of inventory parsing against tables recorded with ansible-core's own functions
+/// (`parse_address`, `expand_hostname_range`, `split_host_pattern`, `shlex.split`) by
+/// Tests/tools/gen_inventory_expectations.py.
+@Suite struct InventoryTableTests {
+    static let tables: Value = {
+        let path = InventoryFileSystem.join(InventoryFixture.root, "_tables.json")
+        return (try? Value(json: InventoryFileSystem.readText(path) ?? "")) ?? .null
+    }()
+
+    static func rows(_ name: String) -> [Value] { tables[name]?.listValue ?? [] }
+
+    @Test func tablesArePresent() {
+        #expect(Self.rows("addresses").count > 40)
+        #expect(Self.rows("ranges").count > 20)
+        #expect(Self.rows("split").count > 10)
+        #expect(Self.rows("shlex").count > 10)
+    }
+
+    @Test(arguments: rows("addresses"))
+    func parseAddress(_ row: Value) {
+        let input = row["input"]!.stringValue!
+        for (key, ranges) in [("ranges", true), ("plain", false)] {
+            let expected = row[key]!
+            do {
+                let (host, port) = try HostAddress.parse(input, allowRanges: ranges)
+                let actual: Value = .list([.string(host), port.map { .int($0) } ?? .null])
+                #expect(expected["ok"] == actual, "parse_address(\(input), allow_ranges=\(ranges))")
+            } catch {
+                #expect(
+                    expected["error"]?.stringValue == error.message, "parse_address(\(input), allow_ranges=\(ranges))")
+            }
+        }
+    }
+
+    @Test(arguments: rows("ranges"))
+    func expandRange(_ row: Value) {
+        let input = row["input"]!.stringValue!
+        do {
+            let hosts = try HostAddress.expandRange(input)
+            #expect(row["ok"] == .list(hosts.map { .string($0) }), "expand_hostname_range(\(input))")
+        } catch {
+            #expect(row["error"]?.stringValue == error.message, "expand_hostname_range(\(input))")
+        }
+    }
+
+    @Test(arguments: rows("split"))
+    func splitHostPattern(_ row: Value) {
+        let input = row["input"]!.stringValue!
+        let parts = Inventory.splitHostPattern([input])
+        #expect(row["ok"] == .list(parts.map { .string($0) }), "split_host_pattern(\(input))")
+    }
+
+    @Test(arguments: rows("shlex"))
+    func shellSplit(_ row: Value) {
+        let input = row["input"]!.stringValue!
+        do {
+            let words = try ShellSplit.split(input, comments: true)
+            #expect(row["ok"] == .list(words.map { .string($0) }), "shlex.split(\(input))")
+        } catch {
+            #expect(row["error"]?.stringValue == error.message, "shlex.split(\(input))")
+        }
+    }
+}
