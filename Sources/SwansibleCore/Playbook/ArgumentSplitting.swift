@@ -1,0 +1,184 @@
+public import SwansibleData
+
+/// Ansible's free-form argument handling (`k=v` strings such as `command: echo "a b" chdir=/tmp`).
+public enum ArgumentSplitting {
+    /// The modules whose free form is a command line: only their own options are taken out as `k=v`;
+    /// every other word stays in `_raw_params`.
+    public static let rawParamModules: Set<String> = [
+        "command", "shell", "raw", "script", "win_command", "win_shell", "include_vars", "include_tasks",
+        "import_tasks", "include_role", "import_role", "add_host", "group_by", "set_fact", "meta",
+    ]
+
+    /// The options `command`/`shell` take out of a free-form line.
+    static let commandOptions: Set<String> = [
+        "creates", "removes", "chdir", "executable", "warn", "stdin", "stdin_add_newline", "strip_empty_ends",
+    ]
+
+    /// Splits on spaces and newlines like ansible-core's `split_args`: quoted strings and Jinja2 blocks
+    /// (`{{ }}`, `{% %}`, `{# #}`) stay whole, quotes are kept, a backslash before a newline joins lines.
+    public static func splitArgs(_ args: String) throws(ArgumentError) -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        var hasCurrent = false
+        var quote: Character? = nil
+        var printDepth = 0, blockDepth = 0, commentDepth = 0
+        let chars = Array(args.trimmingSpaces())
+        var i = 0
+        func inside() -> Bool { quote != nil || printDepth > 0 || blockDepth > 0 || commentDepth > 0 }
+        while i < chars.count {
+            let c = chars[i]
+            let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
+            if quote == nil {
+                if c == "{" && next == "{" { printDepth += 1; current += "{{"; hasCurrent = true; i += 2; continue }
+                if c == "{" && next == "%" { blockDepth += 1; current += "{%"; hasCurrent = true; i += 2; continue }
+                if c == "{" && next == "#" { commentDepth += 1; current += "{#"; hasCurrent = true; i += 2; continue }
+                if c == "}" && next == "}" && printDepth > 0 { printDepth -= 1; current += "}}"; i += 2; continue }
+                if c == "%" && next == "}" && blockDepth > 0 { blockDepth -= 1; current += "%}"; i += 2; continue }
+                if c == "#" && next == "}" && commentDepth > 0 { commentDepth -= 1; current += "#}"; i += 2; continue }
+            }
+            if c == "\\" && next != nil && quote != nil {
+                current.append(c)
+                current.append(next!)
+                i += 2
+                continue
+            }
+            if (c == "\"" || c == "'") && printDepth == 0 && blockDepth == 0 && commentDepth == 0 {
+                if quote == nil {
+                    quote = c
+                } else if quote == c {
+                    quote = nil
+                }
+                current.append(c)
+                hasCurrent = true
+                i += 1
+                continue
+            }
+            if (c == " " || c == "\n" || c == "\t") && !inside() {
+                if hasCurrent {
+                    tokens.append(current)
+                    current = ""
+                    hasCurrent = false
+                }
+                if c == "\n" && !tokens.isEmpty && tokens[tokens.count - 1].hasSuffix("\\") {
+                    tokens[tokens.count - 1].removeLast()
+                }
+                i += 1
+                continue
+            }
+            current.append(c)
+            hasCurrent = true
+            i += 1
+        }
+        if quote != nil || printDepth > 0 || blockDepth > 0 || commentDepth > 0 {
+            throw ArgumentError(
+                "failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(args)")
+        }
+        if hasCurrent { tokens.append(current) }
+        return tokens
+    }
+
+    /// `parse_kv`: `k=v` words become options (values unquoted), the rest joins into `_raw_params`.
+    /// With `checkRaw` only the command options are taken out.
+    public static func parseKeyValues(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
+        var options = ValueDict()
+        var raw: [String] = []
+        for word in try splitArgs(args) {
+            guard let eq = unescapedEquals(word) else {
+                raw.append(word.replacingAll("\\=", with: "="))
+                continue
+            }
+            let key = String(word[..<eq])
+            let value = String(word[word.index(after: eq)...])
+            if checkRaw && !commandOptions.contains(key) {
+                raw.append(word)
+            } else {
+                options[key.trimmingSpaces()] = .string(unquote(value.trimmingSpaces()))
+            }
+        }
+        if !raw.isEmpty { options["_raw_params"] = .string(raw.joined(separator: " ")) }
+        return options
+    }
+
+    private static func unescapedEquals(_ word: String) -> String.Index? {
+        var previous: Character? = nil
+        var index = word.startIndex
+        var first = true
+        while index < word.endIndex {
+            let c = word[index]
+            // A leading '=' does not split (ansible-core searches from position 1).
+            if c == "=" && !first && previous != "\\" { return index }
+            previous = c
+            first = false
+            index = word.index(after: index)
+        }
+        return nil
+    }
+
+    /// Strips one pair of matching surrounding quotes.
+    public static func unquote(_ s: String) -> String {
+        guard s.count >= 2, let f = s.first, f == s.last, f == "\"" || f == "'" else { return s }
+        return String(s.dropFirst().dropLast())
+    }
+
+    /// Python's `shlex.split` (POSIX mode): how `command` turns its free form into argv.
+    public static func shlexSplit(_ s: String) throws(ArgumentError) -> [String] {
+        var words: [String] = []
+        var word = ""
+        var inWord = false
+        var quote: Character? = nil
+        var escaped = false
+        for c in s {
+            if escaped {
+                if quote == "\"" && !["\\", "\"", "$", "`", "\n"].contains(c) { word.append("\\") }
+                if !(quote == nil && c == "\n") { word.append(c) }
+                escaped = false
+                inWord = true
+                continue
+            }
+            if let q = quote {
+                if c == q { quote = nil }
+                else if c == "\\" && q == "\"" { escaped = true }
+                else { word.append(c) }
+                continue
+            }
+            switch c {
+            case "\\": escaped = true; inWord = true
+            case "'", "\"": quote = c; inWord = true
+            case " ", "\t", "\n", "\r":
+                if inWord { words.append(word); word = ""; inWord = false }
+            default: word.append(c); inWord = true
+            }
+        }
+        if quote != nil { throw ArgumentError("No closing quotation") }
+        if escaped { throw ArgumentError("No escaped character") }
+        if inWord { words.append(word) }
+        return words
+    }
+}
+
+public struct ArgumentError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

@@ -1,0 +1,311 @@
+public import SwansibleData
+import SwansibleYAML
+import Foundation
+
+/// Reads playbooks into ``Playbook`` values, checking structure as ansible-core does and reporting
+/// problems at their `file:line:col` in ansible-core's words.
+public struct PlaybookLoader {
+    public private(set) var warnings: [String] = []
+    private var nextTaskID = 0
+
+    public init() {}
+
+    static let playKeywords: Set<String> = [
+        "name", "hosts", "vars", "vars_files", "vars_prompt", "gather_facts", "gather_subset", "gather_timeout",
+        "fact_path", "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user",
+        "connection", "port", "tasks", "pre_tasks", "post_tasks", "handlers", "roles", "serial", "strategy",
+        "any_errors_fatal", "max_fail_percentage", "ignore_errors", "ignore_unreachable", "environment", "tags",
+        "check_mode", "diff", "order", "run_once", "throttle", "module_defaults", "force_handlers", "no_log",
+        "collections", "debugger", "timeout",
+    ]
+
+    /// Keywords a block and a task share (everything that is not about the action).
+    static let commonKeywords: Set<String> = [
+        "name", "when", "vars", "become", "become_user", "become_method", "become_flags", "become_exe",
+        "ignore_errors", "ignore_unreachable", "tags", "environment", "check_mode", "diff", "no_log",
+        "delegate_to", "delegate_facts", "run_once", "any_errors_fatal", "connection", "remote_user", "port",
+        "module_defaults", "throttle", "timeout", "collections", "debugger",
+    ]
+
+    static let blockKeywords: Set<String> = commonKeywords.union(["block", "rescue", "always"])
+
+    static let taskKeywords: Set<String> = commonKeywords.union([
+        "action", "local_action", "args", "loop", "loop_control", "register", "changed_when", "failed_when",
+        "until", "retries", "delay", "notify", "listen", "async", "poll",
+    ])
+
+    static let loopKeywords: Set<String> = [
+        "with_items", "with_list", "with_dict", "with_indexed_items", "with_sequence", "with_nested",
+        "with_together", "with_flattened", "with_subelements", "with_random_choice", "with_fileglob",
+        "with_lines", "with_first_found", "with_file", "with_dict",
+    ]
+
+    /// Loads a playbook file.
+    public mutating func load(path: String) throws(AnsibleError) -> Playbook {
+        let absolute = absolutePath(path)
+        let root = try loadDocument(absolute, what: "playbook")
+        let directory = (absolute as NSString).deletingLastPathComponent
+        var plays: [Play] = []
+        guard let root else { return Playbook(path: path, directory: directory, plays: []) }
+        guard root.isSequence else {
+            throw AnsibleError("A playbook must be a list of plays, got a \(typeName(root)) instead", at: root.mark)
+        }
+        for item in root.items {
+            guard item.isMapping else {
+                throw AnsibleError("A playbook must be a list of plays, got a \(typeName(item)) instead", at: item.mark)
+            }
+            if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
+                guard let file = imported.value.stringValue else {
+                    throw AnsibleError("import_playbook parameters must be a string", at: imported.mark)
+                }
+                let target = file.hasPrefix("/") ? file : directory + "/" + file
+                plays += try load(path: target).plays
+                continue
+            }
+            plays.append(try loadPlay(item))
+        }
+        return Playbook(path: path, directory: directory, plays: plays)
+    }
+
+    private mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AnsibleError("the \(what): \(path) could not be found", kind: .general)
+        }
+        do {
+            let document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: path)
+            for warning in document?.warnings ?? [] { warnings.append(formatWarning(warning)) }
+            return document?.root
+        } catch {
+            throw AnsibleError(error.message, at: error.mark, help: error.help)
+        }
+    }
+
+    private func formatWarning(_ w: YAMLWarning) -> String {
+        var text = w.message
+        if let help = w.help { text += " " + help }
+        return text + "\nOrigin: \(w.mark)\n" + sourceExcerpt(w.mark)
+    }
+
+    private func typeName(_ node: YAMLNode) -> String {
+        switch node.value {
+        case .dict: return "dict"
+        case .list: return "list"
+        case .string, .unsafe: return "str"
+        case .int: return "int"
+        case .float: return "float"
+        case .bool: return "bool"
+        case .null: return "NoneType"
+        }
+    }
+
+    private mutating func loadPlay(_ node: YAMLNode) throws(AnsibleError) -> Play {
+        var keywords = Keywords()
+        for pair in node.pairs {
+            let key = pair.key.value.stringValue ?? pair.key.value.json()
+            guard Self.playKeywords.contains(key) else {
+                throw AnsibleError("'\(key)' is not a valid attribute for a Play", at: pair.key.mark)
+            }
+            keywords[key] = pair.value.value
+            keywords.marks[key] = pair.value.mark
+        }
+        guard let hosts = node["hosts"] else {
+            throw AnsibleError("the field 'hosts' is required but was not set", at: node.mark)
+        }
+        let name: String
+        if let n = keywords["name"], !n.isNull {
+            name = n.stringValue ?? n.json()
+        } else {
+            name = hosts.value.stringValue ?? (hosts.value.listValue?.compactMap(\.stringValue).joined(separator: ",") ?? "")
+        }
+        var play = Play(
+            name: name, hosts: hosts.value, vars: try varsDict(node["vars"]), varsFiles: [],
+            gatherFacts: keywords["gather_facts"], preTasks: [], tasks: [], postTasks: [], handlers: [],
+            keywords: keywords, mark: node.mark)
+        if let files = node["vars_files"] {
+            play.varsFiles = files.value.listValue ?? [files.value]
+        }
+        if node["roles"] != nil, node["roles"]!.value.listValue?.isEmpty == false {
+            throw AnsibleError("roles are not supported by swansible yet", at: node["roles"]!.mark, kind: .parser)
+        }
+        let inherited = [keywords]
+        play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false)
+        play.tasks = try loadTaskList(node["tasks"], inherited: inherited, handlers: false)
+        play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false)
+        play.handlers = try loadTaskList(node["handlers"], inherited: inherited, handlers: true)
+        return play
+    }
+
+    private func varsDict(_ node: YAMLNode?) throws(AnsibleError) -> ValueDict {
+        guard let node, !node.value.isNull else { return [:] }
+        if case .dict(let d) = node.value { return d }
+        if case .list(let items) = node.value {
+            // A list of dicts is merged in order (ansible-core accepts it).
+            var merged = ValueDict()
+            for item in items {
+                guard case .dict(let d) = item else {
+                    throw AnsibleError("Vars in a Play must be specified as a dictionary.", at: node.mark)
+                }
+                merged.merge(d) { _, new in new }
+            }
+            return merged
+        }
+        throw AnsibleError("Vars in a Play must be specified as a dictionary.", at: node.mark)
+    }
+
+    mutating func loadTaskList(_ node: YAMLNode?, inherited: [Keywords], handlers: Bool) throws(AnsibleError)
+        -> [TaskNode]
+    {
+        guard let node, !node.value.isNull else { return [] }
+        guard node.isSequence else {
+            throw AnsibleError("A malformed block was encountered while loading tasks: \(node.value.json()) should be a list or None", at: node.mark)
+        }
+        var result: [TaskNode] = []
+        for item in node.items {
+            guard item.isMapping else {
+                throw AnsibleError(
+                    "A malformed block was encountered while loading a block: \(item.value.json()) should be a dict",
+                    at: item.mark)
+            }
+            if item["block"] != nil {
+                result.append(.block(try loadBlock(item, inherited: inherited, handlers: handlers)))
+            } else {
+                result.append(.task(try loadTask(item, inherited: inherited, handler: handlers)))
+            }
+        }
+        return result
+    }
+
+    private mutating func loadBlock(_ node: YAMLNode, inherited: [Keywords], handlers: Bool) throws(AnsibleError)
+        -> Block
+    {
+        var keywords = Keywords()
+        for pair in node.pairs {
+            let key = pair.key.value.stringValue ?? pair.key.value.json()
+            guard Self.blockKeywords.contains(key) else {
+                throw AnsibleError("'\(key)' is not a valid attribute for a Block", at: pair.key.mark)
+            }
+            if key == "block" || key == "rescue" || key == "always" { continue }
+            keywords[key] = pair.value.value
+            keywords.marks[key] = pair.value.mark
+        }
+        let inner = inherited + [keywords]
+        var block = Block(
+            name: keywords["name"]?.stringValue, block: [], rescue: [], always: [],
+            vars: try varsDict(node["vars"]), keywords: keywords, mark: node.mark)
+        block.block = try loadTaskList(node["block"], inherited: inner, handlers: handlers)
+        block.rescue = try loadTaskList(node["rescue"], inherited: inner, handlers: handlers)
+        block.always = try loadTaskList(node["always"], inherited: inner, handlers: handlers)
+        return block
+    }
+
+    private mutating func loadTask(_ node: YAMLNode, inherited: [Keywords], handler: Bool) throws(AnsibleError)
+        -> Task
+    {
+        var keywords = Keywords()
+        var actions: [(String, YAMLNode)] = []
+        for pair in node.pairs {
+            let key = pair.key.value.stringValue ?? pair.key.value.json()
+            if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
+                keywords[key] = pair.value.value
+                keywords.marks[key] = pair.value.mark
+            } else {
+                actions.append((key, pair.value))
+            }
+        }
+        if let action = node["action"] ?? node["local_action"] {
+            let isLocal = node["local_action"] != nil
+            if !actions.isEmpty {
+                throw AnsibleError(
+                    "conflicting action statements: \(isLocal ? "local_action" : "action"), \(actions[0].0)", at: node.mark)
+            }
+            let (name, args) = try actionFromValue(action)
+            actions = [(name, action)]
+            if isLocal { keywords["delegate_to"] = "localhost" }
+            return try makeTask(node, action: name, argsValue: args, keywords: keywords, inherited: inherited, handler: handler)
+        }
+        if actions.count > 1 {
+            throw AnsibleError("conflicting action statements: \(actions.map(\.0).joined(separator: ", "))", at: node.mark)
+        }
+        guard let (action, argsNode) = actions.first else {
+            throw AnsibleError("no module/action detected in task.", at: node.mark)
+        }
+        return try makeTask(node, action: action, argsValue: argsNode.value, keywords: keywords, inherited: inherited, handler: handler)
+    }
+
+    /// `action: command echo hi` or `action: {module: command, …}`.
+    private func actionFromValue(_ node: YAMLNode) throws(AnsibleError) -> (String, Value) {
+        switch node.value {
+        case .string(let s), .unsafe(let s):
+            let trimmed = s.trimmingSpaces()
+            guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\n" }) else { return (trimmed, .null) }
+            return (String(trimmed[..<space]), .string(String(trimmed[trimmed.index(after: space)...])))
+        case .dict(var d):
+            guard let module = d.removeValue(forKey: "module")?.stringValue else {
+                throw AnsibleError("no module/action detected in task.", at: node.mark)
+            }
+            return (module, .dict(d))
+        default:
+            throw AnsibleError("no module/action detected in task.", at: node.mark)
+        }
+    }
+
+    private mutating func makeTask(
+        _ node: YAMLNode, action: String, argsValue: Value, keywords: Keywords, inherited: [Keywords], handler: Bool
+    ) throws(AnsibleError) -> Task {
+        let module = ModuleRegistry.shortName(action)
+        guard ModuleRegistry.isKnown(module) else {
+            throw AnsibleError(
+                "couldn't resolve module/action '\(action)'. This often indicates a misspelling, missing collection, or incorrect module path.",
+                at: node.mark)
+        }
+        guard ModuleRegistry.isSupported(module) else {
+            throw AnsibleError(
+                "module '\(action)' is not supported by swansible. Supported: \(ModuleRegistry.supported.sorted().joined(separator: ", "))",
+                at: node.mark)
+        }
+        var args = ValueDict()
+        switch argsValue {
+        case .null: break
+        case .string(let s), .unsafe(let s):
+            do {
+                args = try ArgumentSplitting.parseKeyValues(s, checkRaw: ArgumentSplitting.rawParamModules.contains(module))
+            } catch {
+                throw AnsibleError(error.message, at: node.mark)
+            }
+        case .dict(let d): args = d
+        case .int, .float, .bool:
+            args["_raw_params"] = .string(argsValue.json())
+        case .list:
+            throw AnsibleError("The value of the '\(action)' action is a list, which is not a valid type for module arguments.", at: node.mark)
+        }
+        if let extra = keywords["args"] {
+            guard case .dict(let d) = extra else {
+                throw AnsibleError("args must be a dictionary, received \(extra.json())", at: keywords.marks["args"] ?? node.mark)
+            }
+            for (k, v) in d { args[k] = v }
+        }
+        if !handler, keywords["listen"] != nil {
+            throw AnsibleError("'listen' is not a valid attribute for a Task", at: keywords.marks["listen"] ?? node.mark)
+        }
+        nextTaskID += 1
+        let name = keywords["name"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.json()) }
+        var task = Task(
+            id: nextTaskID, name: name, action: action, module: module, args: args,
+            vars: keywords["vars"]?.dictValue ?? [:], keywords: keywords, mark: node.mark)
+        task.inherited = inherited
+        task.isHandler = handler
+        if handler {
+            switch keywords["listen"] {
+            case .string(let s)?, .unsafe(let s)?: task.listen = [s]
+            case .list(let l)?: task.listen = l.compactMap(\.stringValue)
+            default: break
+            }
+        }
+        return task
+    }
+}
+
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    return FileManager.default.currentDirectoryPath + "/" + path
+}
