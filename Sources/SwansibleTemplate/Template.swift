@@ -1,1 +1,464 @@
 public import SwansibleData
+import Synchronization
+public import OrderedCollections
+
+/// Where templates find variables. `nil` means the variable is undefined.
+///
+/// Strings in the returned values are trusted templates (as ansible-core treats playbook and inventory
+/// variables): they are rendered, lazily, when a template uses them. ``Value/unsafe(_:)`` strings never are.
+public protocol TemplateVariables {
+    func variable(_ name: String) -> Value?
+}
+
+/// Variables held in a dictionary.
+public struct VariableDictionary: TemplateVariables, Sendable {
+    public var values: ValueDict
+
+    public init(_ values: ValueDict = [:]) { self.values = values }
+
+    public func variable(_ name: String) -> Value? { values[name] }
+}
+
+/// Runs lookup plugins that need the controller (file, pipe, template, …). `env` and `vars` are built in.
+public protocol LookupProvider: Sendable {
+    /// Runs lookup `name` (without an `ansible.builtin.` prefix) on rendered `terms` with the keyword options
+    /// (without `wantlist` and `errors`). Returns the plugin's list of results. Throw ``LookupError/notFound``
+    /// for a lookup you do not provide; any other error's description becomes the failure message.
+    func lookup(name: String, terms: [Value], options: ValueDict) throws -> [Value]
+}
+
+/// Errors a ``LookupProvider`` may throw.
+public enum LookupError: Error, Sendable, CustomStringConvertible {
+    /// No such lookup plugin.
+    case notFound
+    /// The lookup failed; the message is shown after "The lookup plugin 'x' failed: ".
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .notFound: return "not found"
+        case .failed(let m): return m
+        }
+    }
+}
+
+/// Options of the `to_yaml` / `to_nice_yaml` filters, for ``TemplateHooks/toYAML``.
+public struct YAMLDumpOptions: Sendable, Hashable {
+    /// `to_nice_yaml` (block style, indent 4, sorted keys by default) rather than `to_yaml`.
+    public var nice: Bool
+    public var indent: Int
+    /// PyYAML's `default_flow_style`: nil lets PyYAML choose (flow for leaf collections), as `to_yaml` does.
+    public var defaultFlowStyle: Bool?
+    public var sortKeys: Bool
+    public var width: Int?
+    public var explicitStart: Bool
+    public var explicitEnd: Bool
+    /// Keyword arguments not understood above.
+    public var extra: ValueDict
+
+    public init(
+        nice: Bool, indent: Int = 2, defaultFlowStyle: Bool? = nil, sortKeys: Bool = true, width: Int? = nil,
+        explicitStart: Bool = false, explicitEnd: Bool = false, extra: ValueDict = [:]
+    ) {
+        self.nice = nice
+        self.indent = indent
+        self.defaultFlowStyle = defaultFlowStyle
+        self.sortKeys = sortKeys
+        self.width = width
+        self.explicitStart = explicitStart
+        self.explicitEnd = explicitEnd
+        self.extra = extra
+    }
+}
+
+/// What the engine needs from the rest of swansible. Everything is optional; what is missing makes the
+/// corresponding filter or lookup fail with a clear message.
+public struct TemplateHooks: Sendable {
+    /// `to_yaml` / `to_nice_yaml`: serialise as PyYAML's `yaml.dump` with AnsibleDumper would.
+    public var toYAML: (@Sendable (Value, YAMLDumpOptions) throws -> String)?
+    /// `from_yaml`: parse one YAML document.
+    public var fromYAML: (@Sendable (String) throws -> Value)?
+    /// `from_yaml_all`: parse every YAML document in a string.
+    public var fromYAMLAll: (@Sendable (String) throws -> [Value])?
+    /// Lookups other than `env` and `vars`.
+    public var lookups: (any LookupProvider)?
+    /// The environment `lookup('env', …)` reads; nil means this process's environment.
+    public var environment: [String: String]?
+    /// Loads a template by name for `{% include %}` (the template module's search path).
+    public var loadTemplate: (@Sendable (String) throws -> String)?
+
+    public init(
+        toYAML: (@Sendable (Value, YAMLDumpOptions) throws -> String)? = nil,
+        fromYAML: (@Sendable (String) throws -> Value)? = nil,
+        fromYAMLAll: (@Sendable (String) throws -> [Value])? = nil,
+        lookups: (any LookupProvider)? = nil,
+        environment: [String: String]? = nil,
+        loadTemplate: (@Sendable (String) throws -> String)? = nil
+    ) {
+        self.toYAML = toYAML
+        self.fromYAML = fromYAML
+        self.fromYAMLAll = fromYAMLAll
+        self.lookups = lookups
+        self.environment = environment
+        self.loadTemplate = loadTemplate
+    }
+}
+
+/// A warning or deprecation ansible-core would display while templating.
+public struct TemplateWarning: Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    /// A `[DEPRECATION WARNING]` rather than a `[WARNING]`.
+    public var isDeprecation: Bool
+
+    public var description: String { (isDeprecation ? "[DEPRECATION WARNING]: " : "[WARNING]: ") + message }
+}
+
+/// Per-call options, mirroring ansible-core's `TemplateOptions`.
+public struct TemplateOptions: Sendable {
+    /// Backslashes in string literals inside `{{ }}` are literal (ansible-core's default for YAML-sourced templates).
+    public var escapeBackslashes: Bool
+    /// Trailing newlines that Jinja2 drops are restored.
+    public var preserveTrailingNewlines: Bool
+    /// What a template that resolves to `omit` as a whole becomes; nil raises ``TemplateError/Kind/omitted``.
+    /// (Omitted values inside lists and dicts always drop out.)
+    public var valueForOmit: Value?
+    /// Receives warnings and deprecations.
+    public var onWarning: (@Sendable (TemplateWarning) -> Void)?
+
+    public init(
+        escapeBackslashes: Bool = true, preserveTrailingNewlines: Bool = true, valueForOmit: Value? = nil,
+        onWarning: (@Sendable (TemplateWarning) -> Void)? = nil
+    ) {
+        self.escapeBackslashes = escapeBackslashes
+        self.preserveTrailingNewlines = preserveTrailingNewlines
+        self.valueForOmit = valueForOmit
+        self.onWarning = onWarning
+    }
+}
+
+/// A templating error, with ansible-core's message (the text after "Error while resolving value for 'msg': ").
+public struct TemplateError: Error, Sendable, CustomStringConvertible {
+    /// The ansible-core exception class this stands for.
+    public enum Kind: String, Sendable, Hashable {
+        /// AnsibleTemplateSyntaxError: "Syntax error in template: …".
+        case syntax
+        /// AnsibleUndefinedVariable: "'x' is undefined", "object of type 'dict' has no attribute 'y'".
+        case undefined
+        /// AnsibleTemplateError: "Error rendering template: …", recursive loops.
+        case runtime
+        /// AnsibleTemplatePluginError: "The filter plugin 'ansible.builtin.x' failed: …".
+        case plugin
+        /// AnsibleValueOmittedError: the whole template resolved to `omit`.
+        case omitted
+        /// AnsibleBrokenConditionalError: a conditional whose result is not a boolean.
+        case brokenConditional
+        /// TemplateTrustCheckFailedError: a template's result was used as an expression.
+        case untrusted
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// The template or expression being rendered.
+    public var template: String?
+    /// For syntax errors, the 1-based line within the template.
+    public var line: Int?
+
+    public init(kind: Kind, message: String, template: String? = nil, line: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.template = template
+        self.line = line
+    }
+
+    public var description: String { message }
+}
+
+/// A compiled template or expression (or the syntax error compiling it gave).
+enum Compiled: Sendable {
+    case template([Stmt])
+    case expression(Expr)
+    case failed(TErr)
+}
+
+extension TErr: @unchecked Sendable {}
+
+/// Ansible's templating: Jinja2 templates and expressions with ansible-core 2.19's semantics.
+///
+/// Thread-safe. Compiled templates are cached by source text.
+public final class TemplateEngine: Sendable {
+    public let hooks: TemplateHooks
+
+    enum UnitKind: Hashable { case template, expression }
+
+    struct CacheKey: Hashable {
+        var source: String
+        var kind: UnitKind
+        var escapeBackslashes: Bool
+    }
+
+    private let cache = Mutex<[CacheKey: Compiled]>([:])
+    static let cacheLimit = 20_000
+
+    public init(hooks: TemplateHooks = TemplateHooks()) {
+        self.hooks = hooks
+    }
+
+    /// The value `omit` evaluates to. Inside lists and dicts it drops out when a result is finalized; a template
+    /// that is `omit` as a whole raises ``TemplateError/Kind/omitted`` unless ``TemplateOptions/valueForOmit``
+    /// is set. The core can also compare values against it.
+    public static let omit: Value = .unsafe("__omit_place_holder__1f0c2c5ad3a8e6b79d7f0c1b6f0f6f54a7c2d9e3")
+
+    /// ansible-core's `is_possibly_template`: the string has a `{{`, `{%` or `{#` (or a `#jinja2:` header).
+    public static func isPossiblyTemplate(_ s: String) -> Bool {
+        var previousBrace = false
+        for c in s.utf8 {
+            if previousBrace && (c == UInt8(ascii: "{") || c == UInt8(ascii: "%") || c == UInt8(ascii: "#")) {
+                return true
+            }
+            previousBrace = c == UInt8(ascii: "{")
+        }
+        return s.hasPrefix("#jinja2:")
+    }
+
+    /// Whether templating `value` would render anything: a (non-unsafe) string with template syntax, at any depth.
+    public static func isTemplate(_ value: Value) -> Bool {
+        switch value {
+        case .string(let s): return isPossiblyTemplate(s)
+        case .list(let items): return items.contains(where: isTemplate)
+        case .dict(let d): return d.values.contains(where: isTemplate)
+        default: return false
+        }
+    }
+
+    func compile(_ source: String, kind: UnitKind, escapeBackslashes: Bool) -> Compiled {
+        let key = CacheKey(source: source, kind: kind, escapeBackslashes: escapeBackslashes)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let compiled = TemplateEngine.compileUncached(source, kind: kind, escapeBackslashes: escapeBackslashes)
+        cache.withLock {
+            if $0.count >= TemplateEngine.cacheLimit { $0.removeAll(keepingCapacity: true) }
+            $0[key] = compiled
+        }
+        return compiled
+    }
+
+    private static func compileUncached(_ source: String, kind: UnitKind, escapeBackslashes: Bool) -> Compiled {
+        do throws(SyntaxError) {
+            switch kind {
+            case .template:
+                let tokens = try Lexer.tokenize(template: source, escapeBackslashes: escapeBackslashes)
+                let body = try Parser.parse(template: tokens)
+                try Checker.check(body)
+                return .template(body)
+            case .expression:
+                let tokens = try Lexer.tokenize(expression: source)
+                let expr = try Parser.parse(expression: tokens)
+                try Checker.check(expr)
+                return .expression(expr)
+            }
+        } catch {
+            if error.message == Parser.tooDeep {
+                let word = kind == .template ? "template" : "expression"
+                return .failed(TErr(
+                    kind: .runtime, message: "Recursive loop detected in \(word): maximum recursion depth exceeded",
+                    line: error.line))
+            }
+            return .failed(TErr(kind: .syntax, message: error.message, prefixed: false, line: error.line))
+        }
+    }
+
+    // MARK: public API
+
+    /// Renders a template string as ansible-core templates task arguments: a string without template syntax is
+    /// returned unchanged; a template that is a single `{{ expression }}` keeps the expression's type; anything
+    /// else gives a string.
+    public func render(
+        _ template: String, variables: any TemplateVariables, options: TemplateOptions = TemplateOptions()
+    ) throws(TemplateError) -> Value {
+        guard TemplateEngine.isPossiblyTemplate(template) else { return .string(template) }
+        let r = Renderer(engine: self, variables: variables, options: options)
+        return try topLevel(template, word: "template", r) { () throws -> RV in
+            let compiled = compile(template, kind: .template, escapeBackslashes: options.escapeBackslashes)
+            return try r.preserveNewlines(template, try r.run(compiled, source: template))
+        }
+    }
+
+    /// Templates a value recursively, as ansible-core does for task arguments and variables: every trusted
+    /// string is rendered, omitted values drop out of lists and dicts.
+    public func template(
+        _ value: Value, variables: any TemplateVariables, options: TemplateOptions = TemplateOptions()
+    ) throws(TemplateError) -> Value {
+        switch value {
+        case .string(let s): return try render(s, variables: variables, options: options)
+        case .list, .dict:
+            guard TemplateEngine.isTemplate(value) else { return value }
+            let r = Renderer(engine: self, variables: variables, options: options)
+            return try topLevel(nil, word: "template", r) { () throws -> RV in .lazy(value) }
+        default: return value
+        }
+    }
+
+    /// Evaluates a bare Jinja2 expression (no `{{ }}`), as `Templar.evaluate_expression`.
+    public func evaluateExpression(
+        _ expression: String, variables: any TemplateVariables, options: TemplateOptions = TemplateOptions()
+    ) throws(TemplateError) -> Value {
+        let r = Renderer(engine: self, variables: variables, options: options)
+        return try topLevel(expression, word: "expression", r) { () throws -> RV in
+            try r.run(compile(expression, kind: .expression, escapeBackslashes: false), source: expression)
+        }
+    }
+
+    /// Evaluates a conditional (`when`, `failed_when`, `changed_when`, `until`, `assert.that`) as ansible-core
+    /// 2.19 does: the result must be a boolean. `origin` names where the conditional is (`file:line:col`), for
+    /// the message about non-boolean results.
+    public func evaluateConditional(
+        _ conditional: Value, variables: any TemplateVariables, origin: String? = nil,
+        options: TemplateOptions = TemplateOptions()
+    ) throws(TemplateError) -> Bool {
+        let r = Renderer(engine: self, variables: variables, options: options)
+        let result = try conditionalResult(conditional, r)
+        if case .bool(let b) = result { return b }
+        let origin = origin ?? "<unknown>"
+        throw TemplateError(
+            kind: .brokenConditional,
+            message: "Conditional result (\(result.isTruthy ? "True" : "False")) was derived from value of type "
+                + "'\(result.pythonTypeName)' at '\(origin)'. Conditionals must have a boolean result.",
+            template: conditional.stringValue)
+    }
+
+    private func conditionalResult(_ conditional: Value, _ r: Renderer) throws(TemplateError) -> Value {
+        var text: String
+        switch conditional {
+        case .bool: return conditional
+        case .string(let s), .unsafe(let s): text = s
+        case .null: text = ""
+        default:
+            throw TemplateError(kind: .brokenConditional, message: "Conditional expressions must be strings.")
+        }
+        text = TemplateEngine.strip(text)
+        if text.isEmpty {
+            throw TemplateError(
+                kind: .brokenConditional, message: "Empty conditional expressions are not allowed.", template: text)
+        }
+        do throws(TemplateError) {
+            if TemplateEngine.isPossiblyAllTemplate(text) {
+                // `when: "{{ expr }}"`: the template is rendered; a string result is evaluated as an expression,
+                // which is allowed only when it is a trusted string (from variables), not a template's output.
+                let source = text
+                let (rendered, trusted): (Value, Bool) = try guarded(source, word: "template", r) { () throws in
+                    let compiled = compile(source, kind: .template, escapeBackslashes: r.options.escapeBackslashes)
+                    let rv = try r.run(compiled, source: source)
+                    var trusted = false
+                    if case .lazy(.string) = rv { trusted = true }
+                    return (try finalizeTop(rv, r), trusted)
+                }
+                guard let s = rendered.stringValue else {
+                    r.deprecate("Conditionals should not be surrounded by templating delimiters such as {{ }} or {% %}.")
+                    return rendered
+                }
+                text = TemplateEngine.strip(s)
+                if text.isEmpty {
+                    throw TemplateError(
+                        kind: .brokenConditional, message: "Empty conditional expressions are not allowed.",
+                        template: text)
+                }
+                if !trusted {
+                    throw TemplateError(
+                        kind: .untrusted, message: "Encountered untrusted template or expression.", template: text)
+                }
+            }
+            let expression = text
+            return try topLevel(expression, word: "expression", r) { () throws -> RV in
+                r.conditionalMode = true
+                defer { r.conditionalMode = false }
+                return try r.run(compile(expression, kind: .expression, escapeBackslashes: false), source: expression)
+            }
+        } catch {
+            if error.kind == .undefined {
+                throw TemplateError(
+                    kind: .undefined, message: concatMessage("Error while evaluating conditional", error.message),
+                    template: conditional.stringValue)
+            }
+            throw error
+        }
+    }
+
+    /// Python's `str.strip()`.
+    static func strip(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
+        var a = 0
+        var b = scalars.count
+        while a < b, scalars[a].properties.isWhitespace || (0x1C...0x1F).contains(scalars[a].value) { a += 1 }
+        while b > a, scalars[b - 1].properties.isWhitespace || (0x1C...0x1F).contains(scalars[b - 1].value) { b -= 1 }
+        return String(String.UnicodeScalarView(scalars[a..<b]))
+    }
+
+    /// ansible-core's `is_possibly_all_template`: starts with a start delimiter and ends with an end delimiter.
+    static func isPossiblyAllTemplate(_ s: String) -> Bool {
+        if s.hasPrefix("#jinja2:") { return true }
+        guard s.hasPrefix("{{") || s.hasPrefix("{%") || s.hasPrefix("{#") else { return false }
+        return s.hasSuffix("}}") || s.hasSuffix("%}") || s.hasSuffix("#}")
+    }
+
+    /// Runs `body` and finalizes its result as ansible-core does for a top-level template.
+    private func topLevel(
+        _ source: String?, word: String, _ r: Renderer, _ body: () throws -> RV
+    ) throws(TemplateError) -> Value {
+        try guarded(source, word: word, r) { () throws -> Value in try finalizeTop(try body(), r) }
+    }
+
+    private func finalizeTop(_ rv: RV, _ r: Renderer) throws -> Value {
+        let v = try r.concrete(rv)
+        if v == TemplateEngine.omit {
+            if let replacement = r.options.valueForOmit { return replacement }
+            throw TErr(kind: .omitted, message: "A template was resolved to an Omit scalar.")
+        }
+        return TemplateEngine.finalize(v)
+    }
+
+    /// Runs `body`, turning internal errors into ``TemplateError``s with ansible-core's wording.
+    private func guarded<T>(
+        _ source: String?, word: String, _ r: Renderer, _ body: () throws -> T
+    ) throws(TemplateError) -> T {
+        do {
+            return try body()
+        } catch let e as TemplateError {
+            throw e
+        } catch let e as TErr {
+            let f = r.finish(e, word: word, source: source)
+            throw TemplateError(kind: f.kind, message: f.message, template: source, line: f.line)
+        } catch let e as PyError {
+            let f = r.finish(TErr.python(e.message), word: word, source: source)
+            throw TemplateError(kind: f.kind, message: f.message, template: source)
+        } catch {
+            throw TemplateError(
+                kind: .runtime, message: concatMessage("Error rendering \(word)", "\(error)"), template: source)
+        }
+    }
+
+    /// Drops omitted values from containers and marks strings that contain template syntax unsafe (a template's
+    /// result is never templated again).
+    static func finalize(_ v: Value) -> Value {
+        switch v {
+        case .string(let s): return isPossiblyTemplate(s) ? .unsafe(s) : v
+        case .list(let items):
+            guard items.contains(where: needsFinalize) else { return v }
+            return .list(items.compactMap { $0 == omit ? Optional<Value>.none : finalize($0) })
+        case .dict(let d):
+            guard d.values.contains(where: needsFinalize) else { return v }
+            var out = ValueDict(minimumCapacity: d.count)
+            for (k, item) in d where item != omit { out[k] = finalize(item) }
+            return .dict(out)
+        default: return v
+        }
+    }
+
+    private static func needsFinalize(_ v: Value) -> Bool {
+        switch v {
+        case .string(let s): return isPossiblyTemplate(s)
+        case .unsafe: return v == omit
+        case .list(let items): return items.contains(where: needsFinalize)
+        case .dict(let d): return d.values.contains(where: needsFinalize)
+        default: return false
+        }
+    }
+}

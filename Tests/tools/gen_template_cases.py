@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Records ansible-core's own answers for the SwansibleTemplate test cases.
+
+Run with the oracle's interpreter (ansible-core 2.19.14):
+
+    /work/venv-ansible/bin/python Tests/tools/gen_template_cases.py            # regenerate the fixture
+    /work/venv-ansible/bin/python Tests/tools/gen_template_cases.py -t '{{ x }}' -v '{"x": 1}'   # explore
+
+Input: Tests/SwansibleTemplateTests/Fixtures/cases.in.yaml, a mapping with
+  vars:  variables shared by every case (strings in them are trusted templates, as playbook vars are;
+         a mapping {"__unsafe__": "text"} stands for an `!unsafe` string)
+  cases: a list of mappings, each with exactly one of
+           t: a template string, rendered as task arguments are (Templar.template)
+           c: a conditional (`when:`), evaluated with Templar.evaluate_conditional
+           v: any data, templated recursively (Templar.template on a container)
+         and optionally `vars` (merged over the shared ones), `env` (environment variables for
+         lookup('env')), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
+         mismatch).
+Output: Tests/SwansibleTemplateTests/Fixtures/cases.json with, per case, either
+  "value" and "type" (the Python type name of the result) or "error" (str() of the exception, which
+  is the message chain ansible-core shows after "Error while resolving value for 'msg': ") and
+  "errorType" (the exception class), plus the warnings and deprecations ansible-core displayed.
+
+Each case runs in the ansible-core templating engine itself (the same engine ansible-playbook uses to
+finalize task arguments and evaluate conditionals) on localhost, with no inventory or connection.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import yaml
+
+from ansible.errors import AnsibleError
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
+from ansible.template import Templar, trust_as_template
+from ansible.utils.display import Display
+
+init_plugin_loader()  # as the ansible CLIs do: collection loader for FQCN plugin names
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, '..', 'SwansibleTemplateTests', 'Fixtures')
+
+captured: list[str] = []
+
+
+def _capture(kind):
+    def hook(self, msg, *args, **kwargs):
+        captured.append(f'{kind}: {msg}')
+    return hook
+
+
+Display.warning = _capture('warning')
+Display.deprecated = _capture('deprecated')
+
+
+def trusted(value):
+    """Playbook vars: strings are trusted templates, {"__unsafe__": s} is an !unsafe string."""
+    if isinstance(value, dict):
+        if set(value) == {'__unsafe__'}:
+            return str(value['__unsafe__'])
+        return {k: trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [trusted(v) for v in value]
+    if isinstance(value, str):
+        return trust_as_template(value)
+    return value
+
+
+def type_name(value) -> str:
+    """The native Python type name (tagged str/list/dict subclasses count as their base type)."""
+    for kind in (bool, int, float, str, list, tuple, dict):
+        if isinstance(value, kind):
+            return 'list' if kind is tuple else kind.__name__
+    return type(value).__name__
+
+
+def plain(value):
+    """The finalized result as plain JSON data (tuples become lists, as ansible-core's JSON does)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    raise TypeError(f'unexpected result type {type(value)!r}')
+
+
+def normalize_error(message: str) -> str:
+    """CPython's RecursionError text depends on where the limit was hit ("... in comparison", "... while calling a
+    Python object"); ansible-playbook shows the bare form, which is what we record."""
+    prefix = 'Recursive loop detected in template: maximum recursion depth exceeded'
+    return prefix if message.startswith(prefix) else message
+
+
+def run_case(shared_vars: dict, case: dict) -> dict:
+    variables = dict(shared_vars)
+    variables.update(case.get('vars') or {})
+    old_env = {}
+    for key, val in (case.get('env') or {}).items():
+        old_env[key] = os.environ.get(key)
+        os.environ[key] = val
+    captured.clear()
+    templar = Templar(DataLoader(), variables=trusted(variables))
+    out: dict = {}
+    try:
+        if 't' in case:
+            out['kind'], out['input'] = 'template', case['t']
+            result = templar.template(trust_as_template(case['t']))
+        elif 'c' in case:
+            out['kind'], out['input'] = 'conditional', case['c']
+            cond = case['c']
+            result = templar.evaluate_conditional(trust_as_template(cond) if isinstance(cond, str) else cond)
+        elif 'v' in case:
+            out['kind'], out['input'] = 'value', case['v']
+            result = templar.template(trusted(case['v']))
+        else:
+            raise SystemExit(f'case without t/c/v: {case!r}')
+        out['value'] = plain(result)
+        out['type'] = type_name(result)
+    except AnsibleError as ex:
+        out['error'] = normalize_error(str(ex))
+        out['errorType'] = type(ex).__name__
+    finally:
+        for key, val in old_env.items():
+            if val is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = val
+    if case.get('vars'):
+        out['vars'] = case['vars']
+    if case.get('env'):
+        out['env'] = case['env']
+    if case.get('name'):
+        out['name'] = case['name']
+    if case.get('known_gap'):
+        out['known_gap'] = case['known_gap']
+    if captured:
+        out['messages'] = list(captured)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--input', default=os.path.join(FIXTURES, 'cases.in.yaml'))
+    parser.add_argument('--output', default=os.path.join(FIXTURES, 'cases.json'))
+    parser.add_argument('-t', action='append', default=[], help='explore: render this template')
+    parser.add_argument('-c', action='append', default=[], help='explore: evaluate this conditional')
+    parser.add_argument('-v', default='{}', help='explore: variables as JSON')
+    args = parser.parse_args()
+
+    if args.t or args.c:
+        variables = json.loads(args.v)
+        for t in args.t:
+            print(json.dumps(run_case(variables, {'t': t}), ensure_ascii=False))
+        for c in args.c:
+            print(json.dumps(run_case(variables, {'c': c}), ensure_ascii=False))
+        return
+
+    with open(args.input, encoding='utf-8') as f:
+        spec = yaml.safe_load(f)
+    shared = spec.get('vars') or {}
+    results = [run_case(shared, case) for case in spec['cases']]
+    doc = {
+        'generator': 'Tests/tools/gen_template_cases.py',
+        'ansible_core': __import__('ansible.release', fromlist=['__version__']).__version__,
+        'vars': shared,
+        'cases': results,
+    }
+    with open(args.output, 'w', encoding='utf-8') as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write('\n')
+    errors = sum(1 for r in results if 'error' in r)
+    print(f'{len(results)} cases ({errors} errors) -> {os.path.relpath(args.output)}', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
