@@ -1,12 +1,28 @@
 /// Jinja2's compile-time check: a filter or test that does not exist is a syntax error, unless it sits inside an
 /// `if` statement or an inline `if` (then it fails only when called).
 enum Checker {
-    static func canonical(_ name: String) -> String {
-        for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) {
-            return String(name.dropFirst(prefix.count))
+    /// The plugin's short name: `ansible.builtin.x` is `x`; `ansible.legacy.x` is `x` only for plugins ansible-core
+    /// registers itself (not for Jinja2's own filters and tests, which that collection does not contain).
+    static func canonical(_ name: String, isFilter: Bool = true) -> String {
+        if name.hasPrefix("ansible.builtin.") { return String(name.dropFirst("ansible.builtin.".count)) }
+        if name.hasPrefix("ansible.legacy.") {
+            let short = String(name.dropFirst("ansible.legacy.".count))
+            return (isFilter ? jinjaOnlyFilters : jinjaOnlyTests).contains(short) ? name : short
         }
         return name
     }
+
+    static let jinjaOnlyFilters: Set<String> = [
+        "abs", "attr", "batch", "capitalize", "center", "count", "dictsort", "e", "escape", "filesizeformat", "first",
+        "float", "forceescape", "format", "indent", "int", "items", "join", "last", "length", "list", "lower", "max",
+        "min", "pprint", "replace", "reverse", "round", "safe", "slice", "sort", "string", "striptags", "sum",
+        "title", "tojson", "trim", "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
+    ]
+    static let jinjaOnlyTests: Set<String> = [
+        "!=", "<", "<=", "==", ">", ">=", "boolean", "callable", "divisibleby", "eq", "equalto", "escaped", "even",
+        "false", "filter", "float", "ge", "greaterthan", "gt", "in", "integer", "iterable", "le", "lessthan", "lower",
+        "lt", "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "test", "true", "upper",
+    ]
 
     static func check(_ body: [Stmt], soft: Bool = false) throws(SyntaxError) {
         for s in body { try check(s, soft: soft) }
@@ -56,7 +72,7 @@ enum Checker {
         if let d = call.args.dynArgs { try check(d, soft: soft) }
         if let d = call.args.dynKwargs { try check(d, soft: soft) }
         if soft { return }
-        let name = canonical(call.name)
+        let name = canonical(call.name, isFilter: isFilter)
         let known = isFilter ? Filters.table[name] != nil : JinjaTests.table[name] != nil
         if !known {
             throw SyntaxError(message: "No \(isFilter ? "filter" : "test") named '\(call.name)'.", line: 0)

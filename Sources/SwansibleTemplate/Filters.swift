@@ -145,7 +145,8 @@ enum Filters {
         f("type_debug", acceptsUndefined: true) { r, v, _ in
             switch v {
             case .undefined(let u): return .value(.string(u.plain ? "Undefined" : "UndefinedMarker"))
-            case .value(let x), .lazy(let x): return .value(.string(x.pythonTypeName))
+            case .value(let x), .lazy(let x):
+                return .value(.string(x == TemplateEngine.omit ? "_OmitType" : x.pythonTypeName))
             default: return .value(.string("object"))
             }
         },
@@ -159,7 +160,7 @@ enum Filters {
         f("attr", ["name"], required: 1) { r, v, a in
             let name = try r.text(a[0]!)
             let x = try r.concrete(v)
-            if Methods.has(x, name) { return .callable(.method(x, name)) }
+            if Methods.has(x, name) { return .callable(.method(x, name, lazy: false)) }
             return .undefined(Undefined.missing(.string(name), of: x))
         },
         f("safe") { _, v, _ in v },
@@ -680,20 +681,36 @@ enum Filters {
             guard case .list(let items) = x else {
                 throw PyError("items2dict requires a list, got \(lazyClassRepr(x)) instead.")
             }
-            let kn = try r.stringArg(a[0], default: "key") ?? "key"
-            let vn = try r.stringArg(a[1], default: "value") ?? "value"
             var out = ValueDict()
-            for item in items {
-                guard case .dict(let d) = item else {
+            let keyName = try r.value(a[0]) ?? .string("key")
+            let valueName = try r.value(a[1]) ?? .string("value")
+            func item(_ container: Value, _ key: Value) throws -> Value? {
+                switch container {
+                case .dict(let d):
+                    guard let k = dictKey(key) else { throw PyError("unhashable") }
+                    return d[k]
+                case .list(let l):
+                    guard case .int(let i) = PyNumber(key) else { throw PyError("list indices must be integers") }
+                    let idx = i < 0 ? l.count + i : i
+                    return idx >= 0 && idx < l.count ? l[idx] : nil
+                default: throw PyError("not subscriptable")
+                }
+            }
+            for element in items {
+                let k: Value?, v: Value?
+                do {
+                    k = try item(element, keyName)
+                    v = try item(element, valueName)
+                } catch {
                     throw PyError("items2dict requires a list of dictionaries, got \(pyRepr(x)) instead.")
                 }
-                guard let k = d[kn], let val = d[vn] else {
+                guard let k, let v else {
                     throw PyError(
-                        "items2dict requires each dictionary in the list to contain the keys '\(kn)' and '\(vn)', "
-                            + "got \(pyRepr(x)) instead.")
+                        "items2dict requires each dictionary in the list to contain the keys '\(pyStr(keyName))' and "
+                            + "'\(pyStr(valueName))', got \(pyRepr(x)) instead.")
                 }
                 guard let key = dictKey(k) else { throw PyError("unhashable type: '\(k.pythonTypeName)'") }
-                out[key] = val
+                out[key] = v
             }
             return .value(.dict(out))
         },

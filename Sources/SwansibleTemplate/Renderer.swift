@@ -271,12 +271,16 @@ final class Renderer {
         case .callable:
             return .undefined(Undefined(message: "object of type 'function' has no attribute \(pyStringRepr(name))"))
         case .seq(let items):
-            if Methods.has(.list([]), name) { return .callable(.method(try concrete(.seq(items)), name)) }
+            if Methods.has(.list([]), name) { return .callable(.method(try concrete(.seq(items)), name, lazy: false)) }
             return .undefined(Undefined.missing(.string(name), of: .list([])))
         case .value(let v), .lazy(let v):
             let lazy = if case .lazy = base { true } else { false }
-            if Methods.has(v, name) { return .callable(.method(v, name)) }
+            if Methods.has(v, name) { return .callable(.method(v, name, lazy: lazy)) }
             if case .dict(let d) = v, let item = d[name] { return try child(item, lazy: lazy) }
+            if PyNumber(v) != nil && v.boolValue == nil {
+                if name == "real" { return .value(v) }
+                if name == "imag" { return .value(v.intValue != nil ? .int(0) : .float(0)) }
+            }
             if name.hasPrefix("__") && name.hasSuffix("__") {
                 throw TErr(kind: .undefined, message:
                     "access to attribute '\(name)' of '\(Renderer.sandboxTypeName(v, lazy))' object is unsafe.")
@@ -309,11 +313,8 @@ final class Renderer {
             return try getItem(.value(try concrete(base)), key)
         case .value(let v), .lazy(let v):
             let lazy = if case .lazy = base { true } else { false }
-            let k: Value
-            switch key {
-            case .undefined: return key
-            default: k = try concrete(key)
-            }
+            // An undefined key is used (hashed), which raises.
+            let k = try concrete(key)
             switch v {
             case .dict(let d):
                 if let name = dictKeyForLookup(k), let item = d[name] { return try child(item, lazy: lazy) }
@@ -331,7 +332,7 @@ final class Renderer {
             default: break
             }
             if let name = k.stringValue {
-                if Methods.has(v, name) { return .callable(.method(v, name)) }
+                if Methods.has(v, name) { return .callable(.method(v, name, lazy: lazy)) }
             }
             if let u = Renderer.undefinedFor(k, of: v, lazy: lazy) { return .undefined(u) }
             return .undefined(Undefined.missing(k, of: v))
@@ -816,7 +817,8 @@ final class Renderer {
             do {
                 switch c {
                 case .global(let name): return try callGlobal(name, args)
-                case .method(let receiver, let name): return try Methods.call(receiver, name, args, self)
+                case .method(let receiver, let name, let lazy):
+                    return try Methods.call(receiver, name, args, self, lazy: lazy)
                 case .loopMethod(let box, let name): return try callLoopMethod(box, name, args)
                 case .loopRecurse(let box):
                     guard let recurse = box.recurse, let first = args.positional.first else {

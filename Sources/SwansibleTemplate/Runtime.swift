@@ -84,8 +84,8 @@ final class MacroBox {
 enum Callable {
     /// A global function: range, lookup, query, q, dict, namespace, undef, lipsum, now, zip…
     case global(String)
-    /// A method of a str, list or dict.
-    case method(Value, String)
+    /// A method of a str, list or dict; `lazy` when the receiver came from variables.
+    case method(Value, String, lazy: Bool)
     case macro(MacroBox)
     case loopMethod(LoopBox, String)
     case loopRecurse(LoopBox)

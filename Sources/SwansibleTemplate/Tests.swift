@@ -11,7 +11,7 @@ struct TestDef: Sendable {
 
 extension Renderer {
     func applyTest(_ call: PluginCall, _ input: RV, _ frame: Frame) throws -> RV {
-        let name = Checker.canonical(call.name)
+        let name = Checker.canonical(call.name, isFilter: false)
         guard let def = JinjaTests.table[name] else { throw TErr.python("No test named '\(call.name)' found.") }
         return try callTest(def, input, try evalArgs(call.args, frame))
     }
@@ -31,7 +31,7 @@ extension Renderer {
     }
 
     func callTest(named name: String, _ input: RV, _ args: Args) throws -> RV {
-        guard let def = JinjaTests.table[Checker.canonical(name)] else { throw PyError("No test named '\(name)'.") }
+        guard let def = JinjaTests.table[Checker.canonical(name, isFilter: false)] else { throw PyError("No test named '\(name)'.") }
         return try callTest(def, input, args)
     }
 }
@@ -135,7 +135,7 @@ enum JinjaTests {
         compare("ge", .gteq),
         t("in", ["seq"], required: 1) { r, x, a in try pyContains(try r.concrete(a[0]!), try r.concrete(x)) },
         t("filter") { r, x, _ in Filters.table[Checker.canonical(try r.text(x))] != nil },
-        t("test") { r, x, _ in table[Checker.canonical(try r.text(x))] != nil },
+        t("test") { r, x, _ in table[Checker.canonical(try r.text(x), isFilter: false)] != nil },
     ]
 
     private static func result(_ name: String, _ fn: @escaping @Sendable (ValueDict) -> Bool) -> TestDef {
