@@ -1,3 +1,5 @@
+import Foundation
+
 /// Jinja2's lexer with ansible-core's settings: `{{ }}`, `{% %}`, `{# #}`, whitespace control with `-` and `+`,
 /// `trim_blocks` on (the first newline after a block or comment tag is dropped), `lstrip_blocks` off,
 /// `keep_trailing_newline` off, and newlines normalised to `\n`.
@@ -59,6 +61,7 @@ struct SyntaxError: Error {
 }
 
 struct Lexer {
+    private let config: TemplateOverrides
     private let src: [Unicode.Scalar]
     private var pos = 0
     private var line = 1
@@ -68,8 +71,10 @@ struct Lexer {
     private let escapeBackslashes: Bool
 
     /// Tokenizes a whole template.
-    static func tokenize(template: String, escapeBackslashes: Bool) throws(SyntaxError) -> [Token] {
-        var lexer = Lexer(source: template, escapeBackslashes: escapeBackslashes)
+    static func tokenize(
+        template: String, escapeBackslashes: Bool, overrides: TemplateOverrides = TemplateOverrides()
+    ) throws(SyntaxError) -> [Token] {
+        var lexer = Lexer(source: template, escapeBackslashes: escapeBackslashes, config: overrides)
         try lexer.lexRoot()
         lexer.tokens.append(Token(kind: .eof, line: lexer.line))
         return lexer.tokens
@@ -77,7 +82,7 @@ struct Lexer {
 
     /// Tokenizes a bare expression (Jinja2's `compile_expression`: the lexer starts inside `{{`).
     static func tokenize(expression: String) throws(SyntaxError) -> [Token] {
-        var lexer = Lexer(source: expression, escapeBackslashes: false)
+        var lexer = Lexer(source: expression, escapeBackslashes: false, config: TemplateOverrides())
         let ended = try lexer.lexTag(variable: true)
         if ended {
             // `}}` inside a bare expression ends the "print statement"; Jinja2 then lexes template data.
@@ -88,7 +93,8 @@ struct Lexer {
         return lexer.tokens
     }
 
-    private init(source: String, escapeBackslashes: Bool) {
+    private init(source: String, escapeBackslashes: Bool, config: TemplateOverrides) {
+        self.config = config
         // Normalise \r\n and \r to \n and drop one trailing newline (keep_trailing_newline=False).
         var scalars: [Unicode.Scalar] = []
         scalars.reserveCapacity(source.unicodeScalars.count)
@@ -106,7 +112,7 @@ struct Lexer {
             previousCR = false
             scalars.append(s)
         }
-        if scalars.last == "\n" { scalars.removeLast() }
+        if !config.keepTrailingNewline && scalars.last == "\n" { scalars.removeLast() }
         self.src = scalars
         self.escapeBackslashes = escapeBackslashes
     }
@@ -146,47 +152,69 @@ struct Lexer {
         return j
     }
 
-    /// Emits data, rstripping it when the following tag starts with `-`.
-    private mutating func emitData(upTo end: Int, strip: Bool) {
+    /// Whether the last tag ended a line (Jinja2's `line_starting`, for lstrip_blocks).
+    private var lineStarting = true
+
+    /// Emits data, rstripping it when the following tag starts with `-`; with lstrip_blocks, whitespace between a
+    /// line start and a block or comment tag (sign not `+`) is dropped.
+    private mutating func emitData(upTo end: Int, strip: Bool, sign: Unicode.Scalar? = nil, lstrip: Bool = false) {
         var stop = end
         if strip {
             while stop > pos, Lexer.isSpace(src[stop - 1]) { stop -= 1 }
+        } else if lstrip, config.lstripBlocks, sign != "+" {
+            var lineStart = stop
+            while lineStart > pos, src[lineStart - 1] != "\n" { lineStart -= 1 }
+            if (lineStart > pos || (lineStart == pos && lineStarting)) && lineStart < stop
+                && src[lineStart..<stop].allSatisfy(Lexer.isSpace)
+            {
+                stop = lineStart
+            }
         }
-        if stop > pos { tokens.append(Token(kind: .data(text(pos, stop)), line: line)) }
+        if stop > pos {
+            var data = text(pos, stop)
+            if config.newlineSequence != "\n" {
+                data = data.replacingOccurrences(of: "\n", with: config.newlineSequence)
+            }
+            tokens.append(Token(kind: .data(data), line: line))
+        }
         advance(to: end)
     }
 
     // MARK: root state
 
     private mutating func lexRoot() throws(SyntaxError) {
+        let starts: [(String, Unicode.Scalar)] = [
+            (config.blockStart, "%"), (config.variableStart, "{"), (config.commentStart, "#"),
+        ].sorted { $0.0.unicodeScalars.count > $1.0.unicodeScalars.count }
         while pos < src.count {
-            // Find the next tag start.
+            // Find the next tag start (longer delimiters first at the same position, as Jinja2 orders its rules).
             var i = pos
-            var found: (start: Int, kind: Unicode.Scalar)? = nil
-            while i + 1 < src.count {
-                if src[i] == "{", src[i + 1] == "{" || src[i + 1] == "%" || src[i + 1] == "#" {
-                    found = (i, src[i + 1])
-                    break
+            var found: (start: Int, kind: Unicode.Scalar, length: Int)? = nil
+            search: while i < src.count {
+                for (delimiter, kind) in starts where matches(delimiter, at: i) {
+                    found = (i, kind, delimiter.unicodeScalars.count)
+                    break search
                 }
                 i += 1
             }
-            guard let (start, kind) = found else {
+            guard let (start, kind, length) = found else {
                 emitData(upTo: src.count, strip: false)
                 return
             }
             if kind == "%", let raw = rawBegin(at: start) {
-                emitData(upTo: start, strip: raw.strip)
+                emitData(upTo: start, strip: raw.sign == "-", sign: raw.sign, lstrip: true)
                 advance(to: raw.end)
+                lineStarting = false
                 try lexRaw()
                 continue
             }
-            var after = start + 2
-            var strip = false
-            if let sign = at(after), sign == "-" || sign == "+" {
-                strip = sign == "-"
+            var after = start + length
+            var sign: Unicode.Scalar? = nil
+            if let c = at(after), c == "-" || c == "+" {
+                sign = c
                 after += 1
             }
-            emitData(upTo: start, strip: strip)
+            emitData(upTo: start, strip: sign == "-", sign: sign, lstrip: kind != "{")
             advance(to: after)
             switch kind {
             case "#": try lexComment()
@@ -199,53 +227,53 @@ struct Lexer {
                 if try !lexTag(variable: false) { return }
                 tokens.append(Token(kind: .blockEnd, line: line))
             }
+            lineStarting = pos > 0 && src[pos - 1] == "\n"
         }
     }
 
-    /// `{%[-+]?\s*raw\s*(-%}\s*|%})` at `i`: where the raw data starts, and whether the text before is stripped.
-    private func rawBegin(at i: Int) -> (end: Int, strip: Bool)? {
-        var j = i + 2
-        var strip = false
-        if let s = at(j), s == "-" || s == "+" {
-            strip = s == "-"
+    /// `{%[-+]?\s*raw\s*(-%}\s*|%})` at `i`: where the raw data starts, and the sign before `raw`.
+    private func rawBegin(at i: Int) -> (end: Int, sign: Unicode.Scalar?)? {
+        var j = i + config.blockStart.unicodeScalars.count
+        var sign: Unicode.Scalar? = nil
+        if let c = at(j), c == "-" || c == "+" {
+            sign = c
             j += 1
         }
         j = skipSpace(from: j)
         guard matches("raw", at: j) else { return nil }
         j += 3
         j = skipSpace(from: j)
-        if matches("-%}", at: j) { return (skipSpace(from: j + 3), strip) }
-        if matches("%}", at: j) { return (j + 2, strip) }
+        let end = config.blockEnd.unicodeScalars.count
+        if matches("-" + config.blockEnd, at: j) { return (skipSpace(from: j + 1 + end), sign) }
+        if matches(config.blockEnd, at: j) { return (j + end, sign) }
+        return nil
+    }
+
+    /// The end of a block-like closing tag at `j` (`+%}`, `-%}` and following space, `%}` and a newline if trim_blocks).
+    private func blockLikeEnd(_ delimiter: String, at j: Int) -> Int? {
+        let n = delimiter.unicodeScalars.count
+        if matches("+" + delimiter, at: j) { return j + 1 + n }
+        if matches("-" + delimiter, at: j) { return skipSpace(from: j + 1 + n) }
+        if matches(delimiter, at: j) { return config.trimBlocks && at(j + n) == "\n" ? j + n + 1 : j + n }
         return nil
     }
 
     private mutating func lexRaw() throws(SyntaxError) {
         var i = pos
         while i < src.count {
-            if matches("{%", at: i) {
-                var j = i + 2
-                var strip = false
-                if let s = at(j), s == "-" || s == "+" {
-                    strip = s == "-"
+            if matches(config.blockStart, at: i) {
+                var j = i + config.blockStart.unicodeScalars.count
+                var sign: Unicode.Scalar? = nil
+                if let c = at(j), c == "-" || c == "+" {
+                    sign = c
                     j += 1
                 }
                 j = skipSpace(from: j)
-                if matches("endraw", at: j) {
-                    j = skipSpace(from: j + 6)
-                    var end: Int? = nil
-                    if matches("+%}", at: j) {
-                        end = j + 3
-                    } else if matches("-%}", at: j) {
-                        end = skipSpace(from: j + 3)
-                    } else if matches("%}", at: j) {
-                        end = j + 2
-                        if at(j + 2) == "\n" { end = j + 3 }
-                    }
-                    if let end {
-                        emitData(upTo: i, strip: strip)
-                        advance(to: end)
-                        return
-                    }
+                if matches("endraw", at: j), let end = blockLikeEnd(config.blockEnd, at: skipSpace(from: j + 6)) {
+                    emitData(upTo: i, strip: sign == "-", sign: sign, lstrip: true)
+                    advance(to: end)
+                    lineStarting = pos > 0 && src[pos - 1] == "\n"
+                    return
                 }
             }
             i += 1
@@ -256,16 +284,8 @@ struct Lexer {
     private mutating func lexComment() throws(SyntaxError) {
         var i = pos
         while i < src.count {
-            if matches("+#}", at: i) {
-                advance(to: i + 3)
-                return
-            }
-            if matches("-#}", at: i) {
-                advance(to: skipSpace(from: i + 3))
-                return
-            }
-            if matches("#}", at: i) {
-                advance(to: at(i + 2) == "\n" ? i + 3 : i + 2)
+            if let end = blockLikeEnd(config.commentEnd, at: i) {
+                advance(to: end)
                 return
             }
             i += 1
@@ -318,7 +338,10 @@ struct Lexer {
                 guard closed, j < src.count else {
                     throw SyntaxError(message: "unexpected char \(pyRepr(.string(String(c)))) at \(pos)", line: line)
                 }
-                let raw = text(pos + 1, j)
+                var raw = text(pos + 1, j)
+                if config.newlineSequence != "\n" {
+                    raw = raw.replacingOccurrences(of: "\n", with: config.newlineSequence)
+                }
                 let value = escapeBackslashes && variable ? raw : try Lexer.unescape(raw, line: line)
                 tokens.append(Token(kind: .string(value), line: line))
                 advance(to: j + 1)
@@ -349,14 +372,12 @@ struct Lexer {
     /// The position after the closing tag at `pos`, if there is one.
     private func tagEnd(variable: Bool) -> Int? {
         if variable {
-            if matches("-}}", at: pos) { return skipSpace(from: pos + 3) }
-            if matches("}}", at: pos) { return pos + 2 }
+            let n = config.variableEnd.unicodeScalars.count
+            if matches("-" + config.variableEnd, at: pos) { return skipSpace(from: pos + 1 + n) }
+            if matches(config.variableEnd, at: pos) { return pos + n }
             return nil
         }
-        if matches("+%}", at: pos) { return pos + 3 }
-        if matches("-%}", at: pos) { return skipSpace(from: pos + 3) }
-        if matches("%}", at: pos) { return at(pos + 2) == "\n" ? pos + 3 : pos + 2 }
-        return nil
+        return blockLikeEnd(config.blockEnd, at: pos)
     }
 
     private func operatorAt(_ i: Int) -> (Op, Int)? {

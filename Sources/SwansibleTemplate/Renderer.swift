@@ -72,7 +72,9 @@ final class Renderer {
         }
         let want = Renderer.trailingNewlines(source)
         let have = Renderer.trailingNewlines(s)
-        if want > have { return .value(.string(s + String(repeating: "\n", count: want - have))) }
+        if want > have {
+            return .value(.string(s + String(repeating: options.overrides.newlineSequence, count: want - have)))
+        }
         return result
     }
 

@@ -113,6 +113,108 @@ public struct TemplateWarning: Sendable, Hashable, CustomStringConvertible {
     public var description: String { (isDeprecation ? "[DEPRECATION WARNING]: " : "[WARNING]: ") + message }
 }
 
+/// Jinja2 environment settings a template may override (the template module's options, or a
+/// `#jinja2: trim_blocks: False, lstrip_blocks: True` first line).
+public struct TemplateOverrides: Sendable, Hashable {
+    public var blockStart: String
+    public var blockEnd: String
+    public var variableStart: String
+    public var variableEnd: String
+    public var commentStart: String
+    public var commentEnd: String
+    /// The first newline after a block or comment tag is dropped (Ansible's default: true).
+    public var trimBlocks: Bool
+    /// Whitespace from a line's start up to a block or comment tag is dropped.
+    public var lstripBlocks: Bool
+    public var keepTrailingNewline: Bool
+    /// `"\n"`, `"\r\n"` or `"\r"`: what newlines in template text become.
+    public var newlineSequence: String
+
+    public init(
+        blockStart: String = "{%", blockEnd: String = "%}", variableStart: String = "{{", variableEnd: String = "}}",
+        commentStart: String = "{#", commentEnd: String = "#}", trimBlocks: Bool = true, lstripBlocks: Bool = false,
+        keepTrailingNewline: Bool = false, newlineSequence: String = "\n"
+    ) {
+        self.blockStart = blockStart
+        self.blockEnd = blockEnd
+        self.variableStart = variableStart
+        self.variableEnd = variableEnd
+        self.commentStart = commentStart
+        self.commentEnd = commentEnd
+        self.trimBlocks = trimBlocks
+        self.lstripBlocks = lstripBlocks
+        self.keepTrailingNewline = keepTrailingNewline
+        self.newlineSequence = newlineSequence
+    }
+
+    /// ansible-core's `is_possibly_template` with these delimiters.
+    public func isPossiblyTemplate(_ s: String) -> Bool {
+        s.hasPrefix("#jinja2:") || s.contains(blockStart) || s.contains(variableStart) || s.contains(commentStart)
+    }
+
+    /// Applies a `#jinja2:` first line: returns the template without it and the resulting overrides.
+    func extractHeader(_ template: String) throws(TErr) -> (String, TemplateOverrides) {
+        guard template.hasPrefix("#jinja2:") else { return (template, self) }
+        func fail(_ m: String) -> TErr { TErr(kind: .syntax, message: m, prefixed: false) }
+        guard let eol = template.firstIndex(of: "\n") else {
+            throw fail("Missing newline after '#jinja2:' override.")
+        }
+        let line = template[template.index(template.startIndex, offsetBy: 8)..<eol]
+        var result = self
+        for pair in line.split(separator: ",", omittingEmptySubsequences: false) {
+            guard !pair.allSatisfy(\.isWhitespace) else { throw fail("Empty '#jinja2:' override pair not allowed.") }
+            guard let colon = pair.firstIndex(of: ":") else {
+                throw fail("Missing key-value separator `:` in '#jinja2:' override pair \(pyStringRepr(String(pair))).")
+            }
+            let key = TemplateEngine.strip(String(pair[..<colon]))
+            let raw = TemplateEngine.strip(String(pair[pair.index(after: colon)...]))
+            let value: Value
+            switch raw {
+            case "True": value = .bool(true)
+            case "False": value = .bool(false)
+            case "None": value = .null
+            default:
+                if let first = raw.first, first == "'" || first == "\"", raw.count >= 2, raw.last == first {
+                    do {
+                        value = .string(try Lexer.unescape(String(raw.dropFirst().dropLast()), line: 1))
+                    } catch {
+                        throw fail(error.message)
+                    }
+                } else if let i = Int(raw) {
+                    value = .int(i)
+                } else {
+                    throw fail("malformed node or string: \(raw)")
+                }
+            }
+            func text() throws(TErr) -> String {
+                guard let s = value.stringValue else { throw fail("'\(key)' must be a string") }
+                return s
+            }
+            switch key {
+            case "block_start_string": result.blockStart = try text()
+            case "block_end_string": result.blockEnd = try text()
+            case "variable_start_string": result.variableStart = try text()
+            case "variable_end_string": result.variableEnd = try text()
+            case "comment_start_string": result.commentStart = try text()
+            case "comment_end_string": result.commentEnd = try text()
+            case "trim_blocks": result.trimBlocks = value.isTruthy
+            case "lstrip_blocks": result.lstripBlocks = value.isTruthy
+            case "keep_trailing_newline": result.keepTrailingNewline = value.isTruthy
+            case "newline_sequence": result.newlineSequence = try text()
+            case "line_statement_prefix", "line_comment_prefix":
+                if !value.isNull { throw fail("'\(key)' is not supported") }
+            default: throw fail("Invalid '#jinja2:' override key \(pyStringRepr(key)).")
+            }
+        }
+        if result.blockStart == result.variableStart || result.variableStart == result.commentStart
+            || result.commentStart == result.blockStart
+        {
+            throw fail("Block, variable and comment start strings must be different.")
+        }
+        return (String(template[template.index(after: eol)...]), result)
+    }
+}
+
 /// Per-call options, mirroring ansible-core's `TemplateOptions`.
 public struct TemplateOptions: Sendable {
     /// Backslashes in string literals inside `{{ }}` are literal (ansible-core's default for YAML-sourced templates).
@@ -124,14 +226,17 @@ public struct TemplateOptions: Sendable {
     public var valueForOmit: Value?
     /// Receives warnings and deprecations.
     public var onWarning: (@Sendable (TemplateWarning) -> Void)?
+    /// Jinja2 settings for the top-level template (not for variables it uses).
+    public var overrides: TemplateOverrides
 
     public init(
         escapeBackslashes: Bool = true, preserveTrailingNewlines: Bool = true, valueForOmit: Value? = nil,
-        onWarning: (@Sendable (TemplateWarning) -> Void)? = nil
+        overrides: TemplateOverrides = TemplateOverrides(), onWarning: (@Sendable (TemplateWarning) -> Void)? = nil
     ) {
         self.escapeBackslashes = escapeBackslashes
         self.preserveTrailingNewlines = preserveTrailingNewlines
         self.valueForOmit = valueForOmit
+        self.overrides = overrides
         self.onWarning = onWarning
     }
 }
@@ -194,6 +299,7 @@ public final class TemplateEngine: Sendable {
         var source: String
         var kind: UnitKind
         var escapeBackslashes: Bool
+        var overrides: TemplateOverrides
     }
 
     private let cache = Mutex<[CacheKey: Compiled]>([:])
@@ -230,10 +336,13 @@ public final class TemplateEngine: Sendable {
         }
     }
 
-    func compile(_ source: String, kind: UnitKind, escapeBackslashes: Bool) -> Compiled {
-        let key = CacheKey(source: source, kind: kind, escapeBackslashes: escapeBackslashes)
+    func compile(
+        _ source: String, kind: UnitKind, escapeBackslashes: Bool, overrides: TemplateOverrides = TemplateOverrides()
+    ) -> Compiled {
+        let key = CacheKey(source: source, kind: kind, escapeBackslashes: escapeBackslashes, overrides: overrides)
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        let compiled = TemplateEngine.compileUncached(source, kind: kind, escapeBackslashes: escapeBackslashes)
+        let compiled = TemplateEngine.compileUncached(
+            source, kind: kind, escapeBackslashes: escapeBackslashes, overrides: overrides)
         cache.withLock {
             if $0.count >= TemplateEngine.cacheLimit { $0.removeAll(keepingCapacity: true) }
             $0[key] = compiled
@@ -241,11 +350,23 @@ public final class TemplateEngine: Sendable {
         return compiled
     }
 
-    private static func compileUncached(_ source: String, kind: UnitKind, escapeBackslashes: Bool) -> Compiled {
+    private static func compileUncached(
+        _ source: String, kind: UnitKind, escapeBackslashes: Bool, overrides: TemplateOverrides
+    ) -> Compiled {
+        var source = source
+        var overrides = overrides
+        if kind == .template {
+            do throws(TErr) {
+                (source, overrides) = try overrides.extractHeader(source)
+            } catch {
+                return .failed(error)
+            }
+        }
         do throws(SyntaxError) {
             switch kind {
             case .template:
-                let tokens = try Lexer.tokenize(template: source, escapeBackslashes: escapeBackslashes)
+                let tokens = try Lexer.tokenize(
+                    template: source, escapeBackslashes: escapeBackslashes, overrides: overrides)
                 let body = try Parser.parse(template: tokens)
                 try Checker.check(body)
                 return .template(body)
@@ -274,10 +395,11 @@ public final class TemplateEngine: Sendable {
     public func render(
         _ template: String, variables: any TemplateVariables, options: TemplateOptions = TemplateOptions()
     ) throws(TemplateError) -> Value {
-        guard TemplateEngine.isPossiblyTemplate(template) else { return .string(template) }
+        guard options.overrides.isPossiblyTemplate(template) else { return .string(template) }
         let r = Renderer(engine: self, variables: variables, options: options)
         return try topLevel(template, word: "template", r) { () throws -> RV in
-            let compiled = compile(template, kind: .template, escapeBackslashes: options.escapeBackslashes)
+            let compiled = compile(
+                template, kind: .template, escapeBackslashes: options.escapeBackslashes, overrides: options.overrides)
             return try r.preserveNewlines(template, try r.run(compiled, source: template))
         }
     }

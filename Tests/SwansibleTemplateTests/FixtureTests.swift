@@ -17,6 +17,8 @@ struct RecordedCase: CustomStringConvertible {
     var errorType: String?
     var messages: [String]
     var knownGap: String?
+    var escapeBackslashes: Bool?
+    var overrides: ValueDict
 
     var description: String { "#\(index) \(kind) \(input.json(.compactSorted))" }
 }
@@ -40,7 +42,8 @@ enum Fixture {
                 vars: vars, env: env, expected: c["value"], expectedType: c["type"]?.stringValue,
                 error: c["error"]?.stringValue, errorType: c["errorType"]?.stringValue,
                 messages: c["messages"]?.listValue?.compactMap(\.stringValue) ?? [],
-                knownGap: c["known_gap"]?.stringValue)
+                knownGap: c["known_gap"]?.stringValue, escapeBackslashes: c["escape_backslashes"]?.boolValue,
+                overrides: c["overrides"]?.dictValue ?? [:])
         }
     }()
 }
@@ -98,7 +101,23 @@ struct FixtureTests {
         let engine = TemplateEngine(hooks: TemplateHooks(environment: c.env.isEmpty ? [:] : c.env))
         let variables = VariableDictionary(c.vars.mapValues(fixtureValue))
         let warnings = WarningBox()
-        let options = TemplateOptions(onWarning: { warnings.add($0) })
+        var options = TemplateOptions(onWarning: { warnings.add($0) })
+        if let e = c.escapeBackslashes { options.escapeBackslashes = e }
+        for (k, v) in c.overrides {
+            switch k {
+            case "trim_blocks": options.overrides.trimBlocks = v.isTruthy
+            case "lstrip_blocks": options.overrides.lstripBlocks = v.isTruthy
+            case "keep_trailing_newline": options.overrides.keepTrailingNewline = v.isTruthy
+            case "newline_sequence": options.overrides.newlineSequence = v.stringValue ?? "\n"
+            case "block_start_string": options.overrides.blockStart = v.stringValue ?? ""
+            case "block_end_string": options.overrides.blockEnd = v.stringValue ?? ""
+            case "variable_start_string": options.overrides.variableStart = v.stringValue ?? ""
+            case "variable_end_string": options.overrides.variableEnd = v.stringValue ?? ""
+            case "comment_start_string": options.overrides.commentStart = v.stringValue ?? ""
+            case "comment_end_string": options.overrides.commentEnd = v.stringValue ?? ""
+            default: Issue.record("unknown override \(k)")
+            }
+        }
         var result: Value? = nil
         var failure: TemplateError? = nil
         do {

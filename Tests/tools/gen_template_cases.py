@@ -14,7 +14,8 @@ Input: Tests/SwansibleTemplateTests/Fixtures/cases.in.yaml, a mapping with
            c: a conditional (`when:`), evaluated with Templar.evaluate_conditional
            v: any data, templated recursively (Templar.template on a container)
          and optionally `vars` (merged over the shared ones), `env` (environment variables for
-         lookup('env')), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
+         lookup('env')), `escape_backslashes` and `overrides` (Templar.template's arguments, as the template
+         module passes them), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
          mismatch).
 Output: Tests/SwansibleTemplateTests/Fixtures/cases.json with, per case, either
   "value" and "type" (the Python type name of the result) or "error" (str() of the exception, which
@@ -115,7 +116,12 @@ def run_case(shared_vars: dict, case: dict) -> dict:
     try:
         if 't' in case:
             out['kind'], out['input'] = 'template', case['t']
-            result = templar.template(trust_as_template(case['t']))
+            kwargs = {}
+            if 'escape_backslashes' in case:
+                kwargs['escape_backslashes'] = case['escape_backslashes']
+            if case.get('overrides'):
+                kwargs['overrides'] = case['overrides']
+            result = templar.template(trust_as_template(case['t']), **kwargs)
         elif 'c' in case:
             out['kind'], out['input'] = 'conditional', case['c']
             cond = case['c']
@@ -142,6 +148,9 @@ def run_case(shared_vars: dict, case: dict) -> dict:
         out['env'] = case['env']
     if case.get('name'):
         out['name'] = case['name']
+    for key in ('escape_backslashes', 'overrides'):
+        if key in case:
+            out[key] = case[key]
     if case.get('known_gap'):
         out['known_gap'] = case['known_gap']
     if captured:
