@@ -77,7 +77,7 @@ extension Renderer {
     /// `lookup(name, *terms, **options)` / `query(...)` as ansible-core's `_invoke_lookup`.
     func callLookup(_ args: Args, forceList: Bool) throws -> RV {
         guard let first = args.positional.first else {
-            throw PyError("lookup() missing 1 required positional argument: 'plugin_name'")
+            throw PyError("\(forceList ? "_query" : "_lookup")() missing 1 required positional argument: 'plugin_name'")
         }
         if first.isUndefined { return first }
         let pluginName = try text(first)
@@ -108,7 +108,7 @@ extension Renderer {
         do {
             results = try runLookup(name, pluginName: pluginName, terms, options, defaultArg: defaultArg)
         } catch let e as TErr where e.kind == .undefined || e.message.hasPrefix("The lookup plugin") {
-            if errors != "strict", e.kind != .undefined { return wantlist ? .value(.list([])) : .none }
+            // A missing plugin fails whatever `errors` says (ansible-core checks before running it).
             throw e
         } catch {
             let message: String

@@ -397,8 +397,11 @@ struct Parser {
     private mutating func parseCondExpr() throws(SyntaxError) -> Expr {
         try enter()
         defer { depth -= 1 }
+        var steps = 0
+        defer { depth -= steps }
         var expr1 = try parseOr()
         while skipName("if") {
+            try nest(&steps)
             let test = try parseOr()
             var expr3: Expr? = nil
             if skipName("else") { expr3 = try parseCondExpr() }
@@ -407,15 +410,31 @@ struct Parser {
         return expr1
     }
 
+    /// Counts one more level of nesting built by a loop (left-associative operators); the caller undoes it.
+    private mutating func nest(_ steps: inout Int) throws(SyntaxError) {
+        steps += 1
+        try enter()
+    }
+
     private mutating func parseOr() throws(SyntaxError) -> Expr {
+        var steps = 0
+        defer { depth -= steps }
         var left = try parseAnd()
-        while skipName("or") { left = .or(left, try parseAnd()) }
+        while skipName("or") {
+            try nest(&steps)
+            left = .or(left, try parseAnd())
+        }
         return left
     }
 
     private mutating func parseAnd() throws(SyntaxError) -> Expr {
+        var steps = 0
+        defer { depth -= steps }
         var left = try parseNot()
-        while skipName("and") { left = .and(left, try parseNot()) }
+        while skipName("and") {
+            try nest(&steps)
+            left = .and(left, try parseNot())
+        }
         return left
     }
 
@@ -452,13 +471,17 @@ struct Parser {
     private static let compareOps: [Op: CmpOp] = [.eq: .eq, .ne: .ne, .lt: .lt, .lteq: .lteq, .gt: .gt, .gteq: .gteq]
 
     private mutating func parseMath1() throws(SyntaxError) -> Expr {
+        var steps = 0
+        defer { depth -= steps }
         var left = try parseConcat()
         while true {
             if current.isOp(.add) {
                 next()
+                try nest(&steps)
                 left = .binary(.add, left, try parseConcat())
             } else if current.isOp(.sub) {
                 next()
+                try nest(&steps)
                 left = .binary(.sub, left, try parseConcat())
             } else {
                 return left
@@ -468,11 +491,16 @@ struct Parser {
 
     private mutating func parseConcat() throws(SyntaxError) -> Expr {
         var args = [try parseMath2()]
-        while skipOp(.tilde) { args.append(try parseMath2()) }
+        while skipOp(.tilde) {
+            if args.count > 10_000 { throw fail(Parser.tooDeep) }
+            args.append(try parseMath2())
+        }
         return args.count == 1 ? args[0] : .concat(args)
     }
 
     private mutating func parseMath2() throws(SyntaxError) -> Expr {
+        var steps = 0
+        defer { depth -= steps }
         var left = try parsePow()
         while case .op(let o) = current.kind {
             let op: BinOp
@@ -484,14 +512,20 @@ struct Parser {
             default: return left
             }
             next()
+            try nest(&steps)
             left = .binary(op, left, try parsePow())
         }
         return left
     }
 
     private mutating func parsePow() throws(SyntaxError) -> Expr {
+        var steps = 0
+        defer { depth -= steps }
         var left = try parseUnary()
-        while skipOp(.pow) { left = .binary(.pow, left, try parseUnary()) }
+        while skipOp(.pow) {
+            try nest(&steps)
+            left = .binary(.pow, left, try parseUnary())
+        }
         return left
     }
 

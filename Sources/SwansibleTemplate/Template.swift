@@ -429,6 +429,22 @@ public final class TemplateEngine: Sendable {
         }
     }
 
+    /// Runs a lookup plugin as a `with_<name>` loop does (ansible-core calls it with `wantlist=True`): `terms` are
+    /// already templated. `env`, `vars` and the data lookups (`items`, `list`, `dict`, `indexed_items`, `nested`,
+    /// `together`, `sequence`, `flattened`) are built in; others go to ``TemplateHooks/lookups``.
+    public func lookup(
+        _ name: String, terms: [Value], options lookupOptions: ValueDict = [:], variables: any TemplateVariables,
+        options: TemplateOptions = TemplateOptions()
+    ) throws(TemplateError) -> Value {
+        let r = Renderer(engine: self, variables: variables, options: options)
+        return try topLevel(nil, word: "template", r) { () throws -> RV in
+            var args = Renderer.Args(positional: [.value(.string(name))] + terms.map { .value($0) })
+            for (k, v) in lookupOptions { args.keywords.append((k, .value(v))) }
+            args.keywords.append(("wantlist", .value(.bool(true))))
+            return try r.callLookup(args, forceList: true)
+        }
+    }
+
     /// Evaluates a conditional (`when`, `failed_when`, `changed_when`, `until`, `assert.that`) as ansible-core
     /// 2.19 does: the result must be a boolean. `origin` names where the conditional is (`file:line:col`), for
     /// the message about non-boolean results.

@@ -15,7 +15,7 @@ Input: Tests/SwansibleTemplateTests/Fixtures/cases.in.yaml, a mapping with
            v: any data, templated recursively (Templar.template on a container)
          and optionally `vars` (merged over the shared ones), `env` (environment variables for
          lookup('env')), `escape_backslashes` and `overrides` (Templar.template's arguments, as the template
-         module passes them), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
+         module passes them), `files` (path: content, written before the case runs, for lookup('file')), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
          mismatch).
 Output: Tests/SwansibleTemplateTests/Fixtures/cases.json with, per case, either
   "value" and "type" (the Python type name of the result) or "error" (str() of the exception, which
@@ -110,6 +110,10 @@ def run_case(shared_vars: dict, case: dict) -> dict:
     for key, val in (case.get('env') or {}).items():
         old_env[key] = os.environ.get(key)
         os.environ[key] = val
+    for path, content in (case.get('files') or {}).items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(content)
     captured.clear()
     templar = Templar(DataLoader(), variables=trusted(variables))
     out: dict = {}
@@ -148,7 +152,7 @@ def run_case(shared_vars: dict, case: dict) -> dict:
         out['env'] = case['env']
     if case.get('name'):
         out['name'] = case['name']
-    for key in ('escape_backslashes', 'overrides'):
+    for key in ('escape_backslashes', 'overrides', 'files'):
         if key in case:
             out[key] = case[key]
     if case.get('known_gap'):
