@@ -2,7 +2,7 @@
 ///
 /// Nesting is bounded (``Parser/maxDepth``) so that no input can exhaust the stack.
 struct Parser {
-    static let maxDepth = 120
+    static let maxDepth = 200
 
     private var tokens: [Token]
     private var index = 0
@@ -669,7 +669,11 @@ struct Parser {
         defer { depth -= steps }
         while true {
             if current.isOp(.pipe) {
-                for f in try parseFilterChain(startInline: false) { node = .filter(node, f) }
+                for f in try parseFilterChain(startInline: false) {
+                    try nest(&steps)
+                    node = .filter(node, f)
+                }
+                continue
             } else if current.isName("is") {
                 node = try parseTest(node)
             } else if current.isOp(.lparen) {
