@@ -93,4 +93,8 @@ indirect enum Stmt: Sendable {
     case macro(MacroDef)
     case callBlock(call: Expr, params: [String], defaults: [Expr], body: [Stmt])
     case include(Expr, ignoreMissing: Bool, withContext: Bool)
+    /// `{% import 'x.j2' as m %}`.
+    case importAll(Expr, as: String, withContext: Bool)
+    /// `{% from 'x.j2' import a, b as c %}`.
+    case fromImport(Expr, names: [(String, String)], withContext: Bool, line: Int)
 }

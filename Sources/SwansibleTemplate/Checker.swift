@@ -62,7 +62,7 @@ enum Checker {
             try check(call, soft: soft)
             for d in defaults { try check(d, soft: soft) }
             try check(body)
-        case .include(let e, _, _): try check(e, soft: soft)
+        case .include(let e, _, _), .importAll(let e, _, _), .fromImport(let e, _, _, _): try check(e, soft: soft)
         }
     }
 

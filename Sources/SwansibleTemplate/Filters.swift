@@ -142,11 +142,16 @@ enum Filters {
             return a[0] ?? .value(.float(0))
         },
         f("string") { r, v, _ in .value(.string(try r.text(v))) },
+        f("to_datetime", ["format"]) { r, v, a in
+            let format = try r.stringArg(a[0], default: "%Y-%m-%d %H:%M:%S") ?? "%Y-%m-%d %H:%M:%S"
+            return .object(.datetime(try PyDateTime.strptime(try r.text(v), format)))
+        },
         f("type_debug", acceptsUndefined: true) { r, v, _ in
             switch v {
             case .undefined(let u): return .value(.string(u.plain ? "Undefined" : "UndefinedMarker"))
             case .value(let x), .lazy(let x):
                 return .value(.string(x == TemplateEngine.omit ? "_OmitType" : x.pythonTypeName))
+            case .object(let o): return .value(.string(o.typeName))
             default: return .value(.string("object"))
             }
         },
@@ -166,19 +171,70 @@ enum Filters {
         f("safe") { _, v, _ in v },
         f("random", ["start", "step", "seed"]) { r, v, a in
             let x = try r.concrete(v)
-            var rng = SystemRandomNumberGenerator()
+            let seed = nonNull(try r.value(a[2]))
+            var seeded = seed.map { PyRandom(seed: $0) }
+            var system = SystemRandomNumberGenerator()
             if case .int(let end) = PyNumber(x) {
-                let start = try r.intArg(a[0], "start", default: 0)
-                let step = max(try r.intArg(a[1], "step", default: 1), 1)
-                let count = (end - start + step - 1) / step
-                guard count > 0 else { throw PyError("empty range for randrange()") }
-                return .value(.int(start + step * Int.random(in: 0..<count, using: &rng)))
+                let startValue = try r.value(a[0]), stepValue = try r.value(a[1])
+                let start = (startValue?.isTruthy ?? false) ? try r.intArg(a[0], "start", default: 0) : 0
+                let step = (stepValue?.isTruthy ?? false) ? try r.intArg(a[1], "step", default: 1) : 1
+                if seeded != nil { return .value(.int(try seeded!.randrange(start, end, step))) }
+                var rng = PyRandom(seed: .int(Int.random(in: 0...Int.max, using: &system)))
+                return .value(.int(try rng.randrange(start, end, step)))
+            }
+            guard x.isString || x.listValue != nil || x.dictValue != nil else {
+                throw PyError("random can only be used on sequences and integers")
+            }
+            let startGiven = try r.value(a[0])?.isTruthy == true
+            let stepGiven = try r.value(a[1])?.isTruthy == true
+            if startGiven || stepGiven {
+                throw PyError("start and step can only be used with integer values")
             }
             let items = try r.concreteItems(v)
-            guard let pick = items.randomElement(using: &rng) else { throw PyError("Cannot choose from an empty sequence") }
-            return .value(pick)
+            guard !items.isEmpty else { throw PyError("Cannot choose from an empty sequence") }
+            let i = seeded != nil ? seeded!.below(items.count) : Int.random(in: 0..<items.count, using: &system)
+            return .value(items[i])
         },
-        f("shuffle", ["seed"]) { r, v, _ in .value(.list(try r.concreteItems(v).shuffled())) },
+        f("shuffle", ["seed"]) { r, v, a in
+            guard var items = try? r.concreteItems(v) else { return v }
+            if let seed = try r.value(a[0]), seed.isTruthy {
+                var rng = PyRandom(seed: seed)
+                rng.shuffle(&items)
+            } else {
+                items.shuffle()
+            }
+            return .value(.list(items))
+        },
+        f("strftime", ["second", "utc"]) { r, v, a in
+            let format = try r.text(v)
+            var seconds: Double? = nil
+            if let sv = nonNull(try r.value(a[0])) {
+                switch PyNumber(sv) {
+                case let n?: seconds = n.double
+                case nil:
+                    guard let s = sv.stringValue, let d = pyParseFloat(s) else {
+                        throw PyError("Invalid value for epoch value (\(pyStr(sv)))")
+                    }
+                    seconds = d
+                }
+            }
+            let t = seconds ?? Date().timeIntervalSince1970
+            return .value(.string(cStrftime(format, epoch: t, utc: try r.boolArg(a[1], default: false))))
+        },
+        f("fileglob") { r, v, _ in
+            let pattern = try r.text(v)
+            var g = glob_t()
+            defer { globfree(&g) }
+            var out: [Value] = []
+            if glob(pattern, 0, nil, &g) == 0 {
+                for i in 0..<Int(g.gl_pathc) {
+                    guard let p = g.gl_pathv[i] else { continue }
+                    let path = String(cString: p)
+                    if JinjaTests.fileType(path, follow: true) == .typeRegular { out.append(.string(path)) }
+                }
+            }
+            return .value(.list(out))
+        },
         f("extract", ["container", "morekeys"], required: 1) { r, v, a in
             var keys = [v]
             if let more = a[1], !more.isNone {
@@ -1075,6 +1131,7 @@ extension Renderer {
             }
         case .loop(let box): return box.items.count
         case .seq(let items): return items.count
+        case .object(let o): throw PyError("object of type '\(o.typeName)' has no len()")
         case .undefined(let u): throw TErr.undefined(u)
         default: throw PyError("object of type 'function' has no len()")
         }
@@ -1244,6 +1301,23 @@ extension Renderer {
 }
 
 // MARK: helpers
+
+/// C `strftime` on the local or UTC time of an epoch (Python's `time.strftime` on Linux).
+func cStrftime(_ format: String, epoch: Double, utc: Bool) -> String {
+    var t = time_t(epoch.rounded(.down))
+    var tmValue = tm()
+    if utc { gmtime_r(&t, &tmValue) } else { localtime_r(&t, &tmValue) }
+    var size = 256
+    while size < 1 << 20 {
+        var buffer = [CChar](repeating: 0, count: size)
+        let n = strftime(&buffer, size, format, &tmValue)
+        if n > 0 || format.isEmpty {
+            return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        size *= 4
+    }
+    return ""
+}
 
 /// The class name Python reports for a filter argument: containers handed to filters are ansible-core's lazy
 /// containers.

@@ -67,6 +67,12 @@ extension Renderer {
             return .undefined(Undefined(message: "Mandatory variable has not been overridden"))
         case "lookup", "query", "q":
             return try callLookup(args, forceList: name != "lookup")
+        case "now":
+            let utc = try (args.positional.first ?? args.keyword("utc")).map { try concrete($0).isTruthy } ?? false
+            let fmt = try (args.positional.dropFirst().first ?? args.keyword("fmt")).map { try concrete($0) }
+            let now = PyDateTime.now(utc: utc)
+            if let fmt, !fmt.isNull { return .value(.string(now.strftime(pyStr(fmt)))) }
+            return .object(.datetime(now))
         case "lipsum":
             return .value(.string("Lorem ipsum dolor sit amet, consectetur adipiscing elit."))
         default:

@@ -164,6 +164,13 @@ struct Parser {
         case "filter": return [try parseFilterBlock()]
         case "with": return [try parseWith()]
         case "include": return [try parseInclude()]
+        case "import":
+            next()
+            let template = try parseExpression()
+            try expectName("as")
+            let name = try parseAssignTargetName()
+            return [.importAll(template, as: name, withContext: try parseImportContext(default: false))]
+        case "from": return [try parseFrom()]
         case "print":
             next()
             var parts: [OutputPart] = []
@@ -334,6 +341,48 @@ struct Parser {
             next()
         }
         return .include(template, ignoreMissing: ignoreMissing, withContext: withContext)
+    }
+
+    private mutating func parseImportContext(default dflt: Bool) throws(SyntaxError) -> Bool {
+        if current.isName("with") || current.isName("without"), look().isName("context") {
+            let with = next().isName("with")
+            next()
+            return with
+        }
+        return dflt
+    }
+
+    private mutating func parseFrom() throws(SyntaxError) -> Stmt {
+        let line = next().line
+        let template = try parseExpression()
+        try expectName("import")
+        var names: [(String, String)] = []
+        var withContext = false
+        func atContext() -> Bool {
+            (current.isName("with") || current.isName("without")) && look().isName("context")
+        }
+        while true {
+            if !names.isEmpty { try expectOp(.comma) }
+            if case .name = current.kind {
+                if atContext() {
+                    withContext = try parseImportContext(default: false)
+                    break
+                }
+                let name = try parseAssignTargetName()
+                if name.hasPrefix("_") { throw fail("names starting with an underline can not be imported") }
+                var alias = name
+                if skipName("as") { alias = try parseAssignTargetName() }
+                names.append((name, alias))
+                if atContext() {
+                    withContext = try parseImportContext(default: false)
+                    break
+                }
+                if !current.isOp(.comma) { break }
+            } else {
+                _ = try expectName()
+            }
+        }
+        return .fromImport(template, names: names, withContext: withContext, line: line)
     }
 
     private mutating func parseAssignTargetName() throws(SyntaxError) -> String {

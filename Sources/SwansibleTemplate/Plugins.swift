@@ -53,7 +53,10 @@ struct Signature {
 
 extension Renderer {
     /// `str(x)` of a runtime value (Jinja2's `soft_str`, ansible's `to_text`).
-    func text(_ rv: RV) throws -> String { pyStr(try concrete(rv)) }
+    func text(_ rv: RV) throws -> String {
+        if case .object(let o) = rv { return o.text }
+        return pyStr(try concrete(rv))
+    }
 
     /// An optional concrete argument.
     func value(_ rv: RV?) throws -> Value? {

@@ -129,10 +129,16 @@ final class Renderer {
             case .global(let name):
                 throw unsupported(name == "range" || name == "dict" ? "type" : "function")
             case .loopRecurse: throw unsupported("LoopContext")
+            case .objectMethod: throw unsupported("builtin_function_or_method")
             }
         case .namespace: throw unsupported("Namespace")
         case .loop: throw unsupported("LoopContext")
         case .seq(let items): return .list(try items.map { try concrete($0) })
+        case .object(let o):
+            switch o {
+            case .datetime(let d): return .string(d.isoformat())
+            case .timedelta: throw unsupported("timedelta")
+            }
         }
     }
 
@@ -141,46 +147,41 @@ final class Renderer {
     }
 
     /// Renders every template string inside variable data, copying only the parts that change.
-    func deepRender(_ v: Value) throws -> Value {
+    func deepRender(_ v: Value) throws -> Value { try renderedCopy(v) ?? v }
+
+    /// The value with its template strings rendered, or nil when there are none.
+    private func renderedCopy(_ v: Value) throws -> Value? {
         switch v {
         case .string(let s):
-            guard TemplateEngine.isPossiblyTemplate(s) else { return v }
+            guard TemplateEngine.isPossiblyTemplate(s) else { return nil }
             return try concrete(try renderNested(s))
         case .list(let items):
             var copy: [Value]? = nil
             for (i, item) in items.enumerated() {
-                let r = try deepRender(item)
-                if copy == nil, !Renderer.identical(r, item) { copy = Array(items[..<i]) }
-                copy?.append(r)
+                if let r = try renderedCopy(item) {
+                    if copy == nil { copy = Array(items[..<i]) }
+                    copy?.append(r)
+                } else {
+                    copy?.append(item)
+                }
             }
-            return copy.map { .list($0) } ?? v
+            return copy.map { .list($0) }
         case .dict(let d):
             var copy: ValueDict? = nil
             for (i, (k, item)) in d.enumerated() {
-                let r = try deepRender(item)
-                if copy == nil, !Renderer.identical(r, item) {
-                    var prefix = ValueDict(minimumCapacity: d.count)
-                    for (pk, pv) in d.elements[..<i] { prefix[pk] = pv }
-                    copy = prefix
+                if let r = try renderedCopy(item) {
+                    if copy == nil {
+                        var prefix = ValueDict(minimumCapacity: d.count)
+                        for (pk, pv) in d.elements[..<i] { prefix[pk] = pv }
+                        copy = prefix
+                    }
+                    copy?[k] = r
+                } else {
+                    copy?[k] = item
                 }
-                copy?[k] = r
             }
-            return copy.map { .dict($0) } ?? v
-        default: return v
-        }
-    }
-
-    /// Cheap check that deepRender changed nothing (strings compared by content, containers by emptiness of change).
-    private static func identical(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case let (.string(x), .string(y)): return x == y
-        case (.list, .list), (.dict, .dict): return a == b
-        case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.int(x), .int(y)): return x == y
-        case let (.float(x), .float(y)): return x == y || (x.isNaN && y.isNaN)
-        case let (.unsafe(x), .unsafe(y)): return x == y
-        default: return false
+            return copy.map { .dict($0) }
+        default: return nil
         }
     }
 
@@ -219,6 +220,8 @@ final class Renderer {
             throw TErr.undefined(u)
         case .callable, .namespace, .loop:
             return "<object>"
+        case .object(let o):
+            return o.text
         default:
             let v = try concrete(rv)
             if v == TemplateEngine.omit { return "" }
@@ -253,7 +256,9 @@ final class Renderer {
         return .undefined(.name(name))
     }
 
-    static let globalFunctions: Set<String> = ["range", "lookup", "query", "q", "dict", "namespace", "undef", "lipsum"]
+    static let globalFunctions: Set<String> = [
+        "range", "lookup", "query", "q", "dict", "namespace", "undef", "lipsum", "now",
+    ]
 
     /// Child of a container: lazy containers give lazy children.
     private func child(_ v: Value, lazy: Bool) throws -> RV {
@@ -272,6 +277,8 @@ final class Renderer {
                 message: "object of type 'LoopContext' has no attribute \(pyStringRepr(name))"))
         case .callable:
             return .undefined(Undefined(message: "object of type 'function' has no attribute \(pyStringRepr(name))"))
+        case .object(let o):
+            return objectAttribute(o, name)
         case .seq(let items):
             if Methods.has(.list([]), name) { return .callable(.method(try concrete(.seq(items)), name, lazy: false)) }
             return .undefined(Undefined.missing(.string(name), of: .list([])))
@@ -307,6 +314,9 @@ final class Renderer {
             if case .value(let k) = key, let name = k.stringValue { return try getAttr(base, name) }
             return .undefined(Undefined(message: "object has no element"))
         case .callable: return .undefined(Undefined(message: "object of type 'function' has no attribute"))
+        case .object(let o):
+            if case .value(let k) = key, let name = k.stringValue { return objectAttribute(o, name) }
+            return .undefined(Undefined(message: "'\(o.typeName)' object is not subscriptable"))
         case .seq(let items):
             if case .int(let i) = PyNumber(try concrete(key)) {
                 let idx = i < 0 ? items.count + i : i
@@ -437,6 +447,7 @@ final class Renderer {
             }
         case .loop(let box): return box.items
         case .seq(let items): return items
+        case .object(let o): throw PyError("'\(o.typeName)' object is not iterable")
         case .namespace: throw PyError("'Namespace' object is not iterable")
         case .callable: throw PyError("'function' object is not iterable")
         }
@@ -492,6 +503,17 @@ final class Renderer {
                 out.append(try evalCall(call, frame, caller: caller))
             case .include(let nameExpr, let ignoreMissing, let withContext):
                 try execInclude(nameExpr, ignoreMissing: ignoreMissing, withContext: withContext, frame, &out)
+            case .importAll(let nameExpr, let alias, let withContext):
+                let exports = try importTemplate(nameExpr, withContext: withContext, frame)
+                frame.vars[alias] = .namespace(NamespaceBox(exports))
+            case .fromImport(let nameExpr, let names, let withContext, let line):
+                let exports = try importTemplate(nameExpr, withContext: withContext, frame)
+                let templateName = (try? text(try eval(nameExpr, frame))) ?? "?"
+                for (name, alias) in names {
+                    frame.vars[alias] = exports[name] ?? .undefined(Undefined(
+                        message: "the template \(pyStringRepr(templateName)) (imported on line \(line)) does not export "
+                            + "the requested name \(pyStringRepr(name))"))
+                }
             }
         }
     }
@@ -511,7 +533,7 @@ final class Renderer {
                 source = try loader(name)
             } catch {
                 if ignoreMissing { continue }
-                throw PyError(name)
+                throw PyError(Renderer.loaderMessage(error, name))
             }
             if nesting.count >= Renderer.maxNesting {
                 throw TErr(kind: .runtime, message: "Recursive loop detected in template: maximum recursion depth exceeded")
@@ -526,6 +548,43 @@ final class Renderer {
             }
             return
         }
+    }
+
+    /// The message for a template the loader could not load (its own words when it gave a ``LookupError``).
+    static func loaderMessage(_ error: any Error, _ name: String) -> String {
+        if case LookupError.failed(let m) = error { return m }
+        return "\(pyStringRepr(name)) not found: \(error)"
+    }
+
+    /// Runs a template for its top-level names (macros and `{% set %}`), as `{% import %}` does.
+    private func importTemplate(_ nameExpr: Expr, withContext: Bool, _ frame: Frame) throws
+        -> OrderedDictionary<String, RV>
+    {
+        let name = try text(try eval(nameExpr, frame))
+        guard let loader = engine.hooks.loadTemplate else {
+            throw PyError("template imports are not supported here (no template loader)")
+        }
+        let source: String
+        do {
+            source = try loader(name)
+        } catch {
+            throw PyError(Renderer.loaderMessage(error, name))
+        }
+        if nesting.count >= Renderer.maxNesting {
+            throw TErr(kind: .runtime, message: "Recursive loop detected in template: maximum recursion depth exceeded")
+        }
+        nesting.append("\u{0}import:" + name)
+        defer { nesting.removeLast() }
+        guard case .template(let body) = engine.compile(source, kind: .template, escapeBackslashes: false) else {
+            if case .failed(let e) = engine.compile(source, kind: .template, escapeBackslashes: false) { throw e }
+            return [:]
+        }
+        let moduleFrame = Frame(parent: withContext ? frame : nil)
+        var discarded: [RV] = []
+        try exec(body, moduleFrame, &discarded)
+        var exports = OrderedDictionary<String, RV>()
+        for (k, v) in moduleFrame.vars.sorted(by: { $0.key < $1.key }) where !k.hasPrefix("_") { exports[k] = v }
+        return exports
     }
 
     private func execFor(_ loop: ForLoop, iterable: RV, depth0: Int, _ frame: Frame, _ out: inout [RV]) throws {
@@ -619,7 +678,7 @@ final class Renderer {
             for item in items {
                 let rv = try eval(item, frame)
                 switch rv {
-                case .undefined, .callable, .namespace, .loop, .seq:
+                case .undefined, .callable, .namespace, .loop, .seq, .object:
                     if special == nil { special = out.map { .value($0) } }
                     special?.append(rv)
                 default:
@@ -639,9 +698,10 @@ final class Renderer {
             }
             return .value(.dict(out))
         case .binary(let op, let l, let r):
-            let a = try operand(try eval(l, frame))
-            let b = try operand(try eval(r, frame))
-            return .value(try pyArith(op, a, b))
+            let x = try eval(l, frame)
+            let y = try eval(r, frame)
+            if let result = try objectArith(op, x, y) { return result }
+            return .value(try pyArith(op, try operand(x), try operand(y)))
         case .neg(let x): return .value(try pyNeg(try operand(try eval(x, frame))))
         case .pos(let x): return .value(try pyNeg(try operand(try eval(x, frame)), plus: true))
         case .not(let x): return .value(.bool(!(try truthy(try eval(x, frame)))))
@@ -663,10 +723,16 @@ final class Renderer {
             }
             return .value(.string(s))
         case .compare(let first, let ops):
-            var left = try operand(try eval(first, frame))
+            var left = try eval(first, frame)
             for (op, rightExpr) in ops {
-                let right = try operand(try eval(rightExpr, frame))
-                if !(try Renderer.compare(op, left, right)) { return .value(.bool(false)) }
+                let right = try eval(rightExpr, frame)
+                let holds: Bool
+                if let r = try objectCompare(op, left, right) {
+                    holds = r
+                } else {
+                    holds = try Renderer.compare(op, try operand(left), try operand(right))
+                }
+                if !holds { return .value(.bool(false)) }
                 left = right
             }
             return .value(.bool(true))
@@ -822,6 +888,7 @@ final class Renderer {
                 case .method(let receiver, let name, let lazy):
                     return try Methods.call(receiver, name, args, self, lazy: lazy)
                 case .loopMethod(let box, let name): return try callLoopMethod(box, name, args)
+                case .objectMethod(let o, let name): return try callObjectMethod(o, name, args)
                 case .loopRecurse(let box):
                     guard let recurse = box.recurse, let first = args.positional.first else {
                         throw PyError("Tried to call non recursive loop.")
@@ -843,6 +910,8 @@ final class Renderer {
             throw PyError("'Namespace' object is not callable")
         case .seq:
             throw PyError("'list' object is not callable")
+        case .object(let o):
+            throw PyError("'\(o.typeName)' object is not callable")
         }
     }
 

@@ -89,6 +89,7 @@ enum Callable {
     case macro(MacroBox)
     case loopMethod(LoopBox, String)
     case loopRecurse(LoopBox)
+    case objectMethod(PyObject, String)
 }
 
 /// A runtime value: data, data still to be templated, an undefined, or a Jinja2 object.
@@ -104,6 +105,8 @@ enum RV {
     /// A list built by the template that holds undefined values (or Jinja2 objects): usable as a sequence
     /// (`[a, b] | select('defined')`, `| length`), an error when used as data.
     case seq([RV])
+    /// A Python datetime or timedelta (`now()`, `to_datetime`, their differences).
+    case object(PyObject)
 
     static var none: RV { .value(.null) }
 

@@ -15,7 +15,8 @@ Input: Tests/SwansibleTemplateTests/Fixtures/cases.in.yaml, a mapping with
            v: any data, templated recursively (Templar.template on a container)
          and optionally `vars` (merged over the shared ones), `env` (environment variables for
          lookup('env')), `escape_backslashes` and `overrides` (Templar.template's arguments, as the template
-         module passes them), `files` (path: content, written before the case runs, for lookup('file')), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
+         module passes them), `files` (path: content, written before the case runs, for lookup('file')),
+         `templates` (name: content, for {% include %} and {% import %}), `name`, `known_gap` (why swansible is known to differ; the Swift test then expects a
          mismatch).
 Output: Tests/SwansibleTemplateTests/Fixtures/cases.json with, per case, either
   "value" and "type" (the Python type name of the result) or "error" (str() of the exception, which
@@ -28,6 +29,7 @@ finalize task arguments and evaluate conditionals) on localhost, with no invento
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -73,6 +75,8 @@ def trusted(value):
 
 def type_name(value) -> str:
     """The native Python type name (tagged str/list/dict subclasses count as their base type)."""
+    if isinstance(value, datetime.datetime):
+        return 'datetime'
     for kind in (bool, int, float, str, list, tuple, dict):
         if isinstance(value, kind):
             return 'list' if kind is tuple else kind.__name__
@@ -93,6 +97,8 @@ def plain(value):
         return int(value)
     if isinstance(value, float):
         return float(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()  # as ansible-core's JSON encoder writes it
     raise TypeError(f'unexpected result type {type(value)!r}')
 
 
@@ -114,8 +120,17 @@ def run_case(shared_vars: dict, case: dict) -> dict:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, 'w', encoding='utf-8') as f:
             f.write(content)
+    loader = DataLoader()
+    if case.get('templates'):
+        # {% include %} / {% import %} load from the loader's base directory.
+        base = '/tmp/swansible-template-fixture/templates'
+        for name, content in case['templates'].items():
+            os.makedirs(os.path.dirname(os.path.join(base, name)), exist_ok=True)
+            with open(os.path.join(base, name), 'w', encoding='utf-8') as f:
+                f.write(content)
+        loader.set_basedir(base)
     captured.clear()
-    templar = Templar(DataLoader(), variables=trusted(variables))
+    templar = Templar(loader, variables=trusted(variables))
     out: dict = {}
     try:
         if 't' in case:
@@ -152,7 +167,7 @@ def run_case(shared_vars: dict, case: dict) -> dict:
         out['env'] = case['env']
     if case.get('name'):
         out['name'] = case['name']
-    for key in ('escape_backslashes', 'overrides', 'files'):
+    for key in ('escape_backslashes', 'overrides', 'files', 'templates'):
         if key in case:
             out[key] = case[key]
     if case.get('known_gap'):
