@@ -149,7 +149,7 @@ enum Filters {
         f("type_debug", acceptsUndefined: true) { r, v, _ in
             switch v {
             case .undefined(let u): return .value(.string(u.plain ? "Undefined" : "UndefinedMarker"))
-            case .value(let x), .lazy(let x):
+            case .value(let x), .lazy(let x, _):
                 return .value(.string(x == TemplateEngine.omit ? "_OmitType" : x.pythonTypeName))
             case .object(let o): return .value(.string(o.typeName))
             default: return .value(.string("object"))
@@ -165,7 +165,7 @@ enum Filters {
         f("attr", ["name"], required: 1) { r, v, a in
             let name = try r.text(a[0]!)
             let x = try r.concrete(v)
-            if Methods.has(x, name) { return .callable(.method(x, name, lazy: false)) }
+            if Methods.has(x, name) { return .callable(.method(x, name, lazy: false, scope: nil)) }
             return .undefined(Undefined.missing(.string(name), of: x))
         },
         f("safe") { _, v, _ in v },
@@ -1122,7 +1122,7 @@ extension RV {
 extension Renderer {
     func length(_ v: RV) throws -> Int {
         switch v {
-        case .value(let x), .lazy(let x):
+        case .value(let x), .lazy(let x, _):
             switch x {
             case .string(let s), .unsafe(let s): return s.unicodeScalars.count
             case .list(let l): return l.count

@@ -29,14 +29,16 @@ enum Methods {
     /// Methods of a lazy dict that do not need its values rendered.
     static let keyOnly: Set<String> = ["keys", "get", "pop", "setdefault"]
 
-    static func call(_ receiver: Value, _ name: String, _ args: Renderer.Args, _ r: Renderer, lazy: Bool) throws -> RV {
+    static func call(
+        _ receiver: Value, _ name: String, _ args: Renderer.Args, _ r: Renderer, lazy: Bool, scope: LazyScope?
+    ) throws -> RV {
         let a = try args.positional.map { try r.concrete($0) }
         var kw: [String: Value] = [:]
         for (k, v) in args.keywords { kw[k] = try r.concrete(v) }
         var receiver = receiver
         if lazy, !(receiver.dictValue != nil && keyOnly.contains(name)) {
             // Values of variables are rendered when a method exposes them (`d.items()`, `l.index(x)`).
-            receiver = try r.deepRender(receiver)
+            receiver = try r.deepRender(receiver, scope: scope)
         }
         switch receiver {
         case .string(let s), .unsafe(let s): return .value(try stringMethod(s, name, a, kw))
@@ -46,7 +48,11 @@ enum Methods {
         case .dict(let d):
             if name == "get" {
                 guard let key = a.first else { throw PyError("get expected at least 1 argument, got 0") }
-                if let k = dictKey(key), let v = d[k] { return lazy ? try r.wrapLazy(v) : .value(v) }
+                if let k = dictKey(key), let v = d[k] {
+                    guard lazy else { return .value(v) }
+                    if case .hostvars? = scope { return try r.getItem(.lazy(receiver, scope), .value(key)) }
+                    return try r.wrapLazy(v, scope: scope)
+                }
                 return .value(a.count > 1 ? a[1] : .null)
             }
             var copy = d

@@ -29,20 +29,44 @@ final class Renderer {
 
     /// A value taken out of variables (or out of a lazy container): template strings are rendered now, containers
     /// stay lazy until they are used as a whole.
-    func wrapLazy(_ v: Value) throws -> RV {
+    func wrapLazy(_ v: Value, scope: LazyScope? = nil) throws -> RV {
         switch v {
         case .string(let s):
-            if TemplateEngine.isPossiblyTemplate(s) { return try renderNested(s) }
+            if TemplateEngine.isPossiblyTemplate(s) { return try renderNested(s, scope: scope) }
             // Still a trusted string: a conditional may use it as an expression.
-            return .lazy(v)
-        case .list, .dict: return .lazy(v)
+            return .lazy(v, scope)
+        case .list, .dict: return .lazy(v, scope)
         default: return .value(v)
+        }
+    }
+
+    /// The variables that render a value in `scope` (nil: this renderer's).
+    private func scopeVariables(_ scope: LazyScope?) -> (any TemplateVariables)? {
+        if case .host(let h)? = scope { return h.variables }
+        return nil
+    }
+
+    /// The scope of `key`'s value inside a lazy value in `scope`.
+    private func childScope(_ scope: LazyScope?, _ key: Value) -> LazyScope? {
+        switch scope {
+        case .hostvars?:
+            guard let host = key.stringValue, let vars = variables.hostVariables(host) else { return nil }
+            return .host(HostScope(vars))
+        default: return scope
         }
     }
 
     /// Renders a trusted template string found in variables. Undefined results stay undefined values (so that
     /// `default` and `is defined` work on them); other errors are raised with their Ansible message.
-    func renderNested(_ source: String) throws -> RV {
+    func renderNested(_ source: String, scope: LazyScope? = nil) throws -> RV {
+        if let other = scopeVariables(scope) {
+            // Another host's variable: rendered with that host's variables, and what stays lazy stays theirs.
+            let sub = Renderer(engine: engine, variables: other, options: options)
+            sub.nesting = nesting
+            let result = try sub.renderNested(source)
+            if case .lazy(let v, nil) = result { return .lazy(v, scope) }
+            return result
+        }
         if nesting.contains(source) || nesting.count >= Renderer.maxNesting {
             throw TErr(kind: .runtime, message: "Recursive loop detected in template: maximum recursion depth exceeded")
         }
@@ -120,7 +144,7 @@ final class Renderer {
     func concrete(_ rv: RV) throws -> Value {
         switch rv {
         case .value(let v): return v
-        case .lazy(let v): return try deepRender(v)
+        case .lazy(let v, let scope): return try deepRender(v, scope: scope)
         case .undefined(let u): throw TErr.undefined(u)
         case .callable(let c):
             switch c {
@@ -147,18 +171,18 @@ final class Renderer {
     }
 
     /// Renders every template string inside variable data, copying only the parts that change.
-    func deepRender(_ v: Value) throws -> Value { try renderedCopy(v) ?? v }
+    func deepRender(_ v: Value, scope: LazyScope? = nil) throws -> Value { try renderedCopy(v, scope) ?? v }
 
     /// The value with its template strings rendered, or nil when there are none.
-    private func renderedCopy(_ v: Value) throws -> Value? {
+    private func renderedCopy(_ v: Value, _ scope: LazyScope?) throws -> Value? {
         switch v {
         case .string(let s):
             guard TemplateEngine.isPossiblyTemplate(s) else { return nil }
-            return try concrete(try renderNested(s))
+            return try concrete(try renderNested(s, scope: scope))
         case .list(let items):
             var copy: [Value]? = nil
             for (i, item) in items.enumerated() {
-                if let r = try renderedCopy(item) {
+                if let r = try renderedCopy(item, scope) {
                     if copy == nil { copy = Array(items[..<i]) }
                     copy?.append(r)
                 } else {
@@ -169,7 +193,7 @@ final class Renderer {
         case .dict(let d):
             var copy: ValueDict? = nil
             for (i, (k, item)) in d.enumerated() {
-                if let r = try renderedCopy(item) {
+                if let r = try renderedCopy(item, childScope(scope, .string(k))) {
                     if copy == nil {
                         var prefix = ValueDict(minimumCapacity: d.count)
                         for (pk, pv) in d.elements[..<i] { prefix[pk] = pv }
@@ -188,7 +212,7 @@ final class Renderer {
     /// Python truthiness of a runtime value (an undefined raises).
     func truthy(_ rv: RV) throws -> Bool {
         switch rv {
-        case .value(let v), .lazy(let v): return v.isTruthy
+        case .value(let v), .lazy(let v, _): return v.isTruthy
         case .undefined(let u): throw TErr.undefined(u)
         default: return true
         }
@@ -201,7 +225,7 @@ final class Renderer {
         kept.reserveCapacity(nodes.count)
         for n in nodes {
             switch n {
-            case .value(.null), .lazy(.null): continue
+            case .value(.null), .lazy(.null, _): continue
             default: kept.append(n)
             }
         }
@@ -250,7 +274,7 @@ final class Renderer {
 
     func lookupName(_ name: String, _ frame: Frame) throws -> RV {
         if let local = frame.lookup(name) { return local }
-        if let v = variables.variable(name) { return try wrapLazy(v) }
+        if let v = variables.variable(name) { return try wrapLazy(v, scope: name == "hostvars" ? .hostvars : nil) }
         if Renderer.globalFunctions.contains(name) { return .callable(.global(name)) }
         if name == "omit" { return .value(TemplateEngine.omit) }
         return .undefined(.name(name))
@@ -261,8 +285,8 @@ final class Renderer {
     ]
 
     /// Child of a container: lazy containers give lazy children.
-    private func child(_ v: Value, lazy: Bool) throws -> RV {
-        lazy ? try wrapLazy(v) : .value(v)
+    private func child(_ v: Value, lazy: Bool, _ scope: LazyScope?, key: Value) throws -> RV {
+        lazy ? try wrapLazy(v, scope: childScope(scope, key)) : .value(v)
     }
 
     /// `obj.name`: Python attribute (a method) first, then the item, as Jinja2's sandbox does.
@@ -280,12 +304,16 @@ final class Renderer {
         case .object(let o):
             return objectAttribute(o, name)
         case .seq(let items):
-            if Methods.has(.list([]), name) { return .callable(.method(try concrete(.seq(items)), name, lazy: false)) }
+            if Methods.has(.list([]), name) {
+                return .callable(.method(try concrete(.seq(items)), name, lazy: false, scope: nil))
+            }
             return .undefined(Undefined.missing(.string(name), of: .list([])))
-        case .value(let v), .lazy(let v):
-            let lazy = if case .lazy = base { true } else { false }
-            if Methods.has(v, name) { return .callable(.method(v, name, lazy: lazy)) }
-            if case .dict(let d) = v, let item = d[name] { return try child(item, lazy: lazy) }
+        case .value(let v), .lazy(let v, _):
+            let (lazy, scope): (Bool, LazyScope?) = if case .lazy(_, let s) = base { (true, s) } else { (false, nil) }
+            if Methods.has(v, name) { return .callable(.method(v, name, lazy: lazy, scope: scope)) }
+            if case .dict(let d) = v, let item = d[name] {
+                return try child(item, lazy: lazy, scope, key: .string(name))
+            }
             if PyNumber(v) != nil && v.boolValue == nil {
                 if name == "real" { return .value(v) }
                 if name == "imag" { return .value(v.intValue != nil ? .int(0) : .float(0)) }
@@ -323,17 +351,19 @@ final class Renderer {
                 if idx >= 0 && idx < items.count { return items[idx] }
             }
             return try getItem(.value(try concrete(base)), key)
-        case .value(let v), .lazy(let v):
-            let lazy = if case .lazy = base { true } else { false }
+        case .value(let v), .lazy(let v, _):
+            let (lazy, scope): (Bool, LazyScope?) = if case .lazy(_, let s) = base { (true, s) } else { (false, nil) }
             // An undefined key is used (hashed), which raises.
             let k = try concrete(key)
             switch v {
             case .dict(let d):
-                if let name = dictKeyForLookup(k), let item = d[name] { return try child(item, lazy: lazy) }
+                if let name = dictKeyForLookup(k), let item = d[name] {
+                    return try child(item, lazy: lazy, scope, key: .string(name))
+                }
             case .list(let items):
                 if case .int(let i) = PyNumber(k), k.boolValue == nil || true {
                     let idx = i < 0 ? items.count + i : i
-                    if idx >= 0 && idx < items.count { return try child(items[idx], lazy: lazy) }
+                    if idx >= 0 && idx < items.count { return try child(items[idx], lazy: lazy, scope, key: k) }
                 }
             case .string(let s), .unsafe(let s):
                 if case .int(let i) = PyNumber(k) {
@@ -344,7 +374,7 @@ final class Renderer {
             default: break
             }
             if let name = k.stringValue {
-                if Methods.has(v, name) { return .callable(.method(v, name, lazy: lazy)) }
+                if Methods.has(v, name) { return .callable(.method(v, name, lazy: lazy, scope: scope)) }
             }
             if let u = Renderer.undefinedFor(k, of: v, lazy: lazy) { return .undefined(u) }
             return .undefined(Undefined.missing(k, of: v))
@@ -436,11 +466,11 @@ final class Renderer {
     func iterate(_ rv: RV) throws -> [RV] {
         switch rv {
         case .undefined(let u): throw TErr.undefined(u)
-        case .value(let v), .lazy(let v):
-            let lazy = if case .lazy = rv { true } else { false }
+        case .value(let v), .lazy(let v, _):
+            let (lazy, scope): (Bool, LazyScope?) = if case .lazy(_, let s) = rv { (true, s) } else { (false, nil) }
             switch v {
             case .list(let items):
-                return lazy ? try items.map { try wrapLazy($0) } : items.map { .value($0) }
+                return lazy ? try items.map { try wrapLazy($0, scope: scope) } : items.map { .value($0) }
             case .dict(let d): return d.keys.map { .value(.string($0)) }
             case .string(let s), .unsafe(let s): return s.unicodeScalars.map { .value(.string(String($0))) }
             default: throw PyError("'\(v.pythonTypeName)' object is not iterable")
@@ -853,7 +883,11 @@ final class Renderer {
         {
             // `{% set _ = items.append(x) %}`: Python mutates the list in place; we update the local binding.
             var container: Value? = nil
-            if case .value(let v) = held { container = v } else if case .lazy(let v) = held { container = try deepRender(v) }
+            if case .value(let v) = held {
+                container = v
+            } else if case .lazy(let v, let scope) = held {
+                container = try deepRender(v, scope: scope)
+            }
             if let container, Methods.has(container, method) {
                 let args = try evalArgs(callArgs, frame)
                 if let u = args.firstUndefined { return u }
@@ -885,8 +919,8 @@ final class Renderer {
             do {
                 switch c {
                 case .global(let name): return try callGlobal(name, args)
-                case .method(let receiver, let name, let lazy):
-                    return try Methods.call(receiver, name, args, self, lazy: lazy)
+                case .method(let receiver, let name, let lazy, let scope):
+                    return try Methods.call(receiver, name, args, self, lazy: lazy, scope: scope)
                 case .loopMethod(let box, let name): return try callLoopMethod(box, name, args)
                 case .objectMethod(let o, let name): return try callObjectMethod(o, name, args)
                 case .loopRecurse(let box):
@@ -904,7 +938,7 @@ final class Renderer {
             }
             guard let first = args.positional.first else { throw PyError("loop() takes exactly one argument") }
             return try recurse(first, box.depth0 + 1)
-        case .value(let v), .lazy(let v):
+        case .value(let v), .lazy(let v, _):
             throw PyError("'\(v.pythonTypeName)' object is not callable")
         case .namespace:
             throw PyError("'Namespace' object is not callable")

@@ -85,19 +85,33 @@ enum Callable {
     /// A global function: range, lookup, query, q, dict, namespace, undef, lipsum, now, zip…
     case global(String)
     /// A method of a str, list or dict; `lazy` when the receiver came from variables.
-    case method(Value, String, lazy: Bool)
+    case method(Value, String, lazy: Bool, scope: LazyScope?)
     case macro(MacroBox)
     case loopMethod(LoopBox, String)
     case loopRecurse(LoopBox)
     case objectMethod(PyObject, String)
 }
 
+/// Whose variables render the templates inside a lazy value.
+enum LazyScope {
+    /// The `hostvars` variable itself: each key is a host whose variables render what is under it.
+    case hostvars
+    /// Another host's variables.
+    case host(HostScope)
+}
+
+final class HostScope {
+    let variables: any TemplateVariables
+    init(_ variables: any TemplateVariables) { self.variables = variables }
+}
+
 /// A runtime value: data, data still to be templated, an undefined, or a Jinja2 object.
 enum RV {
     /// Plain data: never templated again.
     case value(Value)
-    /// Data from variables: its (non-unsafe) strings are templates, rendered when they are used.
-    case lazy(Value)
+    /// Data from variables: its (non-unsafe) strings are templates, rendered when they are used, with the
+    /// renderer's variables (scope nil) or another host's.
+    case lazy(Value, LazyScope?)
     case undefined(Undefined)
     case callable(Callable)
     case namespace(NamespaceBox)

@@ -8,6 +8,14 @@ public import OrderedCollections
 /// variables): they are rendered, lazily, when a template uses them. ``Value/unsafe(_:)`` strings never are.
 public protocol TemplateVariables {
     func variable(_ name: String) -> Value?
+
+    /// The variables of another host: templates found under `hostvars[host]` are rendered with them, as
+    /// ansible-core's HostVars does. The default (nil) renders them with these variables.
+    func hostVariables(_ host: String) -> (any TemplateVariables)?
+}
+
+extension TemplateVariables {
+    public func hostVariables(_ host: String) -> (any TemplateVariables)? { nil }
 }
 
 /// Variables held in a dictionary.
@@ -414,7 +422,7 @@ public final class TemplateEngine: Sendable {
         case .list, .dict:
             guard TemplateEngine.isTemplate(value) else { return value }
             let r = Renderer(engine: self, variables: variables, options: options)
-            return try topLevel(nil, word: "template", r) { () throws -> RV in .lazy(value) }
+            return try topLevel(nil, word: "template", r) { () throws -> RV in .lazy(value, nil) }
         default: return value
         }
     }
@@ -486,7 +494,7 @@ public final class TemplateEngine: Sendable {
                     let compiled = compile(source, kind: .template, escapeBackslashes: r.options.escapeBackslashes)
                     let rv = try r.run(compiled, source: source)
                     var trusted = false
-                    if case .lazy(.string) = rv { trusted = true }
+                    if case .lazy(.string, _) = rv { trusted = true }
                     return (try finalizeTop(rv, r), trusted)
                 }
                 guard let s = rendered.stringValue else {

@@ -87,7 +87,7 @@ enum JinjaTests {
         v("mapping") { $0.dictValue != nil },
         t("iterable") { _, x, _ in
             switch x {
-            case .value(let v), .lazy(let v): return v.isString || v.listValue != nil || v.dictValue != nil
+            case .value(let v), .lazy(let v, _): return v.isString || v.listValue != nil || v.dictValue != nil
             case .loop, .seq: return true
             default: return false
             }

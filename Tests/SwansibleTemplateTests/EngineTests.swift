@@ -362,3 +362,48 @@ struct PythonTests {
         #expect(try PyRegex("[]a]").search("]") != nil)
     }
 }
+
+/// Variables with `hostvars` whose values belong to other hosts.
+struct HostResolver: TemplateVariables {
+    var vars: ValueDict
+    var hosts: [String: ValueDict]
+
+    func variable(_ name: String) -> Value? {
+        if name == "hostvars" {
+            var d = ValueDict()
+            for h in hosts.keys.sorted() { d[h] = .dict(hosts[h]!) }
+            return .dict(d)
+        }
+        return vars[name]
+    }
+
+    func hostVariables(_ host: String) -> (any TemplateVariables)? { hosts[host].map { VariableDictionary($0) } }
+}
+
+@Suite("hostvars")
+struct HostvarsTests {
+    let resolver = HostResolver(
+        vars: ["inventory_hostname": "ctl"],
+        hosts: [
+            "web1": [
+                "inventory_hostname": "web1", "greeting": "hi {{ inventory_hostname }}",
+                "nested": ["a": "{{ inventory_hostname }}", "list": ["{{ greeting }}"]],
+                "broken": "{{ nope }}",
+            ]
+        ])
+
+    @Test("templates under hostvars[host] use that host's variables")
+    func otherHost() throws {
+        let engine = TemplateEngine()
+        #expect(
+            try engine.render(
+                "{{ hostvars.web1.greeting }} {{ hostvars['web1'].nested.a }} {{ inventory_hostname }}",
+                variables: resolver) == "hi web1 web1 ctl")
+        #expect(try engine.render("{{ hostvars.web1.nested.list[0] }}", variables: resolver) == "hi web1")
+        #expect(try engine.render("{{ hostvars.web1.get('greeting') }}", variables: resolver) == "hi web1")
+        #expect(try engine.render("{{ hostvars.web1.broken | default('d') }}", variables: resolver) == "d")
+        #expect(
+            try engine.render("{{ hostvars['web1'].nested }}", variables: resolver)
+                == ["a": "web1", "list": ["hi web1"]])
+    }
+}
