@@ -177,6 +177,112 @@ def run_case(shared_vars: dict, case: dict) -> dict:
     return out
 
 
+def verify_with_playbook(path: str) -> int:
+    """Cross-check the recorded answers with a real ansible-playbook run: every plain template case becomes a
+    `debug: msg=...` task and every conditional a `when:` on a debug task, with the vars as play/task vars."""
+    import subprocess
+    import tempfile
+
+    class Unsafe(str):
+        pass
+
+    def represent_unsafe(dumper, data):
+        return dumper.represent_scalar('!unsafe', str(data))
+
+    yaml.SafeDumper.add_representer(Unsafe, represent_unsafe)
+
+    def to_yaml_vars(value):
+        if isinstance(value, dict):
+            if set(value) == {'__unsafe__'}:
+                return Unsafe(value['__unsafe__'])
+            return {k: to_yaml_vars(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [to_yaml_vars(v) for v in value]
+        return value
+
+    with open(path, encoding='utf-8') as f:
+        doc = json.load(f)
+    selected = [c for c in doc['cases'] if c['kind'] in ('template', 'conditional')
+                and not any(k in c for k in ('env', 'files', 'templates', 'overrides', 'escape_backslashes'))]
+    tasks = []
+    for c in selected:
+        task = {'ignore_errors': True}
+        if c['kind'] == 'template':
+            task['ansible.builtin.debug'] = {'msg': c['input']}
+        else:
+            task['ansible.builtin.debug'] = {'msg': 'ok'}
+            task['when'] = c['input']
+        if c.get('vars'):
+            task['vars'] = to_yaml_vars(c['vars'])
+        tasks.append(task)
+    play = [{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+             'vars': to_yaml_vars(doc['vars']), 'tasks': tasks}]
+    # A minimal callback plugin that writes each task result as a JSON line.
+    callback = """
+import json, os
+from ansible.plugins.callback import CallbackBase
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'notification'
+    CALLBACK_NAME = 'record_results'
+    CALLBACK_NEEDS_ENABLED = False
+    def _record(self, result, status):
+        data = dict(result._result)
+        data['_status'] = status
+        with open(os.environ['RECORD_RESULTS_TO'], 'a') as f:
+            f.write(json.dumps(data, default=lambda o: o.isoformat() if hasattr(o, 'isoformat') else str(o)) + '\\n')
+    def v2_runner_on_ok(self, result): self._record(result, 'ok')
+    def v2_runner_on_failed(self, result, ignore_errors=False): self._record(result, 'failed')
+    def v2_runner_on_skipped(self, result): self._record(result, 'skipped')
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        pb = os.path.join(tmp, 'verify.yml')
+        with open(pb, 'w', encoding='utf-8') as f:
+            yaml.safe_dump(play, f, allow_unicode=True, sort_keys=False)
+        os.makedirs(os.path.join(tmp, 'callback_plugins'))
+        with open(os.path.join(tmp, 'callback_plugins', 'record_results.py'), 'w') as f:
+            f.write(callback)
+        record = os.path.join(tmp, 'results.jsonl')
+        env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=os.path.join(tmp, 'callback_plugins'),
+                   ANSIBLE_CALLBACKS_ENABLED='record_results', RECORD_RESULTS_TO=record,
+                   ANSIBLE_DEPRECATION_WARNINGS='False', ANSIBLE_LOCALHOST_WARNING='False')
+        run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', pb],
+                             capture_output=True, text=True, env=env)
+        if not os.path.exists(record):
+            raise SystemExit(f'ansible-playbook failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}')
+        with open(record) as f:
+            results = [json.loads(line) for line in f]
+    if len(results) != len(selected):
+        raise SystemExit(f'expected {len(selected)} results, got {len(results)}')
+    prefix = "Task failed: Finalization of task args for 'ansible.builtin.debug' failed: Error while resolving value for 'msg': "
+    mismatches = 0
+    for c, r in zip(selected, results):
+        if c['kind'] == 'template':
+            if r['_status'] == 'failed':
+                got = ('error', r['msg'][len(prefix):] if r['msg'].startswith(prefix) else r['msg'])
+            else:
+                got = ('value', r.get('msg'))
+            want = ('error', c['error']) if 'error' in c else ('value', c['value'])
+        else:
+            if r['_status'] == 'skipped':
+                got = ('value', False)
+            elif r['_status'] == 'failed':
+                got = ('error', r['msg'].removeprefix('Task failed: '))
+            else:
+                got = ('value', True)
+            want = ('error', c['error']) if 'error' in c else ('value', c['value'])
+            if got[0] == 'error' and want[0] == 'error':
+                # The playbook names the conditional's origin; the Templar run has none.
+                import re as _re
+                got = ('error', _re.sub(r"at '[^']*'", "at '<unknown>'", got[1]))
+        if got != want:
+            mismatches += 1
+            print(f'MISMATCH {c["kind"]} {c["input"]!r}: playbook {got!r} recorded {want!r}')
+    print(f'{len(selected)} cases run through ansible-playbook, {mismatches} differ from the recorded answers',
+          file=sys.stderr)
+    return mismatches
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--input', default=os.path.join(FIXTURES, 'cases.in.yaml'))
@@ -184,7 +290,13 @@ def main() -> None:
     parser.add_argument('-t', action='append', default=[], help='explore: render this template')
     parser.add_argument('-c', action='append', default=[], help='explore: evaluate this conditional')
     parser.add_argument('-v', default='{}', help='explore: variables as JSON')
+    parser.add_argument('--verify-playbook', action='store_true',
+                        help='cross-check the recorded fixture with a real ansible-playbook run')
     args = parser.parse_args()
+
+    if args.verify_playbook:
+        verify_with_playbook(args.output)
+        return
 
     if args.t or args.c:
         variables = json.loads(args.v)
