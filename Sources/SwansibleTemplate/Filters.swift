@@ -421,7 +421,7 @@ enum Filters {
         f("split", ["sep", "maxsplit"]) { r, v, a in
             let x = try r.concrete(v)
             guard let s = x.stringValue else {
-                throw PyError("descriptor 'split' for 'str' objects doesn't apply to a '\(x.pythonTypeName)' object")
+                throw PyError("descriptor 'split' for 'str' objects doesn't apply to a '\(r.typeName(v))' object")
             }
             let sep = nonNull(try r.value(a[0])).map(pyStr)
             let maxsplit = try r.intArg(a[1], "maxsplit", default: -1)

@@ -144,8 +144,9 @@ func pyEq(_ a: Value, _ b: Value) -> Bool {
     }
 }
 
-/// Python ordering: numbers, strings by code point, lists lexicographically; anything else is a TypeError.
-func pyCompare(_ a: Value, _ b: Value, _ op: String) throws(PyError) -> Int {
+/// Python ordering: numbers, strings by code point, lists lexicographically; anything else is a TypeError
+/// (`names` are the operands' type names for the message, when they differ from the plain ones).
+func pyCompare(_ a: Value, _ b: Value, _ op: String, names: (String, String)? = nil) throws(PyError) -> Int {
     if let x = PyNumber(a), let y = PyNumber(b) {
         if case let (.int(i), .int(j)) = (x, y) { return i < j ? -1 : i == j ? 0 : 1 }
         let (p, q) = (x.double, y.double)
@@ -162,17 +163,19 @@ func pyCompare(_ a: Value, _ b: Value, _ op: String) throws(PyError) -> Int {
         }
         return l.count < r.count ? -1 : l.count == r.count ? 0 : 1
     }
-    throw PyError("'\(op)' not supported between instances of '\(pyTypeName(a))' and '\(pyTypeName(b))'")
+    let (an, bn) = names ?? (pyTypeName(a), pyTypeName(b))
+    throw PyError("'\(op)' not supported between instances of '\(an)' and '\(bn)'")
 }
 
 func pyLess(_ a: Value, _ b: Value) throws(PyError) -> Bool { try pyCompare(a, b, "<") == -1 }
 
 /// Python `x in container`.
-func pyContains(_ container: Value, _ item: Value) throws(PyError) -> Bool {
+func pyContains(_ container: Value, _ item: Value, names: (String, String)? = nil) throws(PyError) -> Bool {
+    let (containerName, itemName) = names ?? (pyTypeName(container), pyTypeName(item))
     switch container {
     case .string(let s), .unsafe(let s):
         guard let needle = item.stringValue else {
-            throw PyError("'in <string>' requires string as left operand, not \(pyTypeName(item))")
+            throw PyError("'in <string>' requires string as left operand, not \(itemName)")
         }
         return needle.isEmpty || s.contains(needle)
     case .list(let l): return l.contains { pyEq($0, item) }
@@ -184,7 +187,7 @@ func pyContains(_ container: Value, _ item: Value) throws(PyError) -> Bool {
             return d[key] != nil
         }
     default:
-        throw PyError("argument of type '\(pyTypeName(container))' is not iterable")
+        throw PyError("argument of type '\(containerName)' is not iterable")
     }
 }
 
@@ -199,14 +202,15 @@ func dictKey(_ v: Value) -> String? {
 
 private func overflow() -> PyError { PyError("integer overflow (beyond 64 bits)") }
 
-func pyArith(_ op: BinOp, _ a: Value, _ b: Value) throws(PyError) -> Value {
+func pyArith(_ op: BinOp, _ a: Value, _ b: Value, names: (String, String)? = nil) throws(PyError) -> Value {
     if let x = PyNumber(a), let y = PyNumber(b) { return try numberArith(op, x, y) }
+    let (an, bn) = names ?? (pyTypeName(a), pyTypeName(b))
     switch op {
     case .add:
         if let s = a.stringValue, let t = b.stringValue { return .string(s + t) }
         if case .list(let l) = a, case .list(let r) = b { return .list(l + r) }
-        if a.isString, !b.isString { throw PyError("can only concatenate str (not \"\(pyTypeName(b))\") to str") }
-        if case .list = a { throw PyError("can only concatenate list (not \"\(pyTypeName(b))\") to list") }
+        if a.isString, !b.isString { throw PyError("can only concatenate str (not \"\(bn)\") to str") }
+        if case .list = a { throw PyError("can only concatenate list (not \"\(bn)\") to list") }
     case .mul:
         if let s = a.stringValue, case .int(let n) = PyNumber(b) {
             return .string(n > 0 ? String(repeating: s, count: n) : "")
@@ -217,14 +221,14 @@ func pyArith(_ op: BinOp, _ a: Value, _ b: Value) throws(PyError) -> Value {
         if case .list(let l) = a, case .int(let n) = PyNumber(b) { return .list(repeatList(l, n)) }
         if case .int(let n) = PyNumber(a), case .list(let l) = b { return .list(repeatList(l, n)) }
         if a.isString || b.isString || a.listValue != nil || b.listValue != nil {
-            let other = a.isString || a.listValue != nil ? b : a
-            throw PyError("can't multiply sequence by non-int of type '\(pyTypeName(other))'")
+            let other = a.isString || a.listValue != nil ? bn : an
+            throw PyError("can't multiply sequence by non-int of type '\(other)'")
         }
     case .mod:
         if let s = a.stringValue { return .string(try pyPercentFormat(s, b)) }
     default: break
     }
-    throw PyError("unsupported operand type(s) for \(op.rawValue): '\(pyTypeName(a))' and '\(pyTypeName(b))'")
+    throw PyError("unsupported operand type(s) for \(op.rawValue): '\(an)' and '\(bn)'")
 }
 
 private func repeatList(_ l: [Value], _ n: Int) -> [Value] {
@@ -318,14 +322,14 @@ private func numberArith(_ op: BinOp, _ x: PyNumber, _ y: PyNumber) throws(PyErr
 }
 
 /// Unary minus and plus.
-func pyNeg(_ v: Value, plus: Bool = false) throws(PyError) -> Value {
+func pyNeg(_ v: Value, plus: Bool = false, name: String? = nil) throws(PyError) -> Value {
     switch PyNumber(v) {
     case .int(let i)?:
         if plus { return .int(i) }
         if i == .min { throw overflow() }
         return .int(-i)
     case .float(let d)?: return .float(plus ? d : -d)
-    case nil: throw PyError("bad operand type for unary \(plus ? "+" : "-"): '\(pyTypeName(v))'")
+    case nil: throw PyError("bad operand type for unary \(plus ? "+" : "-"): '\(name ?? pyTypeName(v))'")
     }
 }
 

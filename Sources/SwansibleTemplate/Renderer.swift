@@ -35,8 +35,31 @@ final class Renderer {
             if TemplateEngine.isPossiblyTemplate(s) { return try renderNested(s, scope: scope) }
             // Still a trusted string: a conditional may use it as an expression.
             return .lazy(v, scope)
-        case .list, .dict: return .lazy(v, scope)
+        // Numbers stay marked as variable data: Python error messages name their tagged types.
+        case .list, .dict, .int, .float: return .lazy(v, scope)
         default: return .value(v)
+        }
+    }
+
+    /// The Python type name a value has in ansible-core, where variable data are tagged or lazy types.
+    func typeName(_ rv: RV) -> String {
+        switch rv {
+        case .lazy(let v, _):
+            switch v {
+            case .int: return "_AnsibleTaggedInt"
+            case .float: return "_AnsibleTaggedFloat"
+            case .string, .unsafe: return "_AnsibleTaggedStr"
+            case .list: return "_AnsibleLazyTemplateList"
+            case .dict: return "_AnsibleLazyTemplateDict"
+            default: return v.pythonTypeName
+            }
+        case .value(let v): return v.pythonTypeName
+        case .object(let o): return o.typeName
+        case .undefined: return "UndefinedMarker"
+        case .seq: return "list"
+        case .namespace: return "Namespace"
+        case .loop: return "LoopContext"
+        case .callable: return "function"
         }
     }
 
@@ -79,8 +102,15 @@ final class Renderer {
         }
         do {
             let compiled = engine.compile(source, kind: .template, escapeBackslashes: true)
-            let result = try run(compiled, source: source)
-            return try preserveNewlines(source, result)
+            let result = try preserveNewlines(source, try run(compiled, source: source))
+            // ansible-core tags the result with the variable's origin (so Python names it `_AnsibleTaggedInt`…);
+            // a rendered string is still not a trusted template.
+            switch result {
+            case .value(.int), .value(.float): if case .value(let v) = result { return .lazy(v, nil) }
+            case .value(.string(let s)): return .lazy(.unsafe(s), nil)
+            default: break
+            }
+            return result
         } catch let e as TErr {
             if e.kind == .undefined { return .undefined(Undefined(message: e.message)) }
             throw finish(e, word: "template")
@@ -473,7 +503,7 @@ final class Renderer {
                 return lazy ? try items.map { try wrapLazy($0, scope: scope) } : items.map { .value($0) }
             case .dict(let d): return d.keys.map { .value(.string($0)) }
             case .string(let s), .unsafe(let s): return s.unicodeScalars.map { .value(.string(String($0))) }
-            default: throw PyError("'\(v.pythonTypeName)' object is not iterable")
+            default: throw PyError("'\(typeName(rv))' object is not iterable")
             }
         case .loop(let box): return box.items
         case .seq(let items): return items
@@ -731,9 +761,13 @@ final class Renderer {
             let x = try eval(l, frame)
             let y = try eval(r, frame)
             if let result = try objectArith(op, x, y) { return result }
-            return .value(try pyArith(op, try operand(x), try operand(y)))
-        case .neg(let x): return .value(try pyNeg(try operand(try eval(x, frame))))
-        case .pos(let x): return .value(try pyNeg(try operand(try eval(x, frame)), plus: true))
+            return .value(try pyArith(op, try operand(x), try operand(y), names: (typeName(x), typeName(y))))
+        case .neg(let x):
+            let v = try eval(x, frame)
+            return .value(try pyNeg(try operand(v), name: typeName(v)))
+        case .pos(let x):
+            let v = try eval(x, frame)
+            return .value(try pyNeg(try operand(v), plus: true, name: typeName(v)))
         case .not(let x): return .value(.bool(!(try truthy(try eval(x, frame)))))
         case .and(let l, let r):
             let a = try eval(l, frame)
@@ -760,7 +794,8 @@ final class Renderer {
                 if let r = try objectCompare(op, left, right) {
                     holds = r
                 } else {
-                    holds = try Renderer.compare(op, try operand(left), try operand(right))
+                    holds = try Renderer.compare(
+                        op, try operand(left), try operand(right), names: (typeName(left), typeName(right)))
                 }
                 if !holds { return .value(.bool(false)) }
                 left = right
@@ -791,16 +826,17 @@ final class Renderer {
         try concrete(rv)
     }
 
-    static func compare(_ op: CmpOp, _ a: Value, _ b: Value) throws -> Bool {
+    static func compare(_ op: CmpOp, _ a: Value, _ b: Value, names: (String, String)? = nil) throws -> Bool {
+        let swapped = names.map { ($0.1, $0.0) }
         switch op {
         case .eq: return pyEq(a, b)
         case .ne: return !pyEq(a, b)
-        case .lt: return try pyCompare(a, b, "<") == -1
-        case .lteq: return try [-1, 0].contains(pyCompare(a, b, "<="))
-        case .gt: return try pyCompare(a, b, ">") == 1
-        case .gteq: return try [1, 0].contains(pyCompare(a, b, ">="))
-        case .in: return try pyContains(b, a)
-        case .notin: return !(try pyContains(b, a))
+        case .lt: return try pyCompare(a, b, "<", names: names) == -1
+        case .lteq: return try [-1, 0].contains(pyCompare(a, b, "<=", names: names))
+        case .gt: return try pyCompare(a, b, ">", names: names) == 1
+        case .gteq: return try [1, 0].contains(pyCompare(a, b, ">=", names: names))
+        case .in: return try pyContains(b, a, names: swapped)
+        case .notin: return !(try pyContains(b, a, names: swapped))
         }
     }
 
@@ -938,8 +974,8 @@ final class Renderer {
             }
             guard let first = args.positional.first else { throw PyError("loop() takes exactly one argument") }
             return try recurse(first, box.depth0 + 1)
-        case .value(let v), .lazy(let v, _):
-            throw PyError("'\(v.pythonTypeName)' object is not callable")
+        case .value, .lazy:
+            throw PyError("'\(typeName(callee))' object is not callable")
         case .namespace:
             throw PyError("'Namespace' object is not callable")
         case .seq:

@@ -32,6 +32,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import sys
 
 import yaml
@@ -61,16 +62,42 @@ Display.deprecated = _capture('deprecated')
 
 
 def trusted(value):
-    """Playbook vars: strings are trusted templates, {"__unsafe__": s} is an !unsafe string."""
-    if isinstance(value, dict):
-        if set(value) == {'__unsafe__'}:
-            return str(value['__unsafe__'])
-        return {k: trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [trusted(v) for v in value]
-    if isinstance(value, str):
-        return trust_as_template(value)
-    return value
+    """Playbook vars: loaded from YAML (so every value carries ansible-core's origin tags, which shows in Python's
+    error messages as `_AnsibleTaggedInt` and the like), strings trusted as templates; a mapping
+    {"__unsafe__": s} is an `!unsafe` string."""
+
+    class Unsafe(str):
+        pass
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(Unsafe, lambda d, v: d.represent_scalar('!unsafe', str(v)))
+
+    def marked(v):
+        if isinstance(v, dict):
+            if set(v) == {'__unsafe__'}:
+                return Unsafe(v['__unsafe__'])
+            return {k: marked(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [marked(x) for x in v]
+        return v
+
+    loaded = DataLoader().load(yaml.dump({'v': marked(value)}, Dumper=Dumper, allow_unicode=True, sort_keys=False),
+                               file_name='/playbook/vars.yml')['v']
+
+    def trust(spec, v):
+        if isinstance(spec, dict) and set(spec) == {'__unsafe__'}:
+            return v  # !unsafe: never trusted
+        if isinstance(spec, dict):
+            return type(v)({k: trust(spec[k], v[k]) for k in v})
+        if isinstance(spec, list):
+            return type(v)(trust(a, b) for a, b in zip(spec, v))
+        if isinstance(v, str):
+            return trust_as_template(v)
+        return v
+
+    return trust(value, loaded)
 
 
 def type_name(value) -> str:
@@ -106,7 +133,11 @@ def normalize_error(message: str) -> str:
     """CPython's RecursionError text depends on where the limit was hit ("... in comparison", "... while calling a
     Python object"); ansible-playbook shows the bare form, which is what we record."""
     prefix = 'Recursive loop detected in template: maximum recursion depth exceeded'
-    return prefix if message.startswith(prefix) else message
+    if message.startswith(prefix):
+        return prefix
+    # Where a non-boolean conditional result came from is the caller's to say (the engine takes an `origin`).
+    return re.sub(r"derived from value of type '([^']*)' at '[^']*'", r"derived from value of type '\1' at '<unknown>'",
+                  message)
 
 
 def run_case(shared_vars: dict, case: dict) -> dict:
