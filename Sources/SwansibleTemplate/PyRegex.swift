@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import SwansibleData
 
@@ -20,38 +21,88 @@ struct PyRegex {
         var flags: Flags
     }
 
+    /// The engine: Swift's Regex, or ICU's (NSRegularExpression) for what Swift's lacks, such as lookbehind.
+    enum Engine {
+        case swift(Regex<AnyRegexOutput>)
+        case icu(NSRegularExpression, names: [String: Int])
+    }
+
     private final class Box: @unchecked Sendable {
-        let regex: Regex<AnyRegexOutput>
-        init(_ regex: Regex<AnyRegexOutput>) { self.regex = regex }
+        let engine: Engine
+        init(_ engine: Engine) { self.engine = engine }
     }
 
     private static let cache = Mutex<[Key: Box]>([:])
 
-    let regex: Regex<AnyRegexOutput>
+    let engine: Engine
 
     init(_ pattern: String, flags: Flags = []) throws(PyError) {
         let key = Key(pattern: pattern, flags: flags)
         if let hit = PyRegex.cache.withLock({ $0[key] }) {
-            regex = hit.regex
+            engine = hit.engine
             return
         }
         let translated = PyRegex.translate(pattern, multiline: flags.contains(.multiline))
-        var r: Regex<AnyRegexOutput>
         do {
-            r = try Regex(translated)
+            var r = try Regex(translated)
+            r = r.matchingSemantics(.unicodeScalar).wordBoundaryKind(.simple)
+            if flags.contains(.ignoreCase) { r = r.ignoresCase() }
+            if flags.contains(.multiline) { r = r.anchorsMatchLineEndings() }
+            if flags.contains(.dotAll) { r = r.dotMatchesNewlines() }
+            engine = .swift(r)
         } catch {
-            throw PyError("\(error)")
+            var options: NSRegularExpression.Options = []
+            if flags.contains(.ignoreCase) { options.insert(.caseInsensitive) }
+            if flags.contains(.multiline) { options.insert(.anchorsMatchLines) }
+            if flags.contains(.dotAll) { options.insert(.dotMatchesLineSeparators) }
+            guard let icu = try? NSRegularExpression(pattern: translated, options: options) else {
+                throw PyError("\(error)")
+            }
+            engine = .icu(icu, names: PyRegex.groupNames(translated))
         }
-        r = r.matchingSemantics(.unicodeScalar).wordBoundaryKind(.simple)
-        if flags.contains(.ignoreCase) { r = r.ignoresCase() }
-        if flags.contains(.multiline) { r = r.anchorsMatchLineEndings() }
-        if flags.contains(.dotAll) { r = r.dotMatchesNewlines() }
-        regex = r
-        let box = Box(r)
+        let box = Box(engine)
         PyRegex.cache.withLock {
             if $0.count > 2000 { $0.removeAll() }
             $0[key] = box
         }
+    }
+
+    /// Named groups of a (translated) pattern and their numbers.
+    static func groupNames(_ pattern: String) -> [String: Int] {
+        let s = Array(pattern.unicodeScalars)
+        var names: [String: Int] = [:]
+        var group = 0
+        var i = 0
+        var inClass = false
+        while i < s.count {
+            let c = s[i]
+            if c == "\\" {
+                i += 2
+                continue
+            }
+            if inClass {
+                if c == "]" { inClass = false }
+            } else if c == "[" {
+                inClass = true
+            } else if c == "(" {
+                if i + 1 < s.count, s[i + 1] == "?" {
+                    if i + 2 < s.count, s[i + 2] == "<", i + 3 < s.count, s[i + 3] != "=", s[i + 3] != "!" {
+                        group += 1
+                        var name = ""
+                        var j = i + 3
+                        while j < s.count, s[j] != ">" {
+                            name.unicodeScalars.append(s[j])
+                            j += 1
+                        }
+                        names[name] = group
+                    }
+                } else {
+                    group += 1
+                }
+            }
+            i += 1
+        }
+        return names
     }
 
     /// Rewrites Python-only syntax into the equivalent Swift Regex syntax.
@@ -139,7 +190,9 @@ struct PyRegex {
                 if isMultiline { out.append(c) } else { append("(?=\\n?\\z)") }
             case "{":
                 if let end = quantifierEnd(s, i) {
-                    for k in i...end { out.append(s[k]) }
+                    // `{,n}` is `{0,n}` in Python; ICU needs the 0.
+                    if s[i + 1] == "," { append("{0") } else { out.append("{") }
+                    for k in (i + 1)...end { out.append(s[k]) }
                     i = end + 1
                     continue
                 }
@@ -205,20 +258,57 @@ struct PyRegex {
         return Match(groups: groups, names: names, range: m.range)
     }
 
+    private func convert(_ m: NSTextCheckingResult, in s: String, names: [String: Int]) -> Match? {
+        guard let range = Range(m.range, in: s) else { return nil }
+        var groups: [String?] = []
+        for i in 0..<m.numberOfRanges {
+            let r = m.range(at: i)
+            groups.append(r.location == NSNotFound ? nil : Range(r, in: s).map { String(s[$0]) })
+        }
+        return Match(groups: groups, names: names, range: range)
+    }
+
+    private func nsRange(_ s: String) -> NSRange { NSRange(s.startIndex..<s.endIndex, in: s) }
+
     /// `re.search`.
     func search(_ s: String) -> Match? {
-        guard let m = try? regex.firstMatch(in: s) else { return nil }
-        return convert(m, in: s)
+        switch engine {
+        case .swift(let regex):
+            guard let m = try? regex.firstMatch(in: s) else { return nil }
+            return convert(m, in: s)
+        case .icu(let regex, let names):
+            return regex.firstMatch(in: s, range: nsRange(s)).flatMap { convert($0, in: s, names: names) }
+        }
     }
 
     /// `re.match`: anchored at the start.
     func match(_ s: String) -> Match? {
-        guard let m = try? regex.prefixMatch(in: s) else { return nil }
-        return convert(m, in: s)
+        switch engine {
+        case .swift(let regex):
+            guard let m = try? regex.prefixMatch(in: s) else { return nil }
+            return convert(m, in: s)
+        case .icu(let regex, let names):
+            return regex.firstMatch(in: s, options: .anchored, range: nsRange(s))
+                .flatMap { convert($0, in: s, names: names) }
+        }
+    }
+
+    /// `re.fullmatch`.
+    func fullmatch(_ s: String) -> Bool {
+        switch engine {
+        case .swift(let regex): return (try? regex.wholeMatch(in: s)) != nil
+        case .icu:
+            guard let m = match(s) else { return false }
+            return m.range.upperBound == s.endIndex
+        }
     }
 
     func all(_ s: String) -> [Match] {
-        s.matches(of: regex).map { convert($0, in: s) }
+        switch engine {
+        case .swift(let regex): return s.matches(of: regex).map { convert($0, in: s) }
+        case .icu(let regex, let names):
+            return regex.matches(in: s, range: nsRange(s)).compactMap { convert($0, in: s, names: names) }
+        }
     }
 
     /// `re.findall`.

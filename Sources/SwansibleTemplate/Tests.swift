@@ -291,7 +291,7 @@ extension Renderer {
         if try boolArg(a[1], default: false) { flags.insert(.ignoreCase) }
         if try boolArg(a[2], default: false) { flags.insert(.multiline) }
         let re = try PyRegex(pattern, flags: flags)
-        if full { return (try? re.regex.wholeMatch(in: value)) != nil }
+        if full { return re.fullmatch(value) }
         return anchored ? re.match(value) != nil : re.search(value) != nil
     }
 
