@@ -2,11 +2,24 @@ public import SwansibleData
 
 /// Arithmetic operators of Jinja2 expressions.
 enum BinOp: String, Sendable {
-    case add = "+", sub = "-", mul = "*", div = "/", floordiv = "//", mod = "%", pow = "**"
+    case add = "+"
+    case sub = "-"
+    case mul = "*"
+    case div = "/"
+    case floordiv = "//"
+    case mod = "%"
+    case pow = "**"
 }
 
 enum CmpOp: String, Sendable {
-    case eq = "==", ne = "!=", lt = "<", lteq = "<=", gt = ">", gteq = ">=", `in` = "in", notin = "not in"
+    case eq = "=="
+    case ne = "!="
+    case lt = "<"
+    case lteq = "<="
+    case gt = ">"
+    case gteq = ">="
+    case `in` = "in"
+    case notin = "not in"
 }
 
 /// The arguments of a call, filter or test.

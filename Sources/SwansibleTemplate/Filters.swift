@@ -1,5 +1,5 @@
-public import SwansibleData
 import Foundation
+public import SwansibleData
 
 /// A filter: its signature, whether it sees undefined arguments (otherwise an undefined argument is the result),
 /// and its implementation.
@@ -115,7 +115,9 @@ enum Filters {
             }
             let result = pyEq(check, .int(1))
             r.deprecate(
-                "The `bool` filter coerced invalid value \(pyRepr(x)) (\(x.pythonTypeName)) to \(result ? "True" : "False").")
+                "The `bool` filter coerced invalid value \(pyRepr(x)) (\(x.pythonTypeName)) to "
+                    + "\(result ? "True" : "False")."
+            )
             return .value(.bool(result))
         },
         f("int", ["default", "base"]) { r, v, a in
@@ -137,7 +139,9 @@ enum Filters {
         },
         f("float", ["default"]) { r, v, a in
             let x = try r.concrete(v)
-            if let s = x.stringValue { return pyParseFloat(s).map { .value(.float($0)) } ?? (a[0] ?? .value(.float(0))) }
+            if let s = x.stringValue {
+                return pyParseFloat(s).map { .value(.float($0)) } ?? (a[0] ?? .value(.float(0)))
+            }
             if let n = PyNumber(x) { return .value(.float(n.double)) }
             return a[0] ?? .value(.float(0))
         },
@@ -175,7 +179,8 @@ enum Filters {
             var seeded = seed.map { PyRandom(seed: $0) }
             var system = SystemRandomNumberGenerator()
             if case .int(let end) = PyNumber(x) {
-                let startValue = try r.value(a[0]), stepValue = try r.value(a[1])
+                let startValue = try r.value(a[0])
+                let stepValue = try r.value(a[1])
                 let start = (startValue?.isTruthy ?? false) ? try r.intArg(a[0], "start", default: 0) : 0
                 let step = (stepValue?.isTruthy ?? false) ? try r.intArg(a[1], "step", default: 1) : 1
                 if seeded != nil { return .value(.int(try seeded!.randrange(start, end, step))) }
@@ -367,7 +372,9 @@ enum Filters {
         f("indent", ["width", "first", "blank"]) { r, v, a in
             var indention = "    "
             if let w = try r.value(a[0]) {
-                if let s = w.stringValue { indention = s } else {
+                if let s = w.stringValue {
+                    indention = s
+                } else {
                     indention = String(repeating: " ", count: max(try r.intArg(a[0], "width", default: 4), 0))
                 }
             }
@@ -432,20 +439,27 @@ enum Filters {
             return .value(.string(shellQuote(x.isNull ? "" : pyStr(x))))
         },
         f("comment", ["style"], varkw: true) { r, v, a in
-            .value(.string(try comment(try r.text(v), style: try r.stringArg(a[0], default: "plain") ?? "plain",
-                a.extra.map { ($0.0, try r.text($0.1)) })))
+            .value(
+                .string(
+                    try comment(
+                        try r.text(v), style: try r.stringArg(a[0], default: "plain") ?? "plain",
+                        a.extra.map { ($0.0, try r.text($0.1)) })))
         },
         f("urlencode") { r, v, _ in
             let x = try r.concrete(v)
             switch x {
             case .dict(let d):
-                return .value(.string(d.map { "\(urlQuote($0.key, forQS: true))=\(urlQuote(pyStr($0.value), forQS: true))" }
-                    .joined(separator: "&")))
+                return .value(
+                    .string(
+                        d.map { "\(urlQuote($0.key, forQS: true))=\(urlQuote(pyStr($0.value), forQS: true))" }
+                            .joined(separator: "&")))
             case .list(let items):
-                return .value(.string(try items.map { item -> String in
-                    guard case .list(let pair) = item, pair.count == 2 else { throw PyError("not a pair") }
-                    return "\(urlQuote(pyStr(pair[0]), forQS: true))=\(urlQuote(pyStr(pair[1]), forQS: true))"
-                }.joined(separator: "&")))
+                return .value(
+                    .string(
+                        try items.map { item -> String in
+                            guard case .list(let pair) = item, pair.count == 2 else { throw PyError("not a pair") }
+                            return "\(urlQuote(pyStr(pair[0]), forQS: true))=\(urlQuote(pyStr(pair[1]), forQS: true))"
+                        }.joined(separator: "&")))
             default: return .value(.string(urlQuote(pyStr(x), forQS: false)))
             }
         },
@@ -457,13 +471,19 @@ enum Filters {
             let breakLong = try r.boolArg(a[1], default: true)
             let wrapstring = try r.stringArg(a[2], default: "\n") ?? "\n"
             let paragraphs = pySplitlines(try r.text(v))
-            return .value(.string(paragraphs.map { wordWrap($0, width: width, breakLong: breakLong)
-                .joined(separator: wrapstring) }.joined(separator: wrapstring)))
+            return .value(
+                .string(
+                    paragraphs.map {
+                        wordWrap($0, width: width, breakLong: breakLong)
+                            .joined(separator: wrapstring)
+                    }.joined(separator: wrapstring)))
         },
         f("filesizeformat", ["binary"]) { r, v, a in
             let x = try r.concrete(v)
             let bytes: Double
-            if let n = PyNumber(x) { bytes = n.double } else if let s = x.stringValue, let d = pyParseFloat(s) {
+            if let n = PyNumber(x) {
+                bytes = n.double
+            } else if let s = x.stringValue, let d = pyParseFloat(s) {
                 bytes = d
             } else {
                 throw PyError("could not convert string to float: \(pyRepr(x))")
@@ -542,7 +562,9 @@ enum Filters {
             let caseSensitive = try r.boolArg(a[0], default: false)
             let by = try r.stringArg(a[1], default: "key") ?? "key"
             let reverse = try r.boolArg(a[2], default: false)
-            guard by == "key" || by == "value" else { throw PyError("You can only sort by either \"key\" or \"value\"") }
+            guard by == "key" || by == "value" else {
+                throw PyError("You can only sort by either \"key\" or \"value\"")
+            }
             let x = try r.concrete(v)
             guard case .dict(let d) = x else { throw PyError("'\(x.pythonTypeName)' object has no attribute 'items'") }
             let pairs = d.map { (key: Value.string($0.key), value: $0.value) }
@@ -581,32 +603,39 @@ enum Filters {
             return .value(.list(out))
         },
         f("union", ["b"], required: 1) { r, v, a in
-            let x = try r.concreteItems(v), y = try r.concreteItems(a[0]!)
+            let x = try r.concreteItems(v)
+            let y = try r.concreteItems(a[0]!)
             return .value(.list(pySetOrder(uniqueByEquality(x + y))))
         },
         f("intersect", ["b"], required: 1) { r, v, a in
-            let x = try r.concreteItems(v), y = try r.concreteItems(a[0]!)
+            let x = try r.concreteItems(v)
+            let y = try r.concreteItems(a[0]!)
             return .value(.list(pySetOrder(uniqueByEquality(x.filter { i in y.contains { pyEq($0, i) } }))))
         },
         f("difference", ["b"], required: 1) { r, v, a in
-            let x = try r.concreteItems(v), y = try r.concreteItems(a[0]!)
+            let x = try r.concreteItems(v)
+            let y = try r.concreteItems(a[0]!)
             return .value(.list(pySetOrder(uniqueByEquality(x.filter { i in !y.contains { pyEq($0, i) } }))))
         },
         f("symmetric_difference", ["b"], required: 1) { r, v, a in
-            let x = try r.concreteItems(v), y = try r.concreteItems(a[0]!)
+            let x = try r.concreteItems(v)
+            let y = try r.concreteItems(a[0]!)
             let left = x.filter { i in !y.contains { pyEq($0, i) } }
             let right = y.filter { i in !x.contains { pyEq($0, i) } }
             return .value(.list(pySetOrder(uniqueByEquality(left + right))))
         },
         f("reverse") { r, v, _ in
             let x = try r.concrete(v)
-            if let s = x.stringValue { return .value(.string(String(String.UnicodeScalarView(s.unicodeScalars.reversed())))) }
+            if let s = x.stringValue {
+                return .value(.string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))))
+            }
             return .value(.list(try r.concreteItems(v).reversed()))
         },
         f("flatten", ["levels", "skip_nulls"]) { r, v, a in
             let levels = nonNull(try r.value(a[0]))
             let lv = try levels.map { _ in try r.intArg(a[0], "levels", default: 0) }
-            return .value(.list(flatten(try r.concreteItems(v), levels: lv, skipNulls: try r.boolArg(a[1], default: true))))
+            return .value(
+                .list(flatten(try r.concreteItems(v), levels: lv, skipNulls: try r.boolArg(a[1], default: true))))
         },
         f("batch", ["linecount", "fill_with"], required: 1) { r, v, a in
             let n = try r.intArg(a[0], "linecount", default: 1)
@@ -704,7 +733,8 @@ enum Filters {
         },
         f("permutations", ["r"]) { r, v, a in
             let pool = try r.concreteItems(v)
-            let k = nonNull(try r.value(a[0])) == nil
+            let k =
+                nonNull(try r.value(a[0])) == nil
                 ? pool.count : try r.intArg(a[0], "r", default: pool.count)
             return .value(.list(permutations(pool, k).map { .list($0) }))
         },
@@ -725,12 +755,14 @@ enum Filters {
             }
             let kn = try r.stringArg(a[0], default: "key") ?? "key"
             let vn = try r.stringArg(a[1], default: "value") ?? "value"
-            return .value(.list(d.map { k, item in
-                var e = ValueDict()
-                e[kn] = .string(k)
-                e[vn] = item
-                return .dict(e)
-            }))
+            return .value(
+                .list(
+                    d.map { k, item in
+                        var e = ValueDict()
+                        e[kn] = .string(k)
+                        e[vn] = item
+                        return .dict(e)
+                    }))
         },
         f("items2dict", ["key_name", "value_name"]) { r, v, a in
             let x = try r.concrete(v)
@@ -753,7 +785,8 @@ enum Filters {
                 }
             }
             for element in items {
-                let k: Value?, v: Value?
+                let k: Value?
+                let v: Value?
                 do {
                     k = try item(element, keyName)
                     v = try item(element, valueName)
@@ -801,7 +834,9 @@ enum Filters {
             }
             let sub = try r.concrete(a[0]!)
             let path: [String]
-            if case .list(let l) = sub { path = l.map(pyStr) } else if let s = sub.stringValue {
+            if case .list(let l) = sub {
+                path = l.map(pyStr)
+            } else if let s = sub.stringValue {
                 path = s.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             } else {
                 throw PyError("subelements must be a list or a string")
@@ -826,7 +861,8 @@ enum Filters {
                 }
                 if skipped { continue }
                 guard case .list(let l) = values else {
-                    throw PyError("the key \(pyRepr(.string(path.last ?? ""))) should point to a list, got \(pyRepr(values))")
+                    throw PyError(
+                        "the key \(pyRepr(.string(path.last ?? ""))) should point to a list, got \(pyRepr(values))")
                 }
                 for item in l { out.append(.list([element, item])) }
             }
@@ -862,7 +898,8 @@ enum Filters {
     // MARK: regular expressions
 
     static let regexes: [FilterDef] = [
-        f("regex_replace", ["pattern", "replacement", "ignorecase", "multiline", "count", "mandatory_count"]) { r, v, a in
+        f("regex_replace", ["pattern", "replacement", "ignorecase", "multiline", "count", "mandatory_count"]) {
+            r, v, a in
             let value = try r.text(v)
             let pattern = try r.stringArg(a[0], default: "") ?? ""
             let replacement = try r.stringArg(a[1], default: "") ?? ""
@@ -957,7 +994,11 @@ enum Filters {
             }
             var out = ""
             for p in parts.map(pyStr) {
-                if p.hasPrefix("/") { out = p } else if out.isEmpty || out.hasSuffix("/") { out += p } else {
+                if p.hasPrefix("/") {
+                    out = p
+                } else if out.isEmpty || out.hasSuffix("/") {
+                    out += p
+                } else {
                     out += "/" + p
                 }
             }
@@ -999,10 +1040,11 @@ enum Filters {
                 s = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             }
             // Python's b64decode discards characters outside the alphabet, then needs correct padding.
-            var cleaned = String(s.unicodeScalars.filter {
-                ($0 >= "A" && $0 <= "Z") || ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "+"
-                    || $0 == "/" || $0 == "="
-            }.map(Character.init))
+            var cleaned = String(
+                s.unicodeScalars.filter {
+                    ($0 >= "A" && $0 <= "Z") || ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "+"
+                        || $0 == "/" || $0 == "="
+                }.map(Character.init))
             if let firstPad = cleaned.firstIndex(of: "=") {
                 // Data after padding is ignored once the quantum is complete.
                 let head = cleaned[..<firstPad]
@@ -1099,12 +1141,17 @@ enum Filters {
             guard let n = PyNumber(x) ?? x.stringValue.flatMap(pyParseFloat).map({ PyNumber.float($0) }) else {
                 throw PyError("human_readable() can't interpret the input")
             }
-            return .value(.string(bytesToHuman(n.double, isbits: try r.boolArg(a[0], default: false),
-                unit: try r.stringArg(a[1], default: nil))))
+            return .value(
+                .string(
+                    bytesToHuman(
+                        n.double, isbits: try r.boolArg(a[0], default: false),
+                        unit: try r.stringArg(a[1], default: nil))))
         },
         f("human_to_bytes", ["default_unit", "isbits"]) { r, v, a in
-            guard let n = humanToBytes(try r.text(v), defaultUnit: try r.stringArg(a[0], default: nil),
-                isbits: try r.boolArg(a[1], default: false))
+            guard
+                let n = humanToBytes(
+                    try r.text(v), defaultUnit: try r.stringArg(a[0], default: nil),
+                    isbits: try r.boolArg(a[1], default: false))
             else { throw PyError("human_to_bytes() can't interpret the input") }
             return .value(.int(n))
         },
@@ -1202,9 +1249,11 @@ extension Renderer {
             let val = try concrete(x)
             switch k {
             case "indent":
-                if case .int(let i) = PyNumber(val) { indent = i } else if val.isNull { indent = nil } else if
-                    let s = val.stringValue
-                {
+                if case .int(let i) = PyNumber(val) {
+                    indent = i
+                } else if val.isNull {
+                    indent = nil
+                } else if let s = val.stringValue {
                     indent = s.count
                 }
             case "sort_keys": sortKeys = val.isTruthy
@@ -1219,8 +1268,10 @@ extension Renderer {
             }
         }
         if nice { itemSep = "," }
-        return v.json(Value.JSONFormat(
-            indent: indent, sortKeys: sortKeys, ensureASCII: ensureASCII, itemSeparator: itemSep, keySeparator: keySep))
+        return v.json(
+            Value.JSONFormat(
+                indent: indent, sortKeys: sortKeys, ensureASCII: ensureASCII, itemSeparator: itemSep,
+                keySeparator: keySep))
     }
 
     func toYAML(_ v: RV, _ a: Bound, nice: Bool) throws -> RV {
@@ -1272,7 +1323,9 @@ extension Renderer {
         let s = Array(path.unicodeScalars)
         var out = String.UnicodeScalarView()
         var i = 0
-        func isNameChar(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || c == "_" || (c >= "0" && c <= "9")) }
+        func isNameChar(_ c: Unicode.Scalar) -> Bool {
+            c.isASCII && (c.properties.isAlphabetic || c == "_" || (c >= "0" && c <= "9"))
+        }
         while i < s.count {
             if s[i] == "$", i + 1 < s.count {
                 if s[i + 1] == "{", let close = s[(i + 2)...].firstIndex(of: "}") {
@@ -1360,7 +1413,9 @@ func stableSort<T>(_ items: [T], by less: (T, T) throws -> Bool) throws -> [T] {
         while i < a.count {
             let mid = min(i + width, a.count)
             let end = min(i + 2 * width, a.count)
-            var l = i, r = mid, k = i
+            var l = i
+            var r = mid
+            var k = i
             while l < mid && r < end {
                 if try less(a[r], a[l]) {
                     buffer[k] = a[r]
@@ -1550,7 +1605,8 @@ func urlQuote(_ s: String, forQS: Bool) -> String {
     let safe = Set((forQS ? "" : "/").unicodeScalars)
     for b in s.utf8 {
         let c = Unicode.Scalar(b)
-        if (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "_.-~".unicodeScalars.contains(c)
+        if (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
+            || "_.-~".unicodeScalars.contains(c)
             || safe.contains(c)
         {
             out.unicodeScalars.append(c)
@@ -1598,7 +1654,8 @@ func comment(_ text: String, style: String, _ overrides: [(String, String)]) thr
 
 func fileSizeFormat(_ bytes: Double, binary: Bool) -> String {
     let base: Double = binary ? 1024 : 1000
-    let prefixes = binary
+    let prefixes =
+        binary
         ? ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"] : ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
     if bytes == 1 { return "1 Byte" }
     if bytes < base { return "\(Int(bytes)) Bytes" }
@@ -1612,8 +1669,10 @@ func fileSizeFormat(_ bytes: Double, binary: Bool) -> String {
 
 /// ansible's `bytes_to_human`.
 func bytesToHuman(_ size: Double, isbits: Bool, unit: String?) -> String {
-    let limits: [(String, Double)] = [("Y", 80), ("Z", 70), ("E", 60), ("P", 50), ("T", 40), ("G", 30), ("M", 20),
-        ("K", 10), ("B", 0)].map { ($0.0, Foundation.pow(2, $0.1)) }
+    let limits: [(String, Double)] = [
+        ("Y", 80), ("Z", 70), ("E", 60), ("P", 50), ("T", 40), ("G", 30), ("M", 20),
+        ("K", 10), ("B", 0),
+    ].map { ($0.0, Foundation.pow(2, $0.1)) }
     var chosen = ("B", 1.0)
     for (suffix, limit) in limits {
         if let unit, unit.uppercased().first == suffix.first {
@@ -1668,8 +1727,10 @@ func uuid5(namespace: String, name: String) -> String? {
     d[6] = (d[6] & 0x0F) | 0x50
     d[8] = (d[8] & 0x3F) | 0x80
     let h = Digest.hex(d)
-    let parts = [h.prefix(8), h.dropFirst(8).prefix(4), h.dropFirst(12).prefix(4), h.dropFirst(16).prefix(4),
-        h.dropFirst(20)]
+    let parts = [
+        h.prefix(8), h.dropFirst(8).prefix(4), h.dropFirst(12).prefix(4), h.dropFirst(16).prefix(4),
+        h.dropFirst(20),
+    ]
     return parts.map(String.init).joined(separator: "-")
 }
 
@@ -1735,7 +1796,8 @@ func posixRelpath(_ path: String, start: String, cwd: String) -> String {
     func absolute(_ p: String) -> [Substring] {
         posixNormpath(p.hasPrefix("/") ? p : cwd + "/" + p).split(separator: "/")
     }
-    let a = absolute(start), b = absolute(path)
+    let a = absolute(start)
+    let b = absolute(path)
     var i = 0
     while i < a.count && i < b.count && a[i] == b[i] { i += 1 }
     let parts = [String](repeating: "..", count: a.count - i) + b[i...].map(String.init)

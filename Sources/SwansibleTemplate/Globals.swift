@@ -1,5 +1,5 @@
-public import SwansibleData
 import OrderedCollections
+public import SwansibleData
 
 extension Renderer {
     static let maxRange = 10_000_000
@@ -15,7 +15,9 @@ extension Renderer {
                 }
                 return i
             }
-            var start = 0, stop = 0, step = 1
+            var start = 0
+            var stop = 0
+            var step = 1
             switch ints.count {
             case 1: stop = ints[0]
             case 2: (start, stop) = (ints[0], ints[1])
@@ -24,7 +26,9 @@ extension Renderer {
             }
             guard step != 0 else { throw PyError("range() arg 3 must not be zero") }
             let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            guard count <= Renderer.maxRange else { throw PyError("range too big, more than \(Renderer.maxRange) items") }
+            guard count <= Renderer.maxRange else {
+                throw PyError("range too big, more than \(Renderer.maxRange) items")
+            }
             return .value(.list((0..<count).map { .int(start + $0 * step) }))
         case "dict":
             var d = ValueDict()
@@ -39,7 +43,9 @@ extension Renderer {
                         guard case .list(let kv) = p, kv.count == 2 else {
                             throw PyError("dictionary update sequence element #\(i) has wrong length")
                         }
-                        guard let k = dictKey(kv[0]) else { throw PyError("unhashable type: '\(kv[0].pythonTypeName)'") }
+                        guard let k = dictKey(kv[0]) else {
+                            throw PyError("unhashable type: '\(kv[0].pythonTypeName)'")
+                        }
                         d[k] = kv[1]
                     }
                 case let other: throw PyError("'\(other.pythonTypeName)' object is not iterable")
@@ -59,7 +65,8 @@ extension Renderer {
                 let h = try concrete(hint)
                 if !h.isNull {
                     guard let s = h.stringValue else {
-                        throw PyError("The 'hint' argument must be of type 'str' or 'NoneType', not '\(h.pythonTypeName)'.")
+                        throw PyError(
+                            "The 'hint' argument must be of type 'str' or 'NoneType', not '\(h.pythonTypeName)'.")
                     }
                     if !s.isEmpty { return .undefined(Undefined(message: s)) }
                 }
@@ -155,7 +162,9 @@ extension Renderer {
             let env = environment
             var out: [RV] = []
             for term in terms {
-                guard let s = term.stringValue else { throw PyError("'\(term.pythonTypeName)' object has no attribute 'split'") }
+                guard let s = term.stringValue else {
+                    throw PyError("'\(term.pythonTypeName)' object has no attribute 'split'")
+                }
                 guard let v = s.split(whereSeparator: { $0.isWhitespace }).first.map(String.init) else {
                     throw PyError("list index out of range")
                 }
@@ -163,7 +172,8 @@ extension Renderer {
                     out.append(.value(.unsafe(value)))
                 } else if let d = defaultArg {
                     if case .undefined(let u) = d, u.message == "Mandatory variable has not been overridden" {
-                        out.append(.undefined(Undefined(message: "The environment variable \(pyStringRepr(v)) is not set.")))
+                        out.append(
+                            .undefined(Undefined(message: "The environment variable \(pyStringRepr(v)) is not set.")))
                     } else {
                         out.append(d)
                     }
@@ -246,7 +256,8 @@ enum Lookups {
         return out
     }
 
-    /// The `sequence` lookup: `start=1 end=5 stride=1 format=%d` or `count=…`, or the shortcut `[start-]end[/stride][:format]`.
+    /// The `sequence` lookup: `start=1 end=5 stride=1 format=%d` or `count=…`, or the shortcut
+    /// `[start-]end[/stride][:format]`.
     static func sequence(_ terms: [Value], _ options: ValueDict) throws -> [Value] {
         var out: [Value] = []
         func run(_ params: [String: String]) throws {

@@ -5,10 +5,32 @@ import Foundation
 /// `keep_trailing_newline` off, and newlines normalised to `\n`.
 
 enum Op: String, Sendable {
-    case add = "+", sub = "-", div = "/", floordiv = "//", mul = "*", mod = "%", pow = "**", tilde = "~"
-    case lbracket = "[", rbracket = "]", lparen = "(", rparen = ")", lbrace = "{", rbrace = "}"
-    case eq = "==", ne = "!=", gt = ">", gteq = ">=", lt = "<", lteq = "<=", assign = "="
-    case dot = ".", colon = ":", pipe = "|", comma = ",", semicolon = ";"
+    case add = "+"
+    case sub = "-"
+    case div = "/"
+    case floordiv = "//"
+    case mul = "*"
+    case mod = "%"
+    case pow = "**"
+    case tilde = "~"
+    case lbracket = "["
+    case rbracket = "]"
+    case lparen = "("
+    case rparen = ")"
+    case lbrace = "{"
+    case rbrace = "}"
+    case eq = "=="
+    case ne = "!="
+    case gt = ">"
+    case gteq = ">="
+    case lt = "<"
+    case lteq = "<="
+    case assign = "="
+    case dot = "."
+    case colon = ":"
+    case pipe = "|"
+    case comma = ","
+    case semicolon = ";"
 }
 
 enum TokenKind: Sendable, Equatable {
@@ -249,7 +271,8 @@ struct Lexer {
         return nil
     }
 
-    /// The end of a block-like closing tag at `j` (`+%}`, `-%}` and following space, `%}` and a newline if trim_blocks).
+    /// The end of a block-like closing tag at `j`: `+%}`, `-%}` and the space after it, or `%}` and a newline when
+    /// trim_blocks is on.
     private func blockLikeEnd(_ delimiter: String, at j: Int) -> Int? {
         let n = delimiter.unicodeScalars.count
         if matches("+" + delimiter, at: j) { return j + 1 + n }

@@ -1,5 +1,5 @@
-public import SwansibleData
 import Foundation
+public import SwansibleData
 
 /// Methods of Python's str, list and dict that templates call (`x.split(',')`, `d.items()`, `s.format(…)`).
 enum Methods {
@@ -123,7 +123,9 @@ enum Methods {
         case "startswith", "endswith":
             guard let first = arg(a, 0) else { throw PyError("\(name)() takes at least 1 argument (0 given)") }
             let prefixes: [String]
-            if case .list(let l) = first { prefixes = l.compactMap(\.stringValue) } else if let p = first.stringValue {
+            if case .list(let l) = first {
+                prefixes = l.compactMap(\.stringValue)
+            } else if let p = first.stringValue {
                 prefixes = [p]
             } else {
                 throw PyError(
@@ -208,7 +210,9 @@ enum Methods {
             let pad = width - scalars.count
             if pad <= 0 { return .string(s) }
             if let first = scalars.first, first == "+" || first == "-" {
-                return .string(String(first) + String(repeating: "0", count: pad) + String(String.UnicodeScalarView(scalars.dropFirst())))
+                return .string(
+                    String(first) + String(repeating: "0", count: pad)
+                        + String(String.UnicodeScalarView(scalars.dropFirst())))
             }
             return .string(String(repeating: "0", count: pad) + s)
         case "partition", "rpartition":
@@ -241,14 +245,20 @@ enum Methods {
             }
             return .string(out)
         case "isdigit", "isdecimal", "isnumeric":
-            return .bool(!scalars.isEmpty && scalars.allSatisfy {
-                name == "isnumeric" ? $0.properties.numericType != nil
-                    : name == "isdigit" ? ($0.properties.numericType == .decimal || $0.properties.numericType == .digit)
-                    : $0.properties.numericType == .decimal
-            })
+            return .bool(
+                !scalars.isEmpty
+                    && scalars.allSatisfy {
+                        name == "isnumeric"
+                            ? $0.properties.numericType != nil
+                            : name == "isdigit"
+                                ? ($0.properties.numericType == .decimal || $0.properties.numericType == .digit)
+                                : $0.properties.numericType == .decimal
+                    })
         case "isalpha": return .bool(!scalars.isEmpty && scalars.allSatisfy { $0.properties.isAlphabetic })
         case "isalnum":
-            return .bool(!scalars.isEmpty && scalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil })
+            return .bool(
+                !scalars.isEmpty
+                    && scalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil })
         case "isascii": return .bool(scalars.allSatisfy(\.isASCII))
         case "isspace": return .bool(!scalars.isEmpty && scalars.allSatisfy { $0.properties.isWhitespace })
         case "islower":
@@ -451,7 +461,7 @@ func pyReplace(_ s: String, _ old: String, _ new: String, count: Int) -> String 
     }
     var i = 0
     while i < scalars.count {
-        if (count < 0 || n < count), i + o.count <= scalars.count, Array(scalars[i..<(i + o.count)]) == o {
+        if count < 0 || n < count, i + o.count <= scalars.count, Array(scalars[i..<(i + o.count)]) == o {
             out.append(contentsOf: new.unicodeScalars)
             i += o.count
             n += 1
@@ -594,11 +604,15 @@ func pyFormat(_ s: String, _ args: [Value], _ kwargs: [String: Value]) throws ->
             }
             var value: Value
             if head.isEmpty {
-                guard auto < args.count else { throw PyError("Replacement index \(auto) out of range for positional args tuple") }
+                guard auto < args.count else {
+                    throw PyError("Replacement index \(auto) out of range for positional args tuple")
+                }
                 value = args[auto]
                 auto += 1
             } else if let n = Int(head) {
-                guard n < args.count else { throw PyError("Replacement index \(n) out of range for positional args tuple") }
+                guard n < args.count else {
+                    throw PyError("Replacement index \(n) out of range for positional args tuple")
+                }
                 value = args[n]
             } else {
                 guard let v = kwargs[head] else { throw PyError(pyStringRepr(head)) }
@@ -634,7 +648,9 @@ func pyFormat(_ s: String, _ args: [Value], _ kwargs: [String: Value]) throws ->
                     }
                 }
             }
-            if conversion == "r" || conversion == "a" { value = .string(pyRepr(value)) } else if conversion == "s" {
+            if conversion == "r" || conversion == "a" {
+                value = .string(pyRepr(value))
+            } else if conversion == "s" {
                 value = .string(pyStr(value))
             }
             out.append(contentsOf: try formatSpec(value, spec).unicodeScalars)
@@ -712,17 +728,21 @@ func formatSpec(_ v: Value, _ spec: String) throws -> String {
     let numeric = PyNumber(v) != nil && !v.isString
     switch type {
     case nil where !numeric, "s":
-        guard v.isString || type == nil else { throw PyError("Unknown format code 's' for object of type '\(v.pythonTypeName)'") }
+        guard v.isString || type == nil else {
+            throw PyError("Unknown format code 's' for object of type '\(v.pythonTypeName)'")
+        }
         body = pyStr(v)
         if let precision { body = String(body.prefix(precision)) }
     case "d", "n", nil:
         guard case .int(let i) = PyNumber(v) else {
             if case .float(let d) = PyNumber(v), type == nil {
                 negative = d < 0 || (d == 0 && d.sign == .minus)
-                body = precision.map { formatFloat(d.magnitude, conv: "g", precision: $0) } ?? pythonFloatRepr(d.magnitude)
+                body =
+                    precision.map { formatFloat(d.magnitude, conv: "g", precision: $0) } ?? pythonFloatRepr(d.magnitude)
                 break
             }
-            throw PyError("Unknown format code '\(type.map(String.init) ?? "d")' for object of type '\(v.pythonTypeName)'")
+            throw PyError(
+                "Unknown format code '\(type.map(String.init) ?? "d")' for object of type '\(v.pythonTypeName)'")
         }
         negative = i < 0
         body = String(i.magnitude)
@@ -741,7 +761,8 @@ func formatSpec(_ v: Value, _ spec: String) throws -> String {
         var d = n.double
         if type == "%" { d *= 100 }
         negative = d < 0 || (d == 0 && d.sign == .minus)
-        body = formatFloat(d.magnitude, conv: type == "%" ? "f" : type!, precision: precision ?? 6, alternate: alternate)
+        body = formatFloat(
+            d.magnitude, conv: type == "%" ? "f" : type!, precision: precision ?? 6, alternate: alternate)
         if type == "%" { body += "%" }
     default:
         throw PyError("Unknown format code '\(type.map(String.init) ?? "")' for object of type '\(v.pythonTypeName)'")

@@ -190,7 +190,9 @@ struct Parser {
     private func failUnknownTag(_ name: String?) -> SyntaxError {
         var expected = Set<String>()
         for exprs in endTokenStack { for e in exprs { expected.insert(Parser.describe(e)) } }
-        let currentlyLooking = endTokenStack.last.map { $0.map { "'\(Parser.describe($0))'" }.joined(separator: " or ") }
+        let currentlyLooking = endTokenStack.last.map {
+            $0.map { "'\(Parser.describe($0))'" }.joined(separator: " or ")
+        }
         var message = [name.map { "Encountered unknown tag '\($0)'." } ?? "Unexpected end of template."]
         if let currentlyLooking {
             if let name, expected.contains(name) {

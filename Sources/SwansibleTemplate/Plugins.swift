@@ -1,3 +1,4 @@
+import Foundation
 public import SwansibleData
 
 /// Arguments bound to a plugin's Python signature.
@@ -30,7 +31,8 @@ struct Signature {
             } else {
                 let given = args.positional.count + 1
                 let takes = names.count + 1
-                throw PyError("\(fn)() takes \(takes) positional argument\(takes == 1 ? "" : "s") but \(given) were given")
+                throw PyError(
+                    "\(fn)() takes \(takes) positional argument\(takes == 1 ? "" : "s") but \(given) were given")
             }
         }
         var extra: [(String, RV)] = []
@@ -154,7 +156,9 @@ func pyParseInt(_ text: String, base: Int) -> Int? {
     var digits = ""
     for c in s where c != "_" {
         // Python accepts any Unicode decimal digit.
-        if let d = c.wholeNumberValue, c.unicodeScalars.count == 1, c.unicodeScalars.first!.properties.numericType == .decimal {
+        if let d = c.wholeNumberValue, c.unicodeScalars.count == 1,
+            c.unicodeScalars.first!.properties.numericType == .decimal
+        {
             digits.append(String(d))
         } else {
             digits.append(c)
@@ -201,5 +205,3 @@ func pyParseFloat(_ text: String) -> Double? {
     guard sawDigit, let d = Double(cleaned) else { return nil }
     return sign * d
 }
-
-import Foundation

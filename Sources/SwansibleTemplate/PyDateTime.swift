@@ -1,5 +1,5 @@
-public import SwansibleData
 import Foundation
+public import SwansibleData
 
 /// Python's naive `datetime.datetime` and `datetime.timedelta`, as `now()` and `to_datetime` return them.
 enum PyObject {
@@ -50,7 +50,9 @@ struct PyTimeDelta: Equatable {
     var totalMicroseconds: Int { (days * 86400 + seconds) * 1_000_000 + microseconds }
 
     var text: String {
-        let hh = seconds / 3600, mm = seconds / 60 % 60, ss = seconds % 60
+        let hh = seconds / 3600
+        let mm = seconds / 60 % 60
+        let ss = seconds % 60
         var s = "\(hh):\(mm < 10 ? "0" : "")\(mm):\(ss < 10 ? "0" : "")\(ss)"
         if days != 0 { s = "\(days) day\(Swift.abs(days) != 1 ? "s" : ""), " + s }
         if microseconds != 0 { s += "." + pad(microseconds, 6) }
@@ -98,11 +100,13 @@ struct PyDateTime: Equatable, Comparable {
     var weekday: Int { (dayNumber + 0) % 7 }
 
     var dayOfYear: Int {
-        PyDateTime(year: year, month: month, day: day).dayNumber - PyDateTime(year: year, month: 1, day: 1).dayNumber + 1
+        PyDateTime(year: year, month: month, day: day).dayNumber - PyDateTime(year: year, month: 1, day: 1).dayNumber
+            + 1
     }
 
     func isoformat(sep: String = "T") -> String {
-        var s = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))\(sep)\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+        var s =
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))\(sep)\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
         if microsecond != 0 { s += "." + pad(microsecond, 6) }
         return s
     }
@@ -169,14 +173,18 @@ struct PyDateTime: Equatable, Comparable {
         while size < 1 << 20 {
             var buffer = [CChar](repeating: 0, count: size)
             let n = Foundation.strftime(&buffer, size, f, &parts)
-            if n > 0 || f.isEmpty { return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+            if n > 0 || f.isEmpty {
+                return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
             size *= 4
         }
         return ""
     }
 
-    static let monthNames = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december"]
+    static let monthNames = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december",
+    ]
     static let dayNames = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
     /// `datetime.strptime(text, format)` for the common directives.
@@ -184,13 +192,21 @@ struct PyDateTime: Equatable, Comparable {
         let failure = PyError("time data \(pyStringRepr(text)) does not match format \(pyStringRepr(format))")
         let s = Array(text.unicodeScalars)
         let f = Array(format.unicodeScalars)
-        var i = 0, j = 0
-        var year = 1900, month = 1, day = 1, hour = 0, minute = 0, second = 0, micro = 0
+        var i = 0
+        var j = 0
+        var year = 1900
+        var month = 1
+        var day = 1
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var micro = 0
         var pm: Bool? = nil
         var hour12: Int? = nil
         var yday: Int? = nil
         func digits(_ maxCount: Int) throws(PyError) -> Int {
-            var n = 0, count = 0
+            var n = 0
+            var count = 0
             while count < maxCount, i < s.count, s[i] >= "0", s[i] <= "9" {
                 n = n * 10 + Int(s[i].value - 48)
                 i += 1
@@ -239,7 +255,13 @@ struct PyDateTime: Equatable, Comparable {
                 case "A": _ = try word(dayNames, abbreviated: false)
                 case "p":
                     let rest = String(String.UnicodeScalarView(s[i...])).lowercased()
-                    if rest.hasPrefix("am") { pm = false } else if rest.hasPrefix("pm") { pm = true } else { throw failure }
+                    if rest.hasPrefix("am") {
+                        pm = false
+                    } else if rest.hasPrefix("pm") {
+                        pm = true
+                    } else {
+                        throw failure
+                    }
                     i += 2
                 case "%":
                     guard i < s.count, s[i] == "%" else { throw failure }
@@ -396,19 +418,21 @@ extension Renderer {
             if case .object = a, op == .ne { return true }
             if case .object = b, op == .ne { return true }
             if case .object(let o) = a {
-                throw PyError("'\(op.rawValue)' not supported between instances of '\(o.typeName)' and "
-                    + "'\(try concrete(b).pythonTypeName)'")
+                throw PyError(
+                    "'\(op.rawValue)' not supported between instances of '\(o.typeName)' and "
+                        + "'\(try concrete(b).pythonTypeName)'")
             }
             if case .object(let o) = b {
-                throw PyError("'\(op.rawValue)' not supported between instances of "
-                    + "'\(try concrete(a).pythonTypeName)' and '\(o.typeName)'")
+                throw PyError(
+                    "'\(op.rawValue)' not supported between instances of "
+                        + "'\(try concrete(a).pythonTypeName)' and '\(o.typeName)'")
             }
             return nil
         }
         let (p, q): (Int, Int)
         switch (x, y) {
-        case let (.datetime(d1), .datetime(d2)): (p, q) = (d1.ordinalMicroseconds, d2.ordinalMicroseconds)
-        case let (.timedelta(t1), .timedelta(t2)): (p, q) = (t1.totalMicroseconds, t2.totalMicroseconds)
+        case (.datetime(let d1), .datetime(let d2)): (p, q) = (d1.ordinalMicroseconds, d2.ordinalMicroseconds)
+        case (.timedelta(let t1), .timedelta(let t2)): (p, q) = (t1.totalMicroseconds, t2.totalMicroseconds)
         default:
             if op == .eq { return false }
             if op == .ne { return true }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwansibleData
+import Synchronization
 
 /// Python `re` patterns run on Swift's Regex engine.
 ///
@@ -398,14 +398,30 @@ struct PyRegex {
                     parts.append(.group(.int(Int(digits) ?? 0)))
                 }
                 i = j
-            case "n": text += "\n"; i += 2
-            case "t": text += "\t"; i += 2
-            case "r": text += "\r"; i += 2
-            case "f": text += "\u{0C}"; i += 2
-            case "v": text += "\u{0B}"; i += 2
-            case "a": text += "\u{07}"; i += 2
-            case "b": text += "\u{08}"; i += 2
-            case "\\": text += "\\"; i += 2
+            case "n":
+                text += "\n"
+                i += 2
+            case "t":
+                text += "\t"
+                i += 2
+            case "r":
+                text += "\r"
+                i += 2
+            case "f":
+                text += "\u{0C}"
+                i += 2
+            case "v":
+                text += "\u{0B}"
+                i += 2
+            case "a":
+                text += "\u{07}"
+                i += 2
+            case "b":
+                text += "\u{08}"
+                i += 2
+            case "\\":
+                text += "\\"
+                i += 2
             default:
                 if n.isASCII && n.properties.isAlphabetic {
                     throw PyError("bad escape \\\(n) at position \(i)")

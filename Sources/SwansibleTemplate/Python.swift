@@ -1,5 +1,5 @@
-public import SwansibleData
 import Foundation
+public import SwansibleData
 
 /// Python's behaviour for the operations Jinja2 delegates to it: `str()`, `repr()`, `==`, ordering, arithmetic.
 /// Messages are CPython 3.11's.
@@ -122,17 +122,17 @@ enum PyNumber {
 func pyEq(_ a: Value, _ b: Value) -> Bool {
     if let x = PyNumber(a), let y = PyNumber(b) {
         switch (x, y) {
-        case let (.int(i), .int(j)): return i == j
+        case (.int(let i), .int(let j)): return i == j
         default: return x.double == y.double
         }
     }
     switch (a, b) {
     case (.null, .null): return true
-    case let (.list(l), .list(r)):
+    case (.list(let l), .list(let r)):
         guard l.count == r.count else { return false }
         for i in l.indices where !pyEq(l[i], r[i]) { return false }
         return true
-    case let (.dict(l), .dict(r)):
+    case (.dict(let l), .dict(let r)):
         guard l.count == r.count else { return false }
         for (k, v) in l {
             guard let w = r[k], pyEq(v, w) else { return false }
@@ -148,7 +148,7 @@ func pyEq(_ a: Value, _ b: Value) -> Bool {
 /// (`names` are the operands' type names for the message, when they differ from the plain ones).
 func pyCompare(_ a: Value, _ b: Value, _ op: String, names: (String, String)? = nil) throws(PyError) -> Int {
     if let x = PyNumber(a), let y = PyNumber(b) {
-        if case let (.int(i), .int(j)) = (x, y) { return i < j ? -1 : i == j ? 0 : 1 }
+        if case (.int(let i), .int(let j)) = (x, y) { return i < j ? -1 : i == j ? 0 : 1 }
         let (p, q) = (x.double, y.double)
         if p.isNaN || q.isNaN { return 2 }  // unordered: every comparison is false
         return p < q ? -1 : p == q ? 0 : 1
@@ -251,7 +251,7 @@ func pyMod(_ a: Double, _ b: Double) -> Double {
 }
 
 private func numberArith(_ op: BinOp, _ x: PyNumber, _ y: PyNumber) throws(PyError) -> Value {
-    if case let (.int(a), .int(b)) = (x, y) {
+    if case (.int(let a), .int(let b)) = (x, y) {
         switch op {
         case .add:
             let (r, o) = a.addingReportingOverflow(b)
@@ -473,7 +473,8 @@ private func formatOne(conv: Character, value: Value, flags: String, width: Int?
             throw PyError("%c requires int or char")
         }
     default:
-        throw PyError("unsupported format character '\(conv)' (0x\(String(conv.unicodeScalars.first!.value, radix: 16)))")
+        throw PyError(
+            "unsupported format character '\(conv)' (0x\(String(conv.unicodeScalars.first!.value, radix: 16)))")
     }
     if numeric {
         let sign = negative ? "-" : flags.contains("+") ? "+" : flags.contains(" ") ? " " : ""

@@ -1,5 +1,5 @@
-public import SwansibleData
 import OrderedCollections
+public import SwansibleData
 
 /// Evaluates compiled templates and expressions for one top-level templating call.
 ///
@@ -324,11 +324,14 @@ final class Renderer {
         switch base {
         case .undefined: return base
         case .namespace(let ns):
-            return ns.attributes[name] ?? .undefined(Undefined.missing(.string(name), of: .string("")))
+            return ns.attributes[name]
+                ?? .undefined(Undefined.missing(.string(name), of: .string("")))
                 .withMessage("object of type 'Namespace' has no attribute '\(name)'")
         case .loop(let box):
-            return box.attribute(name) ?? .undefined(Undefined(
-                message: "object of type 'LoopContext' has no attribute \(pyStringRepr(name))"))
+            return box.attribute(name)
+                ?? .undefined(
+                    Undefined(
+                        message: "object of type 'LoopContext' has no attribute \(pyStringRepr(name))"))
         case .callable:
             return .undefined(Undefined(message: "object of type 'function' has no attribute \(pyStringRepr(name))"))
         case .object(let o):
@@ -349,8 +352,10 @@ final class Renderer {
                 if name == "imag" { return .value(v.intValue != nil ? .int(0) : .float(0)) }
             }
             if name.hasPrefix("__") && name.hasSuffix("__") {
-                throw TErr(kind: .undefined, message:
-                    "access to attribute '\(name)' of '\(Renderer.sandboxTypeName(v, lazy))' object is unsafe.")
+                throw TErr(
+                    kind: .undefined,
+                    message:
+                        "access to attribute '\(name)' of '\(Renderer.sandboxTypeName(v, lazy))' object is unsafe.")
             }
             return .undefined(Undefined.missing(.string(name), of: v))
         }
@@ -554,9 +559,11 @@ final class Renderer {
                 for (target, expr) in pairs { try assign(target, try eval(expr, frame), inner) }
                 try exec(body, inner, &out)
             case .macro(let def):
-                frame.vars[def.name] = .callable(.macro(MacroBox(
-                    name: def.name, params: def.params, defaults: def.defaults, body: def.body, frame: frame,
-                    caller: nil)))
+                frame.vars[def.name] = .callable(
+                    .macro(
+                        MacroBox(
+                            name: def.name, params: def.params, defaults: def.defaults, body: def.body, frame: frame,
+                            caller: nil)))
             case .callBlock(let call, let params, let defaults, let body):
                 let caller = MacroBox(
                     name: "caller", params: params, defaults: defaults, body: body, frame: frame, caller: nil)
@@ -570,9 +577,10 @@ final class Renderer {
                 let exports = try importTemplate(nameExpr, withContext: withContext, frame)
                 let templateName = (try? text(try eval(nameExpr, frame))) ?? "?"
                 for (name, alias) in names {
-                    frame.vars[alias] = exports[name] ?? .undefined(Undefined(
-                        message: "the template \(pyStringRepr(templateName)) (imported on line \(line)) does not export "
-                            + "the requested name \(pyStringRepr(name))"))
+                    let missing =
+                        "the template \(pyStringRepr(templateName)) (imported on line \(line)) does not export the "
+                        + "requested name \(pyStringRepr(name))"
+                    frame.vars[alias] = exports[name] ?? .undefined(Undefined(message: missing))
                 }
             }
         }
@@ -596,7 +604,8 @@ final class Renderer {
                 throw PyError(Renderer.loaderMessage(error, name))
             }
             if nesting.count >= Renderer.maxNesting {
-                throw TErr(kind: .runtime, message: "Recursive loop detected in template: maximum recursion depth exceeded")
+                throw TErr(
+                    kind: .runtime, message: "Recursive loop detected in template: maximum recursion depth exceeded")
             }
             nesting.append("\u{0}include:" + name)
             defer { nesting.removeLast() }
@@ -804,9 +813,10 @@ final class Renderer {
         case .cond(let test, let then, let otherwise):
             if try truthy(try eval(test, frame)) { return try eval(then, frame) }
             if let otherwise { return try eval(otherwise, frame) }
-            return .undefined(Undefined(
-                message: "the inline if-expression on line 1 evaluated to false and no else section was defined.",
-                plain: true))
+            return .undefined(
+                Undefined(
+                    message: "the inline if-expression on line 1 evaluated to false and no else section was defined.",
+                    plain: true))
         case .filter(let value, let call):
             let input = try value.map { try eval($0, frame) } ?? .none
             return try applyFilter(call, input, frame)
@@ -872,7 +882,9 @@ final class Renderer {
         for (k, v) in args.kwargs { result.keywords.append((k, try eval(v, frame))) }
         if let dyn = args.dynKwargs {
             let v = try concrete(try eval(dyn, frame))
-            guard case .dict(let d) = v else { throw PyError("argument after ** must be a mapping, not \(pyTypeName(v))") }
+            guard case .dict(let d) = v else {
+                throw PyError("argument after ** must be a mapping, not \(pyTypeName(v))")
+            }
             for (k, item) in d { result.keywords.append((k, .value(item))) }
         }
         return result

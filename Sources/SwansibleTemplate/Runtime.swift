@@ -1,5 +1,5 @@
-public import SwansibleData
 import OrderedCollections
+public import SwansibleData
 
 /// An undefined value (Jinja2's `Undefined`): it carries the message shown when it is used.
 struct Undefined: Sendable {
@@ -169,7 +169,8 @@ struct TErr: Error {
 
     static func undefined(_ u: Undefined) -> TErr {
         if u.plain {
-            return TErr(kind: .runtime, message: "Type 'Undefined' is unsupported for variable storage.", prefixed: false)
+            return TErr(
+                kind: .runtime, message: "Type 'Undefined' is unsupported for variable storage.", prefixed: false)
         }
         return TErr(kind: .undefined, message: u.message)
     }

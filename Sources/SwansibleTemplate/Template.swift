@@ -1,6 +1,6 @@
+public import OrderedCollections
 public import SwansibleData
 import Synchronization
-public import OrderedCollections
 
 /// Where templates find variables. `nil` means the variable is undefined.
 ///
@@ -387,9 +387,10 @@ public final class TemplateEngine: Sendable {
         } catch {
             if error.message == Parser.tooDeep {
                 let word = kind == .template ? "template" : "expression"
-                return .failed(TErr(
-                    kind: .runtime, message: "Recursive loop detected in \(word): maximum recursion depth exceeded",
-                    line: error.line))
+                return .failed(
+                    TErr(
+                        kind: .runtime, message: "Recursive loop detected in \(word): maximum recursion depth exceeded",
+                        line: error.line))
             }
             return .failed(TErr(kind: .syntax, message: error.message, prefixed: false, line: error.line))
         }
@@ -498,7 +499,8 @@ public final class TemplateEngine: Sendable {
                     return (try finalizeTop(rv, r), trusted)
                 }
                 guard let s = rendered.stringValue else {
-                    r.deprecate("Conditionals should not be surrounded by templating delimiters such as {{ }} or {% %}.")
+                    r.deprecate(
+                        "Conditionals should not be surrounded by templating delimiters such as {{ }} or {% %}.")
                     return rendered
                 }
                 text = TemplateEngine.strip(s)

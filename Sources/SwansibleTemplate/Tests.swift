@@ -1,5 +1,5 @@
-public import SwansibleData
 import Foundation
+public import SwansibleData
 
 /// A Jinja2/Ansible test (`x is defined`, `result is failed`, `v is version('2.0', '>=')`).
 struct TestDef: Sendable {
@@ -31,7 +31,9 @@ extension Renderer {
     }
 
     func callTest(named name: String, _ input: RV, _ args: Args) throws -> RV {
-        guard let def = JinjaTests.table[Checker.canonical(name, isFilter: false)] else { throw PyError("No test named '\(name)'.") }
+        guard let def = JinjaTests.table[Checker.canonical(name, isFilter: false)] else {
+            throw PyError("No test named '\(name)'.")
+        }
         return try callTest(def, input, args)
     }
 }
@@ -56,7 +58,8 @@ enum JinjaTests {
         _ name: String, _ params: [String] = [], required: Int = 0, acceptsUndefined: Bool = false,
         _ fn: @escaping @Sendable (Renderer, RV, Bound) throws -> Bool
     ) -> TestDef {
-        TestDef(canonical: name, sig: Signature(fn: name, names: params, required: required),
+        TestDef(
+            canonical: name, sig: Signature(fn: name, names: params, required: required),
             acceptsUndefined: acceptsUndefined, fn: fn)
     }
 
@@ -98,11 +101,12 @@ enum JinjaTests {
             return false
         },
         t("sameas", ["other"], required: 1) { r, x, a in
-            let p = try r.concrete(x), q = try r.concrete(a[0]!)
+            let p = try r.concrete(x)
+            let q = try r.concrete(a[0]!)
             switch (p, q) {
             case (.null, .null): return true
-            case let (.bool(b1), .bool(b2)): return b1 == b2
-            case let (.int(i), .int(j)): return i == j && (-5...256).contains(i)
+            case (.bool(let b1), .bool(let b2)): return b1 == b2
+            case (.int(let i), .int(let j)): return i == j && (-5...256).contains(i)
             default: return false
             }
         },
@@ -165,13 +169,17 @@ enum JinjaTests {
         },
         result("skipped") { ($0["skipped"] ?? .null).isTruthy },
         t("finished") { r, x, _ in
-            guard case .dict(let d) = try r.concrete(x) else { throw PyError("The 'finished' test expects a dictionary") }
+            guard case .dict(let d) = try r.concrete(x) else {
+                throw PyError("The 'finished' test expects a dictionary")
+            }
             if let f = d["finished"] { return f.isTruthy }
             r.warn("The 'finished' test expects an async task, but a non-async task was tested")
             return true
         },
         t("started") { r, x, _ in
-            guard case .dict(let d) = try r.concrete(x) else { throw PyError("The 'started' test expects a dictionary") }
+            guard case .dict(let d) = try r.concrete(x) else {
+                throw PyError("The 'started' test expects a dictionary")
+            }
             if let f = d["started"] { return f.isTruthy }
             r.warn("The 'started' test expects an async task, but a non-async task was tested")
             return true
@@ -190,13 +198,16 @@ enum JinjaTests {
         t("any") { r, x, _ in try r.iterate(x).contains { try r.truthy($0) } },
         t("all") { r, x, _ in try r.iterate(x).allSatisfy { try r.truthy($0) } },
         t("truthy", ["convert_bool"]) { r, x, a in try r.truthyTest(x, convert: try r.boolArg(a[0], default: false)) },
-        t("falsy", ["convert_bool"]) { r, x, a in !(try r.truthyTest(x, convert: try r.boolArg(a[0], default: false))) },
+        t("falsy", ["convert_bool"]) { r, x, a in !(try r.truthyTest(x, convert: try r.boolArg(a[0], default: false)))
+        },
         t("subset", ["b"], required: 1) { r, x, a in
-            let p = try r.concreteItems(x), q = try r.concreteItems(a[0]!)
+            let p = try r.concreteItems(x)
+            let q = try r.concreteItems(a[0]!)
             return p.allSatisfy { i in q.contains { pyEq($0, i) } }
         },
         t("superset", ["b"], required: 1) { r, x, a in
-            let p = try r.concreteItems(x), q = try r.concreteItems(a[0]!)
+            let p = try r.concreteItems(x)
+            let q = try r.concreteItems(a[0]!)
             return q.allSatisfy { i in p.contains { pyEq($0, i) } }
         },
         t("contains", ["value"], required: 1) { r, x, a in try pyContains(try r.concrete(x), try r.concrete(a[0]!)) },
@@ -238,12 +249,14 @@ enum JinjaTests {
         t("link_exists") { r, x, _ in fileType(try r.text(x), follow: false) != nil },
         t("mount") { r, x, _ in
             let path = try r.text(x)
-            var st = stat(), parent = stat()
+            var st = stat()
+            var parent = stat()
             guard lstat(path, &st) == 0, lstat(path + "/..", &parent) == 0 else { return false }
             return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino
         },
         t("same_file", ["other"], required: 1) { r, x, a in
-            var s1 = stat(), s2 = stat()
+            var s1 = stat()
+            var s2 = stat()
             guard stat(try r.text(x), &s1) == 0, stat(try r.text(a[0]!), &s2) == 0 else { return false }
             return s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino
         },
@@ -299,7 +312,9 @@ extension Renderer {
         if convert {
             let v = try concrete(x)
             var check: String? = nil
-            if let s = v.stringValue { check = s.lowercased() } else if case .bool(let b) = v {
+            if let s = v.stringValue {
+                check = s.lowercased()
+            } else if case .bool(let b) = v {
                 return b
             } else if case .int(let i) = v {
                 check = String(i)
@@ -341,9 +356,12 @@ private func parseVersion(_ s: String, _ type: String) throws -> ParsedVersion {
             + "(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$"
         guard let m = try PyRegex(pattern).match(s) else { throw PyError("invalid semantic version '\(s)'") }
         let core = [Int(m.groups[1]!)!, Int(m.groups[2]!)!, Int(m.groups[3]!)!]
-        let pre: [Value] = m.groups[4].map { $0.split(separator: ".").map { p in
-            Int(p).map { .int($0) } ?? .string(String(p))
-        } } ?? []
+        let pre: [Value] =
+            m.groups[4].map {
+                $0.split(separator: ".").map { p in
+                    Int(p).map { .int($0) } ?? .string(String(p))
+                }
+            } ?? []
         return .semver(core: core, pre: pre)
     default:
         // LooseVersion: numbers, runs of lowercase letters, everything else kept as text; dots dropped.
@@ -394,20 +412,20 @@ private func parseVersion(_ s: String, _ type: String) throws -> ParsedVersion {
 
 private func compareVersions(_ a: ParsedVersion, _ b: ParsedVersion) throws -> Int {
     switch (a, b) {
-    case let (.loose(x), .loose(y)):
+    case (.loose(let x), .loose(let y)):
         if pyEq(.list(x), .list(y)) { return 0 }
         return try pyLess(.list(x), .list(y)) ? -1 : 1
-    case let (.strict(v1, p1), .strict(v2, p2)):
+    case (.strict(let v1, let p1), .strict(let v2, let p2)):
         if v1 != v2 { return v1.lexicographicallyPrecedes(v2) ? -1 : 1 }
         switch (p1, p2) {
         case (nil, nil): return 0
         case (.some, nil): return -1
         case (nil, .some): return 1
-        case let (.some(x), .some(y)):
+        case (.some(let x), .some(let y)):
             if x == y { return 0 }
             return (x.0, x.1) < (y.0, y.1) ? -1 : 1
         }
-    case let (.semver(c1, p1), .semver(c2, p2)):
+    case (.semver(let c1, let p1), .semver(let c2, let p2)):
         if c1 != c2 { return c1.lexicographicallyPrecedes(c2) ? -1 : 1 }
         if p1.isEmpty && p2.isEmpty { return 0 }
         if p1.isEmpty { return 1 }

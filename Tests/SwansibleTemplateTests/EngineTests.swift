@@ -22,7 +22,8 @@ private func render(_ t: String, _ vars: ValueDict = [:], engine: TemplateEngine
     try engine.render(t, variables: VariableDictionary(vars))
 }
 
-private func failure(_ t: String, _ vars: ValueDict = [:], engine: TemplateEngine = TemplateEngine()) -> TemplateError? {
+private func failure(_ t: String, _ vars: ValueDict = [:], engine: TemplateEngine = TemplateEngine()) -> TemplateError?
+{
     do {
         _ = try engine.render(t, variables: VariableDictionary(vars))
         return nil
@@ -271,10 +272,11 @@ struct HookTests {
     @Test("to_yaml and to_nice_yaml pass their options to the hook")
     func toYAML() throws {
         let seen = Seen()
-        let engine = TemplateEngine(hooks: TemplateHooks(toYAML: { value, options in
-            seen.options.append(options)
-            return "yaml:\(value.json())"
-        }))
+        let engine = TemplateEngine(
+            hooks: TemplateHooks(toYAML: { value, options in
+                seen.options.append(options)
+                return "yaml:\(value.json())"
+            }))
         let vars = VariableDictionary(["d": ["a": 1]])
         #expect(try engine.render("{{ d | to_yaml }}", variables: vars) == "yaml:{\"a\": 1}")
         #expect(try engine.render("{{ d | to_nice_yaml(indent=2) }}", variables: vars) == "yaml:{\"a\": 1}")
@@ -315,10 +317,11 @@ struct HookTests {
 
     @Test("includes load templates through the hook and see the caller's variables")
     func include() throws {
-        let engine = TemplateEngine(hooks: TemplateHooks(loadTemplate: { name in
-            guard name == "part.j2" else { throw LookupError.failed("no such template") }
-            return "[{{ item }}]"
-        }))
+        let engine = TemplateEngine(
+            hooks: TemplateHooks(loadTemplate: { name in
+                guard name == "part.j2" else { throw LookupError.failed("no such template") }
+                return "[{{ item }}]"
+            }))
         let out = try engine.render(
             "{% for item in [1, 2] %}{% include 'part.j2' %}{% endfor %}", variables: VariableDictionary(),
             options: TemplateOptions(escapeBackslashes: false))
@@ -331,8 +334,9 @@ struct HookTests {
     @Test("the env lookup reads the configured environment")
     func environment() throws {
         let engine = TemplateEngine(hooks: TemplateHooks(environment: ["HOME": "/home/x"]))
-        #expect(try engine.render("{{ lookup('env', 'HOME') }} {{ '~/a' | expanduser }}", variables: VariableDictionary())
-            == "/home/x /home/x/a")
+        #expect(
+            try engine.render("{{ lookup('env', 'HOME') }} {{ '~/a' | expanduser }}", variables: VariableDictionary())
+                == "/home/x /home/x/a")
     }
 }
 
@@ -348,7 +352,9 @@ struct PythonTests {
 
     @Test("printf-style float formatting rounds correctly")
     func floats() throws {
-        #expect(try pyPercentFormat("%.2f|%e|%g|%g", .list([2.675, 12345.678, 0.0001, 1e20])) == "2.67|1.234568e+04|0.0001|1e+20")
+        #expect(
+            try pyPercentFormat("%.2f|%e|%g|%g", .list([2.675, 12345.678, 0.0001, 1e20]))
+                == "2.67|1.234568e+04|0.0001|1e+20")
         #expect(pyRound(2.5, 0) == 2)
         #expect(pyRound(0.125, 2) == 0.12)
     }

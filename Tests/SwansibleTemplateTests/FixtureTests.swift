@@ -70,10 +70,10 @@ func pythonType(_ v: Value) -> String { v.pythonTypeName }
 /// Structural equality that also keeps bool, int and float apart (Python's `1 == True == 1.0` is not enough).
 func sameData(_ a: Value, _ b: Value) -> Bool {
     switch (a, b) {
-    case let (.list(x), .list(y)): return x.count == y.count && zip(x, y).allSatisfy(sameData)
-    case let (.dict(x), .dict(y)):
+    case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy(sameData)
+    case (.dict(let x), .dict(let y)):
         return x.count == y.count && x.keys.elementsEqual(y.keys) && x.keys.allSatisfy { sameData(x[$0]!, y[$0]!) }
-    case let (.float(x), .float(y)): return x == y || (x.isNaN && y.isNaN)
+    case (.float(let x), .float(let y)): return x == y || (x.isNaN && y.isNaN)
     default: return a.pythonTypeName == b.pythonTypeName && a == b
     }
 }
