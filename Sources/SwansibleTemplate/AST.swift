@@ -1,4 +1,4 @@
-public import SwansibleData
+import SwansibleData
 
 /// Arithmetic operators of Jinja2 expressions.
 enum BinOp: String, Sendable {

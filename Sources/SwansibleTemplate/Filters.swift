@@ -1,5 +1,5 @@
 import Foundation
-public import SwansibleData
+import SwansibleData
 
 /// A filter: its signature, whether it sees undefined arguments (otherwise an undefined argument is the result),
 /// and its implementation.
@@ -10,7 +10,7 @@ struct FilterDef: Sendable {
     var fn: @Sendable (Renderer, RV, Bound) throws -> RV
 }
 
-extension Signature: @unchecked Sendable {}
+
 
 extension Renderer {
     func applyFilter(_ call: PluginCall, _ input: RV, _ frame: Frame) throws -> RV {

@@ -1,5 +1,5 @@
 import OrderedCollections
-public import SwansibleData
+import SwansibleData
 
 extension Renderer {
     static let maxRange = 10_000_000

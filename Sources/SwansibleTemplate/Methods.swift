@@ -1,5 +1,5 @@
 import Foundation
-public import SwansibleData
+import SwansibleData
 
 /// Methods of Python's str, list and dict that templates call (`x.split(',')`, `d.items()`, `s.format(…)`).
 enum Methods {

@@ -1,5 +1,5 @@
 import Foundation
-public import SwansibleData
+import SwansibleData
 
 /// Arguments bound to a plugin's Python signature.
 struct Bound {
@@ -13,7 +13,7 @@ struct Bound {
 }
 
 /// A Python-style signature: parameter names, and whether `*args` / `**kwargs` are accepted.
-struct Signature {
+struct Signature: Sendable {
     var fn: String
     var names: [String]
     var required: Int = 0

@@ -1,5 +1,5 @@
 import Foundation
-public import SwansibleData
+import SwansibleData
 
 /// Python's naive `datetime.datetime` and `datetime.timedelta`, as `now()` and `to_datetime` return them.
 enum PyObject {

@@ -1,4 +1,4 @@
-public import SwansibleData
+import SwansibleData
 
 /// Python's `random.Random` (MT19937 with CPython's seeding), so that `random(seed=…)` and `shuffle(seed=…)`
 /// give the numbers ansible-core gives (`{{ 60 | random(seed=inventory_hostname) }}`).

@@ -1,5 +1,5 @@
 import Foundation
-public import SwansibleData
+import SwansibleData
 
 /// Python's behaviour for the operations Jinja2 delegates to it: `str()`, `repr()`, `==`, ordering, arithmetic.
 /// Messages are CPython 3.11's.

@@ -1,5 +1,5 @@
 import OrderedCollections
-public import SwansibleData
+import SwansibleData
 
 /// Evaluates compiled templates and expressions for one top-level templating call.
 ///

@@ -1,5 +1,5 @@
 import OrderedCollections
-public import SwansibleData
+import SwansibleData
 
 /// An undefined value (Jinja2's `Undefined`): it carries the message shown when it is used.
 struct Undefined: Sendable {
@@ -161,7 +161,7 @@ final class Frame {
 
 /// An internal error. `prefixed` is false for a Python exception not yet wrapped as Ansible wraps it at the
 /// template boundary ("Error rendering template: …").
-struct TErr: Error {
+struct TErr: Error, Sendable {
     var kind: TemplateError.Kind
     var message: String
     var prefixed = true

@@ -1,3 +1,25 @@
+// SwansibleTemplate: Ansible's templating (Jinja2 with ansible-core 2.19.14's semantics), natively.
+//
+// Entry point: `TemplateEngine` (render / template / evaluateExpression / evaluateConditional / lookup).
+// What matches ansible-core (checked by Tests/SwansibleTemplateTests/Fixtures/cases.json, recorded from
+// ansible-core itself by Tests/tools/gen_template_cases.py):
+//  - Jinja2's lexer and grammar and its syntax error messages; trim_blocks on, `#jinja2:` headers and the
+//    template module's overrides; backslashes literal in `{{ }}` string literals (escape_backslashes).
+//  - Native results: one `{{ expr }}` keeps its type, several parts join as Python `str()` (None skipped).
+//  - Lazy variables: template strings in variables render when used, recursively, with loop detection;
+//    `.unsafe` strings never; `hostvars[host]` with that host's variables (`TemplateVariables.hostVariables`).
+//  - Undefined markers that propagate through attribute access, filters and calls until used, so `default`
+//    and `is defined` work on chains; messages as ansible-core words them (with its tagged type names).
+//  - `omit`, conditionals (boolean results required, template-wrapped and embedded-template deprecations),
+//    lookups (`env`, `vars`, data lookups built in; others through `LookupProvider`).
+//  - Python semantics: repr/str, comparisons, arithmetic, `%` and `str.format`, str/list/dict methods,
+//    Python's seeded `random`, datetimes from `now()`/`to_datetime`.
+// Known gaps: integers beyond 64 bits raise an overflow error (Python has big ints); dict keys are strings
+// (an int key prints as '1'); regex compile errors use Swift's/ICU's words; set-like filters order
+// strings by first appearance (Python's order depends on the hash seed); `{% extends %}`/`{% block %}`
+// are not supported; a list literal holding undefined values is usable as a sequence but a dict literal
+// holding one raises at once.
+
 public import OrderedCollections
 public import SwansibleData
 import Synchronization
@@ -293,7 +315,7 @@ enum Compiled: Sendable {
     case failed(TErr)
 }
 
-extension TErr: @unchecked Sendable {}
+
 
 /// Ansible's templating: Jinja2 templates and expressions with ansible-core 2.19's semantics.
 ///

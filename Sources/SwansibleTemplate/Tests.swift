@@ -1,5 +1,5 @@
 import Foundation
-public import SwansibleData
+import SwansibleData
 
 /// A Jinja2/Ansible test (`x is defined`, `result is failed`, `v is version('2.0', '>=')`).
 struct TestDef: Sendable {
