@@ -295,7 +295,7 @@ enum Filters {
             return .value(.string(try r.toJSON(try r.concrete(v), extra, nice: true)))
         },
         f("tojson", ["indent"]) { r, v, a in
-            let indent = try r.value(a[0]).flatMap { PyNumber($0) }.map { Int($0.double) }
+            let indent = try r.value(a[0]).flatMap { PyNumber($0) }.map { Int(Swift.max(0, Swift.min($0.double, 64))) }
             var s = try r.concrete(v).json(Value.JSONFormat(indent: indent, sortKeys: true))
             for (c, rep) in [("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")] {
                 s = s.replacingOccurrences(of: c, with: rep)
@@ -364,7 +364,9 @@ enum Filters {
             return .value(.string(pyReplace(try r.text(v), try r.text(a[0]!), try r.text(a[1]!), count: n)))
         },
         f("center", ["width"]) { r, v, a in
-            .value(.string(pyCenter(try r.text(v), try r.intArg(a[0], "width", default: 80), fill: " ")))
+            let width = try r.intArg(a[0], "width", default: 80)
+            try checkSize(width)
+            return .value(.string(pyCenter(try r.text(v), width, fill: " ")))
         },
         f("wordcount") { r, v, _ in
             .value(.int((try PyRegex("\\w+").all(try r.text(v))).count))
@@ -375,7 +377,9 @@ enum Filters {
                 if let s = w.stringValue {
                     indention = s
                 } else {
-                    indention = String(repeating: " ", count: max(try r.intArg(a[0], "width", default: 4), 0))
+                    let width = try r.intArg(a[0], "width", default: 4)
+                    try checkSize(width)
+                    indention = String(repeating: " ", count: max(width, 0))
                 }
             }
             let first = try r.boolArg(a[1], default: false)
@@ -1640,6 +1644,7 @@ func comment(_ text: String, style: String, _ overrides: [(String, String)]) thr
     if !p["beginning"]!.isEmpty { out += p["beginning"]! + nl }
     if !p["prefix"]!.isEmpty {
         let count = Int(p["prefix_count"]!) ?? 1
+        try checkSize(count)
         out += String(repeating: p["prefix"]! == nl ? nl : p["prefix"]! + nl, count: max(count, 0))
     }
     let decoration = p["decoration"]!
@@ -1647,6 +1652,7 @@ func comment(_ text: String, style: String, _ overrides: [(String, String)]) thr
         .replacingOccurrences(of: decoration + nl, with: pyStrip(decoration, nil, left: false, right: true) + nl)
     out += body
     let postCount = Int(p["postfix_count"]!) ?? 1
+    try checkSize(postCount)
     out += ([""] + [String](repeating: p["postfix"]!, count: max(postCount, 0))).joined(separator: nl)
     if !p["end"]!.isEmpty { out += nl + p["end"]! }
     return out

@@ -194,6 +194,7 @@ enum Methods {
             return .string(try pyFormat(s, [], Dictionary(uniqueKeysWithValues: d.map { ($0.key, $0.value) })))
         case "center", "ljust", "rjust":
             let width = try intArg(arg(a, 0), 0)
+            try checkSize(width)
             let fill = try strArg(arg(a, 1), name) ?? " "
             guard fill.unicodeScalars.count == 1 else {
                 throw PyError("The fill character must be exactly one character long")
@@ -207,6 +208,7 @@ enum Methods {
             }
         case "zfill":
             let width = try intArg(arg(a, 0), 0)
+            try checkSize(width)
             let pad = width - scalars.count
             if pad <= 0 { return .string(s) }
             if let first = scalars.first, first == "+" || first == "-" {
@@ -231,6 +233,7 @@ enum Methods {
             return .string(!p.isEmpty && s.hasSuffix(p) ? String(s.dropLast(p.count)) : s)
         case "expandtabs":
             let tab = try intArg(arg(a, 0), 8)
+            try checkSize(tab * 64)
             var out = ""
             var col = 0
             for c in s.unicodeScalars {
@@ -723,6 +726,8 @@ func formatSpec(_ v: Value, _ spec: String) throws -> String {
         precision = Int(p)
     }
     let type = s.first
+    if let precision { try checkSize(precision) }
+    if let w = Int(widthText) { try checkSize(w) } else if !widthText.isEmpty { try checkSize(Int.max) }
     var body: String
     var negative = false
     let numeric = PyNumber(v) != nil && !v.isString

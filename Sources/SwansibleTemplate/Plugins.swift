@@ -73,6 +73,7 @@ extension Renderer {
         case .int(let i)?: return i
         case .float(let d)?:
             guard d.isFinite else { throw PyError("cannot convert float \(pythonFloatRepr(d)) to integer") }
+            guard Swift.abs(d) < 9.2e18 else { throw PyError("integer overflow (beyond 64 bits)") }
             return Int(d)
         case nil:
             if let s = v.stringValue, let i = pyParseInt(s, base: 10) { return i }

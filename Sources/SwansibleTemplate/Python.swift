@@ -96,6 +96,13 @@ func pyStringRepr(_ s: String) -> String {
 /// The Python type name, as error messages print it.
 func pyTypeName(_ v: Value) -> String { v.pythonTypeName }
 
+/// The largest string or list a repetition or padding may build (Python would run out of memory).
+let maxResultSize = 50_000_000
+
+func checkSize(_ n: Int) throws(PyError) {
+    if n > maxResultSize { throw PyError("MemoryError: result of \(n) items is too large") }
+}
+
 /// A number as Python sees it: bool is an int.
 enum PyNumber {
     case int(Int)
@@ -213,13 +220,21 @@ func pyArith(_ op: BinOp, _ a: Value, _ b: Value, names: (String, String)? = nil
         if case .list = a { throw PyError("can only concatenate list (not \"\(bn)\") to list") }
     case .mul:
         if let s = a.stringValue, case .int(let n) = PyNumber(b) {
+            if n > 0 { try checkSize(s.utf8.count.multipliedReportingOverflow(by: n).overflow ? Int.max : s.utf8.count * n) }
             return .string(n > 0 ? String(repeating: s, count: n) : "")
         }
         if case .int(let n) = PyNumber(a), let s = b.stringValue {
+            if n > 0 { try checkSize(s.utf8.count.multipliedReportingOverflow(by: n).overflow ? Int.max : s.utf8.count * n) }
             return .string(n > 0 ? String(repeating: s, count: n) : "")
         }
-        if case .list(let l) = a, case .int(let n) = PyNumber(b) { return .list(repeatList(l, n)) }
-        if case .int(let n) = PyNumber(a), case .list(let l) = b { return .list(repeatList(l, n)) }
+        if case .list(let l) = a, case .int(let n) = PyNumber(b) {
+            if n > 0 { try checkSize(l.count.multipliedReportingOverflow(by: n).overflow ? Int.max : l.count * n) }
+            return .list(repeatList(l, n))
+        }
+        if case .int(let n) = PyNumber(a), case .list(let l) = b {
+            if n > 0 { try checkSize(l.count.multipliedReportingOverflow(by: n).overflow ? Int.max : l.count * n) }
+            return .list(repeatList(l, n))
+        }
         if a.isString || b.isString || a.listValue != nil || b.listValue != nil {
             let other = a.isString || a.listValue != nil ? bn : an
             throw PyError("can't multiply sequence by non-int of type '\(other)'")
@@ -429,6 +444,7 @@ func pyPercentFormat(_ format: String, _ arg: Value) throws(PyError) -> String {
 private func formatOne(conv: Character, value: Value, flags: String, width: Int?, precision: Int?) throws(PyError)
     -> String
 {
+    if let precision { try checkSize(precision) }
     var body: String
     var numeric = false
     var negative = false
@@ -445,7 +461,7 @@ private func formatOne(conv: Character, value: Value, flags: String, width: Int?
         case .float(let d)?:
             guard d.isFinite else { throw PyError("cannot convert float \(pythonFloatRepr(d)) to integer") }
             negative = d < 0
-            body = String(Int(d.magnitude.rounded(.towardZero)))
+            body = d.magnitude < 9.2e18 ? String(Int(d.magnitude.rounded(.towardZero))) : fixedDigits(d.magnitude, 0)
         case nil: throw PyError("%\(conv) format: a real number is required, not \(pyTypeName(value))")
         }
     case "x", "X", "o":
@@ -479,11 +495,13 @@ private func formatOne(conv: Character, value: Value, flags: String, width: Int?
     if numeric {
         let sign = negative ? "-" : flags.contains("+") ? "+" : flags.contains(" ") ? " " : ""
         if flags.contains("0") && !flags.contains("-"), let width, sign.count + body.count < width {
+            try checkSize(width)
             body = String(repeating: "0", count: width - sign.count - body.count) + body
         }
         body = sign + body
     }
     if let width, body.count < width {
+        try checkSize(width)
         let pad = String(repeating: " ", count: width - body.count)
         body = flags.contains("-") ? body + pad : pad + body
     }
@@ -648,6 +666,7 @@ func expDigits(_ d: Double, _ precision: Int) -> String {
 func pyRound(_ d: Double, _ n: Int) -> Double {
     guard d.isFinite else { return d }
     if n > 300 { return d }
+    if n < -330 { return 0 * d }
     let s = fixedDigitsSigned(d, max(n, 0))
     if n >= 0 { return Double(s) ?? d }
     // Negative precision: round to tens, hundreds…

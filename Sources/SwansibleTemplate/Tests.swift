@@ -345,7 +345,10 @@ private func parseVersion(_ s: String, _ type: String) throws -> ParsedVersion {
         guard let m = try PyRegex("^(\\d+)\\.(\\d+)(\\.(\\d+))?([ab](\\d+))?$").match(s),
             s.unicodeScalars.allSatisfy(\.isASCII)
         else { throw PyError("invalid version number '\(s)'") }
-        var v = [Int(m.groups[1]!)!, Int(m.groups[2]!)!, 0]
+        guard let major = m.groups[1].flatMap({ Int($0) }), let minor = m.groups[2].flatMap({ Int($0) }) else {
+            throw PyError("invalid version number '\(s)'")
+        }
+        var v = [major, minor, 0]
         if let p = m.groups[4] { v[2] = Int(p) ?? 0 }
         var pre: (String, Int)? = nil
         if let p = m.groups[5], let n = m.groups[6] { pre = (String(p.prefix(1)), Int(n) ?? 0) }
@@ -355,7 +358,7 @@ private func parseVersion(_ s: String, _ type: String) throws -> ParsedVersion {
             "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)"
             + "(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$"
         guard let m = try PyRegex(pattern).match(s) else { throw PyError("invalid semantic version '\(s)'") }
-        let core = [Int(m.groups[1]!)!, Int(m.groups[2]!)!, Int(m.groups[3]!)!]
+        let core = [1, 2, 3].map { m.groups[$0].flatMap { Int($0) } ?? Int.max }
         let pre: [Value] =
             m.groups[4].map {
                 $0.split(separator: ".").map { p in

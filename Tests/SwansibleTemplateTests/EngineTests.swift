@@ -135,6 +135,20 @@ struct RobustnessTests {
         #expect(error?.message == "Recursive loop detected in template: maximum recursion depth exceeded")
     }
 
+    @Test(
+        "huge repetitions and paddings fail instead of exhausting memory",
+        arguments: [
+            "{{ 'a' * 10**12 }}", "{{ [1] * 10**10 }}", "{{ 'x' | center(10**12) }}", "{{ '%*d' % (10**12, 1) }}",
+            "{{ '{:>99999999999}'.format(1) }}", "{{ range(10**12) | list }}", "{{ 'x'.zfill(10**11) }}",
+            "{{ 'x' | indent(10**12) }}", "{{ '%.999999999f' % 1 }}", "{{ 2 ** 10 ** 12 }}", "{{ 'x'.ljust(1e300) }}",
+            "{{ 1.5 | round(-10**12) }}",
+        ])
+    func resourceLimits(_ text: String) {
+        let start = Date()
+        _ = failure(text)
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
     @Test("nesting within the limit still works")
     func moderateNesting() throws {
         let text = "{{ " + String(repeating: "(", count: 30) + "1" + String(repeating: ")", count: 30) + " }}"
