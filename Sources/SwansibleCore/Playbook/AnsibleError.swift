@@ -47,6 +47,20 @@ public struct AnsibleError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension AnsibleError {
+    /// `Origin: file:line:col` and the source excerpt, as ansible-core prints them under an error.
+    public static func origin(_ mark: SourceMark) -> String {
+        "Origin: \(mark)\n" + sourceExcerpt(mark)
+    }
+
+    /// Parses `file:line:col` (as events carry a task's place).
+    public static func mark(from text: String) -> SourceMark? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let col = Int(parts[parts.count - 1]), let line = Int(parts[parts.count - 2]) else { return nil }
+        return SourceMark(file: parts[0..<(parts.count - 2)].joined(separator: ":"), line: line, column: col)
+    }
+}
+
 /// Up to two lines before the marked one, numbered, and a caret line naming the column.
 func sourceExcerpt(_ mark: SourceMark) -> String {
     guard let data = FileManager.default.contents(atPath: mark.file) else { return "" }

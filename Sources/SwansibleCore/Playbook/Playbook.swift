@@ -44,7 +44,7 @@ public struct Play: Sendable {
 
 /// A task or a block of tasks.
 public indirect enum TaskNode: Sendable {
-    case task(Task)
+    case task(PlayTask)
     case block(Block)
 }
 
@@ -58,7 +58,7 @@ public struct Block: Sendable {
     public var mark: SourceMark
 }
 
-public struct Task: Sendable, Identifiable {
+public struct PlayTask: Sendable, Identifiable {
     /// Unique within a run.
     public var id: Int
     /// `name:` as written (nil when the task has none).

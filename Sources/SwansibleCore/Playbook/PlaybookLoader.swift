@@ -199,7 +199,7 @@ public struct PlaybookLoader {
     }
 
     private mutating func loadTask(_ node: YAMLNode, inherited: [Keywords], handler: Bool) throws(AnsibleError)
-        -> Task
+        -> PlayTask
     {
         var keywords = Keywords()
         var actions: [(String, YAMLNode)] = []
@@ -251,7 +251,7 @@ public struct PlaybookLoader {
 
     private mutating func makeTask(
         _ node: YAMLNode, action: String, argsValue: Value, keywords: Keywords, inherited: [Keywords], handler: Bool
-    ) throws(AnsibleError) -> Task {
+    ) throws(AnsibleError) -> PlayTask {
         let module = ModuleRegistry.shortName(action)
         guard ModuleRegistry.isKnown(module) else {
             throw AnsibleError(
@@ -285,11 +285,11 @@ public struct PlaybookLoader {
             for (k, v) in d { args[k] = v }
         }
         if !handler, keywords["listen"] != nil {
-            throw AnsibleError("'listen' is not a valid attribute for a Task", at: keywords.marks["listen"] ?? node.mark)
+            throw AnsibleError("'listen' is not a valid attribute for a PlayTask", at: keywords.marks["listen"] ?? node.mark)
         }
         nextTaskID += 1
         let name = keywords["name"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.json()) }
-        var task = Task(
+        var task = PlayTask(
             id: nextTaskID, name: name, action: action, module: module, args: args,
             vars: keywords["vars"]?.dictValue ?? [:], keywords: keywords, mark: node.mark)
         task.inherited = inherited

@@ -1,0 +1,41 @@
+public import SwansibleData
+import Foundation
+
+/// What a run is asked to do beyond the playbook itself (ansible-playbook's command-line options and
+/// the ansible.cfg settings that go with them).
+public struct RunOptions: Sendable {
+    /// Hosts worked on at once. Ansible's default is 5; swansible's is 50: one SSH session per host
+    /// costs little on an event loop, and a fleet should not wait in batches of five.
+    public var forks: Int = 50
+    public var check = false
+    public var diff = false
+    public var limit: String?
+    public var tags: [String] = []
+    public var skipTags: [String] = []
+    public var extraVars: ValueDict = [:]
+    public var remoteUser: String?
+    public var privateKeyFile: String?
+    public var connectionPassword: String?
+    public var connection: String?
+    public var port: Int?
+    public var become = false
+    public var becomeUser: String?
+    public var becomeMethod: String?
+    public var becomePassword: String?
+    /// Connection timeout in seconds (`-T`, ansible.cfg `timeout`).
+    public var timeout: Int?
+    public var hostKeyChecking = true
+    public var sshCommonArgs: String?
+    public var sshExtraArgs: String?
+    public var forceHandlers = false
+    public var verbosity = 0
+    /// `gathering` from ansible.cfg: implicit (default), explicit or smart.
+    public var gathering = "implicit"
+
+    public init() {}
+}
+
+enum ProcessEnvironment {
+    static var home: String { ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory() }
+    static var userName: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+}

@@ -1,0 +1,135 @@
+public import SwansibleData
+public import SwansibleSSH
+
+/// A host's transport as modules see it: run a command, write a file, read a file.
+public protocol HostConnection: Sendable {
+    func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?) async throws(SSHError)
+        -> ExecResult
+    func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError)
+    func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8]
+    func close() async
+}
+
+extension SSHConnection: HostConnection {
+    public func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError) {
+        try await writeFile(data, to: path, mode: mode, method: .stream, become: become, timeout: nil)
+    }
+
+    public func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
+        if become == nil { return try await readFile(path, timeout: nil) }
+        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become)
+        guard result.exitStatus == 0 else { throw SSHError(.transfer, String(decoding: result.stderr, as: UTF8.self)) }
+        return result.stdout
+    }
+}
+
+extension LocalConnection: HostConnection {
+    public func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError) {
+        try await writeFile(data, to: path, mode: mode, become: become, timeout: nil)
+    }
+
+    public func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
+        if become == nil { return try await readFile(path, timeout: nil) }
+        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become)
+        guard result.exitStatus == 0 else { throw SSHError(.transfer, String(decoding: result.stderr, as: UTF8.self)) }
+        return result.stdout
+    }
+
+    public func close() async {}
+}
+
+/// How to reach a host, from its variables (`ansible_host`, `ansible_port`, `ansible_user`, …) and the
+/// run's options, as ansible-core's ssh and local connection plugins read them.
+public struct ConnectionSettings: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case ssh, local }
+    public var kind: Kind = .ssh
+    public var address: String
+    public var port: Int = 22
+    public var user: String?
+    public var password: String?
+    public var privateKeyFile: String?
+    public var knownHostsFiles: [String]? = nil
+    public var hostKeyChecking = true
+    public var timeout: Duration = .seconds(10)
+
+    public init(address: String) { self.address = address }
+
+    /// Reads the connection variables of a host (already templated).
+    public static func from(
+        hostName: String, variables: (String) -> Value?, defaults: RunOptions
+    ) -> ConnectionSettings {
+        func string(_ names: String...) -> String? {
+            for name in names { if let v = variables(name), let s = v.stringValue ?? (v.isNull ? nil : v.json()) { return s } }
+            return nil
+        }
+        var s = ConnectionSettings(address: string("ansible_host", "ansible_ssh_host") ?? hostName)
+        let connection = string("ansible_connection") ?? defaults.connection ?? "ssh"
+        s.kind = connection == "local" ? .local : .ssh
+        if let port = variables("ansible_port") ?? variables("ansible_ssh_port") {
+            s.port = port.intValue ?? Int(port.stringValue ?? "") ?? 22
+        } else if let p = defaults.port {
+            s.port = p
+        }
+        s.user = string("ansible_user", "ansible_ssh_user") ?? defaults.remoteUser
+        s.password = string("ansible_password", "ansible_ssh_pass") ?? defaults.connectionPassword
+        s.privateKeyFile = string("ansible_ssh_private_key_file", "ansible_private_key_file") ?? defaults.privateKeyFile
+        s.hostKeyChecking = defaults.hostKeyChecking
+        if let t = variables("ansible_timeout")?.intValue ?? defaults.timeout { s.timeout = .seconds(t) }
+        // OpenSSH options given as extra arguments: the ones that matter to a libssh2 client.
+        for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
+            if let args = string(name) { s.applySSHArguments(args) }
+        }
+        for args in [defaults.sshCommonArgs, defaults.sshExtraArgs].compactMap({ $0 }) { s.applySSHArguments(args) }
+        return s
+    }
+
+    /// Applies `-o Key=Value`, `-p`, `-i`, `-l` options from an OpenSSH argument string.
+    mutating func applySSHArguments(_ text: String) {
+        let words = (try? ArgumentSplitting.shlexSplit(text)) ?? []
+        var i = 0
+        while i < words.count {
+            let word = words[i]
+            var option: String?
+            if word == "-o", i + 1 < words.count {
+                option = words[i + 1]
+                i += 1
+            } else if word.hasPrefix("-o") {
+                option = String(word.dropFirst(2))
+            } else if (word == "-p" || word == "-i" || word == "-l"), i + 1 < words.count {
+                let value = words[i + 1]
+                switch word {
+                case "-p": port = Int(value) ?? port
+                case "-i": privateKeyFile = value
+                default: user = value
+                }
+                i += 1
+            }
+            if let option {
+                let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+                let pair = parts.count == 2 ? parts : option.split(separator: " ", maxSplits: 1).map(String.init)
+                if pair.count == 2 {
+                    switch pair[0].lowercased() {
+                    case "userknownhostsfile":
+                        knownHostsFiles = pair[1].split(separator: " ").map { expandHome(String($0)) }
+                    case "stricthostkeychecking":
+                        if ["no", "off", "false"].contains(pair[1].lowercased()) { hostKeyChecking = false }
+                    case "port": port = Int(pair[1]) ?? port
+                    case "user": user = pair[1]
+                    case "identityfile": privateKeyFile = pair[1]
+                    case "connecttimeout": if let t = Int(pair[1]) { timeout = .seconds(t) }
+                    default: break
+                    }
+                }
+            }
+            i += 1
+        }
+    }
+}
+
+func expandHome(_ path: String) -> String {
+    if path == "~" || path.hasPrefix("~/") {
+        let home = ProcessEnvironment.home
+        return home + path.dropFirst(1)
+    }
+    return path
+}

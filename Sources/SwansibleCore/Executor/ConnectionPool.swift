@@ -1,0 +1,57 @@
+public import SwansibleData
+import SwansibleSSH
+import Synchronization
+
+/// One connection per host for the whole run, opened on first use.
+final class ConnectionPool: Sendable {
+    private let client: SSHClient
+    private let local = LocalConnection()
+    private let connections = Mutex<[String: Task<Result<any HostConnection, SSHError>, Never>]>([:])
+
+    init(client: SSHClient) { self.client = client }
+
+    /// The host's connection, connecting if this is the first use. A failed connection is not retried
+    /// within the run (the host is unreachable).
+    func connection(for host: String, settings: ConnectionSettings) async -> Result<any HostConnection, SSHError> {
+        if settings.kind == .local { return .success(local) }
+        let client = self.client
+        let task = connections.withLock { table in
+            if let existing = table[host] { return existing }
+            let task = Task { () -> Result<any HostConnection, SSHError> in
+                do throws(SSHError) {
+                    var keys: [SSHPrivateKey] = []
+                    if let key = settings.privateKeyFile { keys.append(SSHPrivateKey(path: expandHome(key))) }
+                    let credentials = SSHCredentials(
+                        user: settings.user ?? ProcessEnvironment.userName, password: settings.password, privateKeys: keys)
+                    let policy: HostKeyPolicy = settings.hostKeyChecking
+                        ? .strict(knownHostsFiles: settings.knownHostsFiles ?? [ProcessEnvironment.home + "/.ssh/known_hosts"])
+                        : .acceptAny
+                    let c = try await client.connect(
+                        host: settings.address, port: settings.port, credentials: credentials,
+                        options: SSHOptions(hostKeyPolicy: policy, connectTimeout: settings.timeout))
+                    return .success(c)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            table[host] = task
+            return task
+        }
+        return await task.value
+    }
+
+    /// Forgets a host's connection (after it broke) so the next task reconnects.
+    func drop(_ host: String) {
+        _ = connections.withLock { $0.removeValue(forKey: host) }
+    }
+
+    func closeAll() async {
+        let all = connections.withLock { table in
+            defer { table.removeAll() }
+            return Array(table.values)
+        }
+        for task in all {
+            if case .success(let c) = await task.value { await c.close() }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+public import SwansibleData
+public import OrderedCollections
+
+/// How one task ended on one host.
+public enum TaskStatus: String, Sendable, Hashable, Codable {
+    case ok, changed, failed, skipped, unreachable
+}
+
+/// One host's result of one task, as callbacks see it.
+public struct HostResult: Sendable {
+    public var host: String
+    public var status: TaskStatus
+    /// The module's result dict as ansible-core hands it to callbacks (`result._result`).
+    public var result: ValueDict
+    /// A failure that `ignore_errors` turned into "…ignoring".
+    public var ignored: Bool = false
+    /// A failure handled by a `rescue:` section.
+    public var rescued: Bool = false
+}
+
+/// The seed's structure: results by task, then by outcome, then by host.
+///
+/// Keys follow these rules (see Docs/results.md): a task is keyed by its name as ansible-core's
+/// callbacks see it, an unnamed task by the name its TASK banner shows (the action as written); a key
+/// already used by an earlier task of the run gets ` (2)`, ` (3)`, …; a host that became unreachable
+/// appears under `unreachable`, with its first unreachable result, in every later task of the run.
+public struct SeedResults: Sendable {
+    public struct TaskEntry: Sendable {
+        public var success: OrderedDictionary<String, Value> = [:]
+        public var failed: OrderedDictionary<String, Value> = [:]
+        public var unreachable: OrderedDictionary<String, Value> = [:]
+        public var skipped: OrderedDictionary<String, Value> = [:]
+
+        public init() {}
+
+        public var value: Value {
+            .dict([
+                "success": .dict(success), "failed": .dict(failed), "unreachable": .dict(unreachable),
+                "skipped": .dict(skipped),
+            ])
+        }
+    }
+
+    public private(set) var tasks: OrderedDictionary<String, TaskEntry> = [:]
+    private var nameCounts: [String: Int] = [:]
+    /// Hosts that became unreachable, with their first unreachable result.
+    private var unreachableHosts: OrderedDictionary<String, Value> = [:]
+
+    public init() {}
+
+    /// Opens the entry of a task that starts now; returns its key.
+    public mutating func startTask(named name: String) -> String {
+        let count = (nameCounts[name] ?? 0) + 1
+        nameCounts[name] = count
+        let key = count == 1 ? name : "\(name) (\(count))"
+        var entry = TaskEntry()
+        for (host, result) in unreachableHosts { entry.unreachable[host] = result }
+        tasks[key] = entry
+        return key
+    }
+
+    public mutating func record(_ result: HostResult, key: String) {
+        let value = Value.dict(result.result)
+        switch result.status {
+        case .ok, .changed: tasks[key]?.success[result.host] = value
+        case .failed: tasks[key]?.failed[result.host] = value
+        case .skipped: tasks[key]?.skipped[result.host] = value
+        case .unreachable:
+            tasks[key]?.unreachable[result.host] = value
+            if unreachableHosts[result.host] == nil { unreachableHosts[result.host] = value }
+        }
+    }
+
+    public var value: Value { .dict(tasks.mapValues(\.value)) }
+}
+
+/// ansible-core's per-host recap counters.
+public struct HostStats: Sendable, Hashable, Codable {
+    public var ok = 0
+    public var changed = 0
+    public var unreachable = 0
+    public var failures = 0
+    public var skipped = 0
+    public var rescued = 0
+    public var ignored = 0
+
+    public var value: Value {
+        ["changed": .int(changed), "failures": .int(failures), "ignored": .int(ignored), "ok": .int(ok),
+         "rescued": .int(rescued), "skipped": .int(skipped), "unreachable": .int(unreachable)]
+    }
+}
+
+/// An event of a run, in order, for live consumers and `--events`.
+public struct RunEvent: Sendable {
+    public enum Kind: String, Sendable {
+        case playbookStart = "playbook_start", playStart = "play_start", taskStart = "task_start"
+        case handlerTaskStart = "handler_task_start", hostResult = "host_result", stats
+        case noHostsMatched = "no_hosts_matched", noHostsRemaining = "no_hosts_remaining", warning
+    }
+
+    public var sequence: Int
+    public var kind: Kind
+    public var data: ValueDict
+
+    public var value: Value {
+        var d: ValueDict = ["seq": .int(sequence), "event": .string(kind.rawValue)]
+        for (k, v) in data { d[k] = v }
+        return .dict(d)
+    }
+}
+
+/// Everything a playbook run produced.
+public struct PlaybookResult: Sendable {
+    public var seed: SeedResults
+    public var stats: OrderedDictionary<String, HostStats>
+    public var exitCode: Int32
+    public var events: [RunEvent]
+}
