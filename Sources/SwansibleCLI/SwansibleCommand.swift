@@ -172,6 +172,10 @@ final class EventSink: @unchecked Sendable {
     }
 }
 
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
 func printLine(_ s: String) {
     FileHandle.standardOutput.write(Data((s + "\n").utf8))
 }
@@ -202,7 +206,12 @@ extension SwansibleCommand {
                 let directory = playbooks.first.map { (absolutePathOf($0) as NSString).deletingLastPathComponent }
                 let (inventory, warnings) = try common.loadInventory(playbookDirectory: directory)
                 let output = common.json ? nil : DefaultOutput(verbosity: common.verbose, write: printLine)
-                if !common.json { for w in warnings { printLine("[WARNING]: " + w) } }
+                var allWarnings = warnings
+                if inventory.hostNames.isEmpty {
+                    allWarnings.append(
+                        "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'")
+                }
+                for w in allWarnings { printError("[WARNING]: " + w) }
                 let sink = try EventSink(output: output, eventsPath: common.events)
                 let result = try await Swansible.runPlaybooks(
                     playbooks, inventory: inventory, options: options, onEvent: { sink.handle($0) })

@@ -95,7 +95,8 @@ struct HostTaskContext: Sendable {
 
     private func unreachable(_ message: String) -> (HostResult, ValueDict?) {
         let result: ValueDict = [
-            "changed": false, "msg": .string("Task failed: Failed to connect to the host via ssh: \(message)"), "unreachable": true,
+            "changed": false, "exception": "(traceback unavailable)",
+            "msg": .string("Task failed: Failed to connect to the host via ssh: \(message)"), "unreachable": true,
         ]
         return finish(status: .unreachable, result: result, registered: result)
     }

@@ -1,0 +1,186 @@
+import Foundation
+import SwansibleData
+import Testing
+
+/// Runs the built `swansible` binary.
+struct CLIRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func swansibleBinary() -> String {
+    if let bin = ProcessInfo.processInfo.environment["SWANSIBLE_BIN"] { return bin }
+    // The test bundle sits in the products directory beside the executable.
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<3 {
+        let candidate = dir.appendingPathComponent("swansible").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir.deleteLastPathComponent()
+    }
+    return TestHosts.repoRoot.appendingPathComponent(".build/debug/swansible").path
+}
+
+func runSwansible(_ arguments: [String], cwd: String? = nil) throws -> CLIRun {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: swansibleBinary())
+    process.arguments = arguments
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes while the process runs (it may write more than a pipe holds).
+    nonisolated(unsafe) var errData = Data()
+    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !reader.isFinished { usleep(1000) }
+    return CLIRun(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A scratch directory with an inventory of test hosts (and optional extra lines) and a playbook.
+func makeProject(hosts: [TestHosts.Host], extraInventory: String = "", playbook: String) throws -> String {
+    let t = try TestHosts.get()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swansible-cli-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    var inventory = "[testhosts]\n"
+    for h in hosts { inventory += "\(h.name) ansible_host=\(h.address) ansible_port=\(h.port)\n" }
+    inventory += extraInventory
+    inventory += """
+
+        [all:vars]
+        ansible_user=\(t.users.plain.name)
+        ansible_ssh_private_key_file=\(t.keys.ed25519)
+        ansible_ssh_common_args='-o UserKnownHostsFile=\(t.known_hosts)'
+
+        """
+    try inventory.write(toFile: dir + "/inventory", atomically: true, encoding: .utf8)
+    try playbook.write(toFile: dir + "/site.yml", atomically: true, encoding: .utf8)
+    return dir
+}
+
+@Suite("swansible CLI end to end", .needsHosts)
+struct CLITests {
+    @Test func playJSONFollowsTheSeedRules() throws {
+        let t = try TestHosts.get()
+        let hosts = Array(t.hosts.prefix(3))
+        let down = "down ansible_host=\(t.faults.refused.address) ansible_port=\(t.faults.refused.port)\n"
+        let dir = try makeProject(hosts: hosts, extraInventory: down, playbook: """
+            - name: seed rules
+              hosts: all
+              gather_facts: false
+              tasks:
+                - name: greet
+                  command: echo hello
+                - command: "true"
+                - name: greet
+                  command: echo again
+                - name: only h1
+                  command: echo one
+                  when: inventory_hostname == "h1"
+                - name: h2 fails
+                  shell: "exit {{ 3 if inventory_hostname == 'h2' else 0 }}"
+                - name: last
+                  command: echo last
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let events = dir + "/events.jsonl"
+        let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml", "--json", "--events", events])
+        // An unreachable host wins over a failed one for the exit code, as in ansible-playbook.
+        #expect(run.status == 4)
+        let seed = try Value(json: run.stdout)
+        let keys = seed.dictValue.map { Array($0.keys) } ?? []
+        #expect(Set(keys) == ["greet", "command", "greet (2)", "only h1", "h2 fails", "last"])
+        let greet = try #require(seed["greet"])
+        #expect(Set(greet["success"]!.dictValue!.keys) == ["h1", "h2", "h3"])
+        #expect(greet["success"]!["h1"]!["stdout"] == "hello")
+        #expect(greet["success"]!["h1"]!["invocation"]!["module_args"]!["_raw_params"] == "echo hello")
+        let unreachable = try #require(greet["unreachable"]!["down"])
+        #expect(unreachable["unreachable"] == true)
+        #expect(unreachable["msg"]!.stringValue!.hasPrefix("Task failed: Failed to connect to the host via ssh: ssh: connect to host \(t.faults.refused.address) port \(t.faults.refused.port): Connection refused"))
+        // The unreachable host stays under "unreachable", with its first result, in every later task.
+        for key in keys {
+            #expect(seed[key]!["unreachable"]!["down"] == unreachable, "\(key)")
+        }
+        #expect(seed["greet (2)"]!["success"]!["h1"]!["stdout"] == "again")
+        #expect(Set(seed["only h1"]!["skipped"]!.dictValue!.keys) == ["h2", "h3"])
+        #expect(seed["only h1"]!["skipped"]!["h2"]!["skip_reason"] == "Conditional result was False")
+        #expect(seed["h2 fails"]!["failed"]!["h2"]!["rc"] == 3)
+        #expect(seed["h2 fails"]!["failed"]!["h2"]!["msg"] == "non-zero return code")
+        // A failed host leaves the play: it is in no later task.
+        #expect(Set(seed["last"]!["success"]!.dictValue!.keys) == ["h1", "h3"])
+        #expect(seed["last"]!["failed"]!.dictValue!.isEmpty)
+
+        // The event stream: ordered, numbered, ending with the recap.
+        let lines = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n")
+        let parsed = try lines.map { try Value(json: String($0)) }
+        #expect(parsed.enumerated().allSatisfy { $0.element["seq"] == .int($0.offset + 1) })
+        #expect(parsed.first?["event"] == "playbook_start")
+        let stats = try #require(parsed.last)
+        #expect(stats["event"] == "stats")
+        #expect(stats["stats"]!["h2"]!["failures"] == 1)
+        #expect(stats["stats"]!["down"]!["unreachable"] == 1)
+        #expect(stats["stats"]!["h1"]!["ok"] == 6)
+        #expect(stats["stats"]!["h1"]!["changed"] == 6)
+    }
+
+    @Test func defaultOutputHasAnsiblesShape() throws {
+        let t = try TestHosts.get()
+        let dir = try makeProject(hosts: [t.hosts[0]], playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - command: echo hi
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml"])
+        #expect(run.status == 0)
+        #expect(run.stdout == """
+
+            PLAY [testhosts] ***************************************************************
+
+            TASK [command] *****************************************************************
+            changed: [h1]
+
+            PLAY RECAP *********************************************************************
+            h1                         : ok=1    changed=1    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0   \n\n
+            """)
+    }
+
+    @Test func adHocRunOverManyHosts() throws {
+        let t = try TestHosts.get()
+        let hosts = Array(t.hosts.prefix(20))
+        let dir = try makeProject(hosts: hosts, playbook: "[]\n")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try runSwansible(["run", "testhosts", "-i", dir + "/inventory", "-m", "shell", "-a", "echo $((6*7))", "--json"])
+        #expect(run.status == 0)
+        let result = try Value(json: run.stdout)
+        #expect(result["success"]!.dictValue!.count == 20)
+        #expect(result["success"]!["h7"]!["stdout"] == "42")
+        #expect(result["failed"]!.dictValue!.isEmpty)
+    }
+
+    @Test func playbookErrorsNameTheFileLineAndColumn() throws {
+        let t = try TestHosts.get()
+        let dir = try makeProject(hosts: [t.hosts[0]], playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - name: typo
+                  comand: echo hi
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml"])
+        #expect(run.status == 4)
+        #expect(run.stderr.hasPrefix("""
+            [ERROR]: couldn't resolve module/action 'comand'. This often indicates a misspelling, missing collection, or incorrect module path.
+            Origin: \(dir)/site.yml:4:7
+            """))
+        #expect(run.stderr.contains("        ^ column 7"))
+        #expect(run.stdout.isEmpty)
+    }
+}
