@@ -183,4 +183,57 @@ struct CLITests {
         #expect(run.stderr.contains("        ^ column 7"))
         #expect(run.stdout.isEmpty)
     }
+
+    /// Block, rescue and always as ansible-core 2.19.14 runs them (recap recorded from ansible-playbook on
+    /// the same playbook).
+    @Test func blockRescueAlways() throws {
+        let t = try TestHosts.get()
+        let dir = try makeProject(hosts: Array(t.hosts.prefix(3)), playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - name: outer
+                  block:
+                    - name: in block
+                      command: echo block
+                    - name: maybe fail
+                      command: "{{ 'false' if inventory_hostname == 'h1' else 'true' }}"
+                    - name: after fail
+                      command: echo after
+                  rescue:
+                    - name: rescuing
+                      command: echo rescue
+                  always:
+                    - name: always runs
+                      command: echo always
+                - name: nested
+                  block:
+                    - block:
+                        - name: inner fail on h2
+                          command: "{{ 'false' if inventory_hostname == 'h2' else 'true' }}"
+                      always:
+                        - name: inner always
+                          command: echo inner-always
+                  rescue:
+                    - name: outer rescue
+                      command: echo outer-rescue
+                - name: final
+                  command: echo final
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let events = dir + "/events.jsonl"
+        let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml", "--json", "--events", events])
+        #expect(run.status == 0)
+        let seed = try Value(json: run.stdout)
+        #expect(Set(seed["after fail"]!["success"]!.dictValue!.keys) == ["h2", "h3"])
+        #expect(Set(seed["rescuing"]!["success"]!.dictValue!.keys) == ["h1"])
+        #expect(Set(seed["always runs"]!["success"]!.dictValue!.keys) == ["h1", "h2", "h3"])
+        #expect(Set(seed["outer rescue"]!["success"]!.dictValue!.keys) == ["h2"])
+        #expect(Set(seed["final"]!["success"]!.dictValue!.keys) == ["h1", "h2", "h3"])
+        let last = try Value(json: String(try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").last!))
+        let stats = try #require(last["stats"])
+        #expect(stats["h1"] == ["ok": 6, "changed": 6, "unreachable": 0, "failures": 0, "skipped": 0, "rescued": 1, "ignored": 0])
+        #expect(stats["h2"] == ["ok": 7, "changed": 7, "unreachable": 0, "failures": 0, "skipped": 0, "rescued": 1, "ignored": 0])
+        #expect(stats["h3"] == ["ok": 7, "changed": 7, "unreachable": 0, "failures": 0, "skipped": 0, "rescued": 0, "ignored": 0])
+    }
 }

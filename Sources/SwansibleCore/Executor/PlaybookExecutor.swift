@@ -117,8 +117,10 @@ public final class PlaybookExecutor {
             for result in results {
                 var r = result
                 let failed = r.status == .failed && !r.ignored
-                if failed, cursors[r.host]!.fail() {
-                    r.rescued = false
+                if failed {
+                    // ansible-core counts a failure as rescued when any enclosing block will rescue it.
+                    r.rescued = cursors[r.host]!.isInRescuableBlock
+                    cursors[r.host]!.fail()
                 }
                 seed.record(r, key: key)
                 count(r)
@@ -151,6 +153,8 @@ public final class PlaybookExecutor {
                 s.ok += 1
                 s.ignored += 1
                 if r.result["changed"]?.boolValue == true { s.changed += 1 }
+            } else if r.rescued {
+                s.rescued += 1
             } else {
                 s.failures += 1
             }
@@ -310,22 +314,29 @@ struct TaskCursor {
         }
     }
 
-    /// The current task failed. Returns true when a rescue section takes over.
-    @discardableResult
-    mutating func fail() -> Bool {
-        let switched = failCurrentFrame()
-        switchedSection = switched
-        return switched
+    enum FailOutcome { case rescue, always, failed }
+
+    /// Whether a failure now would be handled by some enclosing block's rescue section.
+    var isInRescuableBlock: Bool {
+        stack.contains { $0.phase == .block && !($0.block?.rescue.isEmpty ?? true) }
     }
 
-    private mutating func failCurrentFrame() -> Bool {
+    /// The current task failed: a rescue or always section takes over, or the host has failed.
+    @discardableResult
+    mutating func fail() -> FailOutcome {
+        let outcome = failCurrentFrame()
+        switchedSection = outcome != .failed
+        return outcome
+    }
+
+    private mutating func failCurrentFrame() -> FailOutcome {
         var i = stack.count - 1
         while i >= 0 {
             guard let block = stack[i].block else {
                 isFailed = true
                 stack = [stack[0]]
                 stack[0].index = stack[0].nodes.count
-                return false
+                return .failed
             }
             var frame = stack[i]
             stack.removeSubrange((i + 1)...)
@@ -337,7 +348,7 @@ struct TaskCursor {
                 frame.failed = true
                 frame.rescued = true
                 stack[i] = frame
-                return true
+                return .rescue
             case .block, .rescue:
                 frame.failed = true
                 frame.rescued = false
@@ -346,7 +357,7 @@ struct TaskCursor {
                     frame.nodes = block.always
                     frame.index = 0
                     stack[i] = frame
-                    return true
+                    return .always
                 }
                 stack.removeLast()
                 i -= 1
@@ -356,6 +367,6 @@ struct TaskCursor {
             }
         }
         isFailed = true
-        return false
+        return .failed
     }
 }

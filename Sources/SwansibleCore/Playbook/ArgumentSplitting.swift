@@ -53,15 +53,24 @@ public enum ArgumentSplitting {
                 i += 1
                 continue
             }
-            if (c == " " || c == "\n" || c == "\t") && !inside() {
-                if hasCurrent {
-                    tokens.append(current)
-                    current = ""
-                    hasCurrent = false
+            if c == " " && !inside() {
+                // Like ansible-core (which splits on single spaces), each further space is an empty word,
+                // so the raw parameters keep their spacing when joined again.
+                tokens.append(current)
+                current = ""
+                hasCurrent = false
+                i += 1
+                continue
+            }
+            if c == "\n" && !inside() {
+                if current.hasSuffix("\\") {
+                    current.removeLast()
+                } else {
+                    current.append("\n")
                 }
-                if c == "\n" && !tokens.isEmpty && tokens[tokens.count - 1].hasSuffix("\\") {
-                    tokens[tokens.count - 1].removeLast()
-                }
+                tokens.append(current)
+                current = ""
+                hasCurrent = false
                 i += 1
                 continue
             }
@@ -95,8 +104,18 @@ public enum ArgumentSplitting {
                 options[key.trimmingSpaces()] = .string(unquote(value.trimmingSpaces()))
             }
         }
-        if !raw.isEmpty { options["_raw_params"] = .string(raw.joined(separator: " ")) }
+        if !raw.isEmpty { options["_raw_params"] = .string(joinArgs(raw)) }
         return options
+    }
+
+    /// `join_args`: words joined by a space, except after a word that ends a line.
+    static func joinArgs(_ words: [String]) -> String {
+        var out = ""
+        for (i, w) in words.enumerated() {
+            if i > 0 && !words[i - 1].hasSuffix("\n") { out += " " }
+            out += w
+        }
+        return out
     }
 
     private static func unescapedEquals(_ word: String) -> String.Index? {
