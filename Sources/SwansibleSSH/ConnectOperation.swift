@@ -284,7 +284,7 @@ final class ConnectOperation: Operation {
         if allowedMethods.contains("publickey") {
             plan += credentials.privateKeys.map { .key($0) }
             if credentials.privateKeys.isEmpty {
-                if credentials.useAgent, let sock = getenv("SSH_AUTH_SOCK"), sock.pointee != 0 { plan.append(.agent) }
+                if credentials.useAgent, agentSocketPath() != nil { plan.append(.agent) }
                 if credentials.useDefaultKeys {
                     for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
                         let path = homeDirectory() + "/.ssh/" + name
@@ -371,6 +371,7 @@ final class ConnectOperation: Operation {
         if agent == nil {
             guard let a = libssh2_agent_init(session) else { return .refused }
             agent = a
+            if let path = agentSocketPath() { libssh2_agent_set_identity_path(a, path) }
             if libssh2_agent_connect(a) != 0 || libssh2_agent_list_identities(a) != 0 {
                 authNotes.append("could not use the ssh-agent at SSH_AUTH_SOCK")
                 freeAgent()
@@ -400,6 +401,12 @@ final class ConnectOperation: Operation {
             if isSessionFatal(rc) { return .fatal(c.failure(.authentication, "agent authentication", code: rc)) }
             agentStage = 1
         }
+    }
+
+    private func agentSocketPath() -> String? {
+        if let path = credentials.agentSocket, !path.isEmpty { return path }
+        if let sock = getenv("SSH_AUTH_SOCK"), sock.pointee != 0 { return String(cString: sock) }
+        return nil
     }
 
     private func freeAgent() {

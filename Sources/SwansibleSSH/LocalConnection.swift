@@ -10,8 +10,10 @@ public final class LocalConnection: Sendable {
     public init() {}
 
     public func exec(
-        _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil
+        _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil,
+        environment: [(String, String)] = []
     ) async throws(SSHError) -> ExecResult {
+        let command = withEnvironment(command, environment)
         if become?.needsPTY == true && become?.password != nil {
             throw SSHError(.become, "su with a password needs a terminal; the local connection supports sudo only")
         }

@@ -132,10 +132,12 @@ public final class SSHConnection: Sendable {
     /// - Throws: ``SSHError``: ``SSHError/Kind/timeout``, ``SSHError/Kind/become``, a channel
     ///   failure, or a connection failure after which the session is gone.
     public func exec(
-        _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil
+        _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil,
+        environment: [(String, String)] = []
     ) async throws(SSHError) -> ExecResult {
-        try await perform { completion throws(SSHError) in
-            try ExecOperation(completion: completion, command: command, input: input, timeout: timeout, become: become)
+        let full = withEnvironment(command, environment)
+        return try await perform { completion throws(SSHError) in
+            try ExecOperation(completion: completion, command: full, input: input, timeout: timeout, become: become)
         }
     }
 
@@ -182,6 +184,20 @@ public final class SSHConnection: Sendable {
         }
         return try result.get()
     }
+}
+
+/// Prefixes `export NAME='value'` for each variable (sshd's `AcceptEnv` rarely lets `setenv` through, so
+/// the variables travel in the command, as ansible-core sends them). Names must be shell identifiers.
+func withEnvironment(_ command: String, _ environment: [(String, String)]) -> String {
+    guard !environment.isEmpty else { return command }
+    var prefix = ""
+    for (name, value) in environment {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic),
+            name.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) })
+        else { continue }
+        prefix += "export \(name)=\(shellQuote(value)); "
+    }
+    return prefix + command
 }
 
 /// Links a waiting caller to its operation for cancellation; touched only on the loop thread.

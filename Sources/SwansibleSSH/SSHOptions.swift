@@ -24,16 +24,19 @@ public struct SSHCredentials: Sendable, Hashable {
     public var useAgent: Bool
     /// Try `~/.ssh/id_ed25519`, `id_ecdsa` and `id_rsa` when no private key is given.
     public var useDefaultKeys: Bool
+    /// The agent's socket; nil means `SSH_AUTH_SOCK`.
+    public var agentSocket: String?
 
     public init(
         user: String, password: String? = nil, privateKeys: [SSHPrivateKey] = [], useAgent: Bool = true,
-        useDefaultKeys: Bool = true
+        useDefaultKeys: Bool = true, agentSocket: String? = nil
     ) {
         self.user = user
         self.password = password
         self.privateKeys = privateKeys
         self.useAgent = useAgent
         self.useDefaultKeys = useDefaultKeys
+        self.agentSocket = agentSocket
     }
 }
 

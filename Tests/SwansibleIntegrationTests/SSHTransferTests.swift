@@ -178,3 +178,57 @@ func sha1Hex(_ bytes: [UInt8]) -> String {
     p.waitUntilExit()
     return String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(40))
 }
+
+@Suite("agent, su and environment", .needsHosts)
+struct SSHAgentSuEnvironmentTests {
+    @Test func agentAuthentication() async throws {
+        let t = try TestHosts.get()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/agent.sock"
+        // A private agent for this test only (the test tooling may use OpenSSH's agent; the product never does).
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        try agent.run()
+        defer { agent.terminate() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
+        add.arguments = [t.keys.ecdsa]
+        add.environment = ["SSH_AUTH_SOCK": socket]
+        add.standardError = FileHandle.nullDevice
+        try add.run()
+        add.waitUntilExit()
+        #expect(add.terminationStatus == 0)
+        let c = try await SSHClient().connect(
+            host: t.first.address, port: t.first.port,
+            credentials: SSHCredentials(user: t.users.plain.name, useAgent: true, useDefaultKeys: false, agentSocket: socket),
+            options: SSHOptions(hostKeyPolicy: .strict(knownHostsFiles: [t.known_hosts])))
+        #expect(String(decoding: try await c.exec("id -un").stdout, as: UTF8.self) == t.users.plain.name + "\n")
+    }
+
+    @Test func suWithPasswordOnAPty() async throws {
+        let t = try TestHosts.get()
+        let c = try await SSHClient().connect(
+            host: t.first.address, port: t.first.port,
+            credentials: SSHCredentials(user: t.users.sudopass.name, privateKeys: [SSHPrivateKey(path: t.keys.ed25519)]),
+            options: SSHOptions(hostKeyPolicy: .strict(knownHostsFiles: [t.known_hosts])))
+        let r = try await c.exec("id -un", become: BecomeSpec(method: .su, user: t.users.plain.name, password: t.users.plain.password))
+        #expect(String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == t.users.plain.name)
+        let wrong = await sshError {
+            try await c.exec("id -un", timeout: .seconds(20), become: BecomeSpec(method: .su, user: t.users.plain.name, password: "wrong"))
+        }
+        #expect(wrong != nil)
+    }
+
+    @Test func environmentVariablesReachTheCommand() async throws {
+        let c = try await plainConnection()
+        let r = try await c.exec("printf '%s|%s' \"$GREETING\" \"$OTHER\"", environment: [("GREETING", "it's a \"test\" $x"), ("OTHER", "")])
+        #expect(String(decoding: r.stdout, as: UTF8.self) == "it's a \"test\" $x|")
+        let root = try await c.exec("printf %s \"$GREETING\"", become: BecomeSpec(), environment: [("GREETING", "as root")])
+        #expect(String(decoding: root.stdout, as: UTF8.self) == "as root")
+    }
+}

@@ -3,8 +3,9 @@ public import SwansibleSSH
 
 /// A host's transport as modules see it: run a command, write a file, read a file.
 public protocol HostConnection: Sendable {
-    func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?) async throws(SSHError)
-        -> ExecResult
+    func exec(
+        _ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?, environment: [(String, String)]
+    ) async throws(SSHError) -> ExecResult
     func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError)
     func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8]
     func close() async
@@ -17,7 +18,7 @@ extension SSHConnection: HostConnection {
 
     public func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
         if become == nil { return try await readFile(path, timeout: nil) }
-        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become)
+        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become, environment: [])
         guard result.exitStatus == 0 else { throw SSHError(.transfer, String(decoding: result.stderr, as: UTF8.self)) }
         return result.stdout
     }
@@ -30,7 +31,7 @@ extension LocalConnection: HostConnection {
 
     public func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
         if become == nil { return try await readFile(path, timeout: nil) }
-        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become)
+        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become, environment: [])
         guard result.exitStatus == 0 else { throw SSHError(.transfer, String(decoding: result.stderr, as: UTF8.self)) }
         return result.stdout
     }

@@ -66,7 +66,7 @@ struct CommandModule: Module {
         let expand = !shell && (args["expand_argument_vars"]?.boolValue ?? true)
 
         let marker = "SWANSIBLE-\(UInt64.random(in: 1...UInt64.max))"
-        var script = context.environment.map { "export \($0.0)=\(shellQuote($0.1))\n" }.joined()
+        var script = ""
         if let chdir = args["chdir"]?.stringValue {
             script += "cd -- \(pathWord(chdir)) 2>/dev/null || { echo \(marker):chdir; exit 0; }\n"
         }
@@ -99,7 +99,8 @@ struct CommandModule: Module {
         let started = Date()
         let result: ExecResult
         do {
-            result = try await context.connection.exec(script, input: input, timeout: context.timeout, become: context.become)
+            result = try await context.connection.exec(
+                script, input: input, timeout: context.timeout, become: context.become, environment: context.environment)
         } catch {
             if error.isConnectionFailure { return .unreachable(error.message) }
             var r = failure(error.kind == .timeout ? "The command timed out." : error.message, invocation: invocation)
