@@ -370,7 +370,8 @@ def run_ansible(case: Case, setup: Setup, run_dir: Path, inventory: Path, args: 
     if proc.problem:
         obs.problems.append(proc.problem)
     if not record.is_file():
-        obs.problems.append(f"the recorder wrote no {record} (ansible-core did not load it?)")
+        # ansible-core stopped before it loaded the callbacks (a playbook that does not parse): no seed, no events,
+        # no recap. The other side then must not have any either (compare()).
         return obs
     rec = json.loads(record.read_text())
     obs.seed = {k: rec["seed"][k] for k in rec["task_keys"]}
@@ -408,19 +409,20 @@ def run_swansible(case: Case, setup: Setup, run_dir: Path, inventory: Path, args
     if proc.problem:
         obs.problems.append(proc.problem)
     obs.rc_json = proc.rc
-    try:
-        obs.seed = parse_seed(proc.stdout)
-    except ValueError as e:
-        obs.problems.append(f"swansible --json: stdout is not the task-keyed JSON object: {e}")
-    if events_file.is_file():
+    # Empty output is what a run that never started a playbook may print (compare() checks that ansible-core did
+    # not start it either); anything else must parse.
+    if proc.stdout.strip():
+        try:
+            obs.seed = parse_seed(proc.stdout)
+        except ValueError as e:
+            obs.problems.append(f"swansible --json: stdout is not the task-keyed JSON object: {e}")
+    if events_file.is_file() and events_file.read_text().strip():
         try:
             obs.events = parse_events(events_file.read_text())
             stats = [e for e in obs.events if e.get("event") == "stats"]
             obs.stats = stats[-1].get("stats") if stats else None
         except ValueError as e:
             obs.problems.append(f"swansible --events: {e}")
-    else:
-        obs.problems.append(f"swansible --json --events wrote no {events_file}")
     return obs
 
 
@@ -489,7 +491,7 @@ def write_fixtures(case: Case, obs: Observation):
     (d / "rc").write_text(f"{obs.rc}\n")
     (d / "stdout.txt").write_text(obs.stdout)
     (d / "stderr.txt").write_text(obs.stderr)
-    seed = {k: sorted_deep(v) for k, v in (obs.seed or {}).items()}
+    seed = None if obs.seed is None else {k: sorted_deep(v) for k, v in obs.seed.items()}
     (d / "seed.json").write_text(json.dumps(seed, indent=2, ensure_ascii=False) + "\n")
     (d / "events.jsonl").write_text("".join(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n"
                                             for e in obs.events or []))
@@ -743,8 +745,14 @@ def compare(a: Observation, b: Observation, aspects, names=("ansible", "swansibl
             diffs.append(Diff("rc", f"exit code of the --json run: {A} {a.rc}, {B} {b.rc_json}", path="json",
                               a=a.rc, b=b.rc_json))
 
-    if "seed" in aspects and (a.seed is not None or b.seed is not None):
-        diffs.extend(compare_seed(a.seed or {}, b.seed or {}, A, B))
+    # None: the tool printed no seed / wrote no events (ansible-core: it never loaded the callbacks because the
+    # playbook did not parse). An empty seed or event list counts as none.
+    if "seed" in aspects and (a.seed or b.seed):
+        if a.seed is None or b.seed is None:
+            diffs.append(Diff("seed", f"seed: {A} {'none' if a.seed is None else show(list(a.seed))}, "
+                                      f"{B} {'none' if b.seed is None else show(list(b.seed))}"))
+        else:
+            diffs.extend(compare_seed(a.seed, b.seed, A, B))
 
     if "recap" in aspects and not typed_equal(a.stats, b.stats):
         if isinstance(a.stats, dict) and isinstance(b.stats, dict):
@@ -756,7 +764,7 @@ def compare(a: Observation, b: Observation, aspects, names=("ansible", "swansibl
         else:
             diffs.append(Diff("recap", f"recap: {A} {show(a.stats)}, {B} {show(b.stats)}", a=a.stats, b=b.stats))
 
-    if "events" in aspects and (a.events is not None or b.events is not None):
+    if "events" in aspects and (a.events or b.events):
         diffs.extend(compare_events(a.events or [], b.events or [], A, B))
 
     for aspect in ("stdout", "stderr"):
