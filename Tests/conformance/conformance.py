@@ -529,6 +529,7 @@ VOLATILE_FACTS = [
     "ansible_mounts/*/block_used", "ansible_mounts/*/block_available", "ansible_mounts/*/size_available",
     "ansible_mounts/*/inode_used", "ansible_mounts/*/inode_available",  # disk use (other tests write files)
     "ansible_env/SSH_CLIENT", "ansible_env/SSH_CONNECTION",  # the client's source port of this connection
+    "ansible_env/SSH_TTY",                                   # the pty the kernel handed out (-tt)
 ]
 # Facts that are lists built from an unordered source (a set or a directory listing): compared sorted.
 UNORDERED_FACTS = ["ansible_interfaces", "ansible_virtualization_tech_guest", "ansible_virtualization_tech_host"]
@@ -598,7 +599,9 @@ class Normaliser:
     @staticmethod
     def facts(facts: dict) -> dict:
         def mark(v):
-            return v if v is None else f"<VOLATILE:{type(v).__name__}>" if not isinstance(v, (dict, list)) else v
+            if v is None or isinstance(v, (dict, list)) or (isinstance(v, str) and v.startswith("<VOLATILE:")):
+                return v  # idempotent: a recording is normalised again when it is read
+            return f"<VOLATILE:{type(v).__name__}>"
 
         def walk(node, parts):
             if not parts:
