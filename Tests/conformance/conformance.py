@@ -97,6 +97,9 @@ def find_setup(args) -> Setup:
         else:
             scratch = Path(os.environ.get("SWANSIBLE_SCRATCH_PATH") or REPO / ".build")
             swansible = scratch / "debug" / "swansible"
+        if not swansible.is_file():
+            raise ConfError(f"no swansible binary at {swansible}: build it (swift build), set SWANSIBLE_BIN, or run "
+                            "--ansible-only")
     return Setup(venv=venv, hosts_dir=hosts_dir.resolve(), hosts=hosts, swansible=swansible,
                  out=Path(args.out).resolve())
 
@@ -752,7 +755,7 @@ def compare(a: Observation, b: Observation, aspects, names=("ansible", "swansibl
     # playbook did not parse). An empty seed or event list counts as none.
     if "seed" in aspects and (a.seed or b.seed):
         if a.seed is None or b.seed is None:
-            diffs.append(Diff("seed", f"seed: {A} {'none' if a.seed is None else show(list(a.seed))}, "
+            diffs.append(Diff("seed", f"task keys: {A} {'none' if a.seed is None else show(list(a.seed))}, "
                                       f"{B} {'none' if b.seed is None else show(list(b.seed))}"))
         else:
             diffs.extend(compare_seed(a.seed, b.seed, A, B))
@@ -819,17 +822,25 @@ def compare_seed(a: dict, b: dict, A, B) -> list[Diff]:
     return diffs
 
 
+def event_text(e: dict) -> str:
+    """An event in one line: `changed task='x' host=h1`; `seq` left out."""
+    fields = " ".join(f"{k}={show(v, 200)}" for k, v in sorted(e.items()) if k not in ("seq", "event", "after"))
+    text = f"{e.get('event')} {fields}".strip()
+    return f"{text} (after {e['after']})" if e.get("after") else text
+
+
 def event_views(events: list):
     """The global events (no host) in order, and per host its events each tagged with the last global event
     before it: hosts run in parallel, so only each host's own order and its place between the banners count."""
     glob, per_host, last = [], {}, None
     for e in events:
-        e = {k: v for k, v in e.items() if k != "seq"}
+        # seq: compared on its own (1, 2, 3, ...); the stats payload: compared as the recap
+        e = {k: v for k, v in e.items() if k != "seq" and not (k == "stats" and e.get("event") == "stats")}
         if "host" in e:
             per_host.setdefault(e["host"], []).append({"after": last, **e})
         else:
             glob.append(e)
-            last = json.dumps(e, sort_keys=True, ensure_ascii=False)
+            last = event_text(e)
     return glob, per_host
 
 
@@ -848,10 +859,11 @@ def compare_events(a: list, b: list, A, B) -> list[Diff]:
         for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, sx, sy, autojunk=False).get_opcodes():
             if op == "equal":
                 continue
-            who = f" host {host}" if host else ""
+            who = f" of host {host}" if host else ""
             task = next((e.get("task") for e in x[i1:i2] + y[j1:j2] if e.get("task")), None)
-            diffs.append(Diff("events", f"events{who}: {A} {show(x[i1:i2], 800)}, {B} {show(y[j1:j2], 800)}",
-                              host=host, task=task, a=x[i1:i2], b=y[j1:j2]))
+            lines = [f"events{who} differ:"] + [f"- {event_text(e)}" for e in x[i1:i2]] + \
+                [f"+ {event_text(e)}" for e in y[j1:j2]]
+            diffs.append(Diff("events", "\n".join(lines), host=host, task=task, a=x[i1:i2], b=y[j1:j2]))
 
     seq_diff(ga, gb, None)
     for host in list(ha) + [h for h in hb if h not in ha]:
@@ -865,7 +877,7 @@ def compare_lines(kind, a: str, b: str, A, B) -> list[Diff]:
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
         if op == "equal":
             continue
-        hunk = [f"@@ {A} line {i1 + 1}, {B} line {j1 + 1}"]
+        hunk = [f"{kind} differs at {A} line {i1 + 1}, {B} line {j1 + 1} (- {A}, + {B}):"]
         hunk += [f"  {line}" for line in la[max(0, i1 - 2):i1]]
         hunk += [f"- {line}" for line in la[i1:i2]] + [f"+ {line}" for line in lb[j1:j2]]
         hunk += [f"  {line}" for line in la[i2:i2 + 2]]
@@ -1023,6 +1035,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=os.environ.get("SWANSIBLE_CONFORMANCE_OUT", str(DEFAULT_OUT)),
                     help=f"directory for each run's files (default {DEFAULT_OUT})")
     ap.add_argument("--list", action="store_true", help="list the cases and the features they prove")
+    ap.add_argument("--selftest", action="store_true",
+                    help="only run the suite's self-tests (selftest.py; every run starts with them)")
     ap.add_argument("--verbose", "-v", action="store_true", help="also show known differences")
     ap.add_argument("--max-diffs", type=int, default=25, help="differences shown per case (default 25)")
     args = ap.parse_args(argv)
@@ -1041,6 +1055,16 @@ def main(argv=None) -> int:
     except ConfError as e:
         say(f"conformance: error: {e}", file=sys.stderr)
         return 2
+
+    # The suite's own logic first: a comparison that cannot see differences would pass everything.
+    p = subprocess.run([str(setup.venv / "bin" / "python"), str(HERE / "selftest.py")], capture_output=True,
+                       text=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    if p.returncode != 0 or args.selftest:
+        say(p.stdout + p.stderr, file=sys.stderr if p.returncode else sys.stdout)
+        if p.returncode != 0:
+            say("conformance: the self-tests (Tests/conformance/selftest.py) failed", file=sys.stderr)
+            return 1
+        return 0
 
     setup.out.mkdir(parents=True, exist_ok=True)
     mode = "ansible-core vs its recording" if args.ansible_only else f"ansible-core vs {setup.swansible}"
