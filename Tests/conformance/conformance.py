@@ -89,7 +89,7 @@ def find_setup(args) -> Setup:
                         "Docs/testing.md) and set SWANSIBLE_HOSTS to their state directory")
     hosts = json.loads(hosts_json.read_text())
     swansible = None
-    if not args.ansible_only:
+    if not args.ansible_only and not args.selftest:
         if args.stub:
             swansible = STUB
         elif os.environ.get("SWANSIBLE_BIN"):
