@@ -647,7 +647,7 @@ class Normaliser:
 # the order of hosts within a task differs from run to run. canonical_stdout() sorts, within each banner's
 # section, the per-host chunks by host (stable, so a host's loop items keep their order) and puts the message
 # chunks ([ERROR]/[WARNING]/... blocks, printed once for the first host that hit them) first, sorted by text.
-BANNER = re.compile(r"^(PLAY \[.*|PLAY|TASK \[.*|RUNNING HANDLER \[.*|PLAY RECAP) \*+$")
+BANNER = re.compile(r"^(PLAY \[.*|PLAY|TASK \[.*|RUNNING HANDLER \[.*|PLAY RECAP|NO MORE HOSTS LEFT) \*+$")
 HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable): \[([^\]]+)\]")
 MESSAGE_LINE = re.compile(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]")
 

@@ -58,6 +58,11 @@ class StdoutCanonicalTests(unittest.TestCase):
                                "fatal: [h1]: FAILED! => {}", "...ignoring", "ok: [h2] => {", '    "msg": "x"', "}",
                                ""])
 
+    def test_no_more_hosts_left_is_a_banner(self):
+        text = "TASK [t] ***\nok: [h2]\nok: [h1]\n\nNO MORE HOSTS LEFT ***\n\nPLAY RECAP ***\n"
+        self.assertEqual(cf.canonical_stdout(text),
+                         "TASK [t] ***\nok: [h1]\nok: [h2]\n\nNO MORE HOSTS LEFT ***\n\nPLAY RECAP ***\n")
+
     def test_idempotent(self):
         text = "\nPLAY [p] ***\n\nTASK [t] ***\nok: [h2]\nok: [h1]\n\nPLAY RECAP ***\nh1 : ok=1\nh2 : ok=1\n"
         once = cf.canonical_stdout(text)
