@@ -652,8 +652,20 @@ HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|included|ignored|res
 MESSAGE_LINE = re.compile(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]")
 
 
+# Rule O also covers `included: <file> for h2, h1, h3`: ansible-core lists the hosts in the order their results
+# arrived; the list is sorted.
+INCLUDED_LINE = re.compile(r"^(included: .* for )(.+?)( => \(item=.*\))?$")
+
+
+def sort_included(line: str) -> str:
+    m = INCLUDED_LINE.match(line)
+    if not m:
+        return line
+    return m.group(1) + ", ".join(sorted(m.group(2).split(", "))) + (m.group(3) or "")
+
+
 def canonical_stdout(text: str) -> str:
-    lines = text.split("\n")
+    lines = [sort_included(line) for line in text.split("\n")]
     out, section = [], []
 
     def flush():

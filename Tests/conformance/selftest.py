@@ -63,6 +63,10 @@ class StdoutCanonicalTests(unittest.TestCase):
         self.assertEqual(cf.canonical_stdout(text),
                          "TASK [t] ***\nok: [h1]\nok: [h2]\n\nNO MORE HOSTS LEFT ***\n\nPLAY RECAP ***\n")
 
+    def test_included_hosts_sorted(self):
+        self.assertEqual(cf.canonical_stdout("TASK [i] ***\nincluded: /x/a, b.yml for h3, h1, h2 => (item=y)\n"),
+                         "TASK [i] ***\nincluded: /x/a, b.yml for h1, h2, h3 => (item=y)\n")
+
     def test_idempotent(self):
         text = "\nPLAY [p] ***\n\nTASK [t] ***\nok: [h2]\nok: [h1]\n\nPLAY RECAP ***\nh1 : ok=1\nh2 : ok=1\n"
         once = cf.canonical_stdout(text)
