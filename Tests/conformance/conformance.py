@@ -484,14 +484,15 @@ def sorted_deep(v):
     return v
 
 
-def write_fixtures(case: Case, obs: Observation):
-    """Writes the (normalised) ansible-core recording to <case>/expected/ for people to read and for
-    --ansible-only to check the suite against."""
-    d = case.dir / "expected"
+def write_observation(d: Path, obs: Observation):
+    """Writes an observation as files: a case's expected/ (ansible-core's normalised recording, for people to read
+    and for --ansible-only to check the suite against), or <run dir>/normalised/<side>/ (what was compared)."""
     if d.exists():
         shutil.rmtree(d)
-    d.mkdir()
+    d.mkdir(parents=True)
     (d / "rc").write_text(f"{obs.rc}\n")
+    if obs.rc_json is not MISSING:
+        (d / "rc_json").write_text(f"{obs.rc_json}\n")
     (d / "stdout.txt").write_text(obs.stdout)
     (d / "stderr.txt").write_text(obs.stderr)
     seed = None if obs.seed is None else {k: sorted_deep(v) for k, v in obs.seed.items()}
@@ -942,7 +943,7 @@ def run_case(case: Case, setup: Setup, args) -> Outcome:
         if args.record:
             if ansible.problems:
                 raise ConfError("not recording: " + "; ".join(ansible.problems))
-            write_fixtures(case, ansible)
+            write_observation(case.dir / "expected", ansible)
         if args.ansible_only:
             # The oracle against its own recording: proves the case is deterministic after normalisation.
             recorded = norm.observation(read_fixtures(case))
@@ -950,8 +951,10 @@ def run_case(case: Case, setup: Setup, args) -> Outcome:
             stale = []
         else:
             ours = norm.observation(run_swansible(case, setup, run_dir, inventory, cargs))
+            write_observation(run_dir / "normalised" / "swansible", ours)
             diffs = compare(ansible, ours, case.aspects)
             stale = apply_expected(diffs, case.expected_differences)
+        write_observation(run_dir / "normalised" / "ansible", ansible)
         (run_dir / "diff.txt").write_text("".join(format_diff(d) + "\n" for d in diffs))
         if any(d.known is None for d in diffs):
             status = "fail"
