@@ -119,6 +119,12 @@ class NormaliserTests(unittest.TestCase):
         self.assertEqual(f["ansible_env"], {"SSH_CLIENT": "<VOLATILE:str>", "HOME": "/h"})
         self.assertEqual(n.value(v), v)  # idempotent
 
+    def test_machine_neutral_hides_gathered_facts_only(self):
+        o = cf.machine_neutral(obs(seed=seed1({"ansible_facts": {"ansible_hostname": "a", "x": 1}, "rc": 0})))
+        self.assertEqual(o.seed["t"]["success"]["h1"], {"ansible_facts": "<GATHERED FACTS>", "rc": 0})
+        o = cf.machine_neutral(obs(seed=seed1({"ansible_facts": {"mine": 1}})))
+        self.assertEqual(o.seed["t"]["success"]["h1"], {"ansible_facts": {"mine": 1}})
+
     def test_types_survive(self):
         n = normaliser()
         v = n.value({"a": True, "b": 1, "c": 1.0, "d": None})
