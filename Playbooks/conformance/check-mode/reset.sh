@@ -1,0 +1,3 @@
+set -e
+echo present > "$CONF_DIR/present"
+chown "$CONF_USER" "$CONF_DIR/present"
