@@ -8,6 +8,8 @@ final class DefaultOutput: @unchecked Sendable {
     private let verbosity: Int
     private let marks: [String: SourceMark]
     private let write: (String) -> Void
+    /// ansible-core prints an identical error or warning only once per run.
+    private var shownMessages: Set<String> = []
 
     init(verbosity: Int, taskMarks: [String: SourceMark] = [:], write: @escaping (String) -> Void) {
         self.verbosity = verbosity
@@ -23,15 +25,15 @@ final class DefaultOutput: @unchecked Sendable {
     func handle(_ event: RunEvent) {
         switch event.kind {
         case .playStart:
-            write(Self.banner("PLAY [\(event.data["name"]?.stringValue ?? "")]"))
+            write(Self.banner("PLAY [\(event.data["play"]?.stringValue ?? "")]"))
         case .taskStart:
-            write(Self.banner("TASK [\(event.data["name"]?.stringValue ?? "")]"))
+            write(Self.banner("TASK [\(event.display["name"]?.stringValue ?? "")]"))
         case .handlerTaskStart:
-            write(Self.banner("RUNNING HANDLER [\(event.data["name"]?.stringValue ?? "")]"))
+            write(Self.banner("RUNNING HANDLER [\(event.display["name"]?.stringValue ?? "")]"))
         case .noHostsMatched:
             write("skipping: no hosts matched")
-        case .hostResult:
-            hostResult(event.data)
+        case .ok, .changed, .skipped, .failed, .failedIgnored, .failedRescued, .unreachable, .unreachableIgnored:
+            hostResult(event)
         case .stats:
             write(Self.banner("PLAY RECAP"))
             let stats = event.data["stats"]?.dictValue ?? [:]
@@ -43,38 +45,43 @@ final class DefaultOutput: @unchecked Sendable {
                 }
                 let padded = host + String(repeating: " ", count: max(0, 26 - host.count))
                 write(padded + " : " + [field("ok", "ok"), field("changed", "changed"), field("unreachable", "unreachable"),
-                    field("failed", "failures"), field("skipped", "skipped"), field("rescued", "rescued"),
+                    field("failed", "failed"), field("skipped", "skipped"), field("rescued", "rescued"),
                     field("ignored", "ignored")].joined(separator: " "))
             }
             write("")
         case .warning:
-            write("[WARNING]: " + (event.data["message"]?.stringValue ?? ""))
+            let text = "[WARNING]: " + (event.data["message"]?.stringValue ?? "")
+            if shownMessages.insert(text).inserted { FileHandle.standardError.write(Data((text + "\n").utf8)) }
         case .playbookStart, .noHostsRemaining:
             break
         }
     }
 
-    private func hostResult(_ data: ValueDict) {
-        let host = data["host"]?.stringValue ?? ""
-        let result = data["result"]?.dictValue ?? [:]
-        let status = data["status"]?.stringValue ?? ""
-        switch status {
-        case "ok": write("ok: [\(host)]" + verbose(result))
-        case "changed": write("changed: [\(host)]" + verbose(result))
-        case "skipped": write("skipping: [\(host)]" + verbose(result))
-        case "failed", "ignored":
-            var message = result["msg"]?.stringValue ?? ""
-            if result["rc"] != nil || result["cmd"] != nil { message = "Module failed: " + message }
-            write("[ERROR]: Task failed: " + message)
-            writeOrigin(data)
+    private func hostResult(_ event: RunEvent) {
+        let host = event.data["host"]?.stringValue ?? ""
+        let result = event.data["result"]?.dictValue ?? [:]
+        switch event.kind {
+        case .ok: write("ok: [\(host)]" + verbose(result))
+        case .changed: write("changed: [\(host)]" + verbose(result))
+        case .skipped: write("skipping: [\(host)]" + verbose(result))
+        case .failed, .failedIgnored, .failedRescued:
+            let message = event.display["error"]?.stringValue ?? ("Module failed: " + (result["msg"]?.stringValue ?? ""))
+            errorBlock("[ERROR]: Task failed: " + message, event.display)
             write("fatal: [\(host)]: FAILED! => " + dump(result))
-            if status == "ignored" { write("...ignoring") }
-        case "unreachable":
-            write("[ERROR]: " + (result["msg"]?.stringValue ?? ""))
-            writeOrigin(data)
+            if event.kind == .failedIgnored { write("...ignoring") }
+        case .unreachable, .unreachableIgnored:
+            errorBlock("[ERROR]: " + (result["msg"]?.stringValue ?? ""), event.display)
             write("fatal: [\(host)]: UNREACHABLE! => " + dump(result))
+            if event.kind == .unreachableIgnored { write("...ignoring") }
         default: break
         }
+    }
+
+    private func errorBlock(_ line: String, _ display: ValueDict) {
+        let key = line + "\u{0}" + (display["task_path"]?.stringValue ?? "")
+        guard shownMessages.insert(key).inserted else { return }
+        write(line)
+        writeOrigin(display)
     }
 
     private func writeOrigin(_ data: ValueDict) {

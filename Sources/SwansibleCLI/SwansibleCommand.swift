@@ -216,7 +216,7 @@ extension SwansibleCommand {
                 let result = try await Swansible.runPlaybooks(
                     playbooks, inventory: inventory, options: options, onEvent: { sink.handle($0) })
                 if common.json {
-                    printLine(result.seed.value.json(.pretty))
+                    printLine(result.seed.value.json(.results))
                 }
                 if result.exitCode != 0 { throw ExitCode(result.exitCode) }
             } catch let e as ExitCode {

@@ -9,13 +9,17 @@ extension Value {
         /// without indent and `","`/`": "` with one.
         public var itemSeparator: String
         public var keySeparator: String
+        /// With ``sortKeys``, leave the outermost dict in its own order (the result structure keeps
+        /// its tasks in run order and sorts everything inside).
+        public var keepTopLevelOrder: Bool
 
         public init(
             indent: Int? = nil, sortKeys: Bool = false, ensureASCII: Bool = true,
-            itemSeparator: String? = nil, keySeparator: String = ": "
+            itemSeparator: String? = nil, keySeparator: String = ": ", keepTopLevelOrder: Bool = false
         ) {
             self.indent = indent
             self.sortKeys = sortKeys
+            self.keepTopLevelOrder = keepTopLevelOrder
             self.ensureASCII = ensureASCII
             self.itemSeparator = itemSeparator ?? (indent == nil ? ", " : ",")
             self.keySeparator = keySeparator
@@ -25,6 +29,8 @@ extension Value {
         public static let python = JSONFormat()
         /// What the CLI's `--json` prints: sorted keys, four-space indent, UTF-8 kept.
         public static let pretty = JSONFormat(indent: 4, sortKeys: true, ensureASCII: false)
+        /// The result structure: like ``pretty`` but with the tasks in the order they started.
+        public static let results = JSONFormat(indent: 4, sortKeys: true, ensureASCII: false, keepTopLevelOrder: true)
         /// One line, sorted keys, UTF-8 kept: the default callback's `=> {…}` form.
         public static let compactSorted = JSONFormat(sortKeys: true, ensureASCII: false)
     }
@@ -56,7 +62,8 @@ extension Value {
         case .dict(let dict):
             if dict.isEmpty { out += "{}"; return }
             out += "{"
-            let keys = format.sortKeys ? dict.keys.sorted(by: Value.pythonStringLess) : Array(dict.keys)
+            let sort = format.sortKeys && !(format.keepTopLevelOrder && level == 0)
+            let keys = sort ? dict.keys.sorted(by: Value.pythonStringLess) : Array(dict.keys)
             for (i, key) in keys.enumerated() {
                 if i > 0 { out += format.itemSeparator }
                 Value.newline(&out, format, level + 1)

@@ -129,6 +129,10 @@ struct BecomeWatcher: Sendable {
         {
             return .fail(SSHError(.become, "Missing sudo password"))
         }
+        if ended && passwordSent && method == .su && Self.find(marker, in: stdout, from: 0) == nil {
+            // su answered the password with "Authentication failure" and exited.
+            return .fail(SSHError(.become, "Incorrect su password"))
+        }
         if let end = Self.findLine(marker, in: stdout) {
             stdout.removeSubrange(0..<end)
             if !promptOnStdout && scanFrom > 0 { stderr.removeSubrange(0..<min(scanFrom, stderr.count)) }

@@ -122,7 +122,7 @@ struct CLITests {
         #expect(parsed.first?["event"] == "playbook_start")
         let stats = try #require(parsed.last)
         #expect(stats["event"] == "stats")
-        #expect(stats["stats"]!["h2"]!["failures"] == 1)
+        #expect(stats["stats"]!["h2"]!["failed"] == 1)
         #expect(stats["stats"]!["down"]!["unreachable"] == 1)
         #expect(stats["stats"]!["h1"]!["ok"] == 6)
         #expect(stats["stats"]!["h1"]!["changed"] == 6)
@@ -232,8 +232,8 @@ struct CLITests {
         #expect(Set(seed["final"]!["success"]!.dictValue!.keys) == ["h1", "h2", "h3"])
         let last = try Value(json: String(try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").last!))
         let stats = try #require(last["stats"])
-        #expect(stats["h1"] == ["ok": 6, "changed": 6, "unreachable": 0, "failures": 0, "skipped": 0, "rescued": 1, "ignored": 0])
-        #expect(stats["h2"] == ["ok": 7, "changed": 7, "unreachable": 0, "failures": 0, "skipped": 0, "rescued": 1, "ignored": 0])
-        #expect(stats["h3"] == ["ok": 7, "changed": 7, "unreachable": 0, "failures": 0, "skipped": 0, "rescued": 0, "ignored": 0])
+        #expect(stats["h1"] == ["ok": 6, "changed": 6, "unreachable": 0, "failed": 0, "skipped": 0, "rescued": 1, "ignored": 0])
+        #expect(stats["h2"] == ["ok": 7, "changed": 7, "unreachable": 0, "failed": 0, "skipped": 0, "rescued": 1, "ignored": 0])
+        #expect(stats["h3"] == ["ok": 7, "changed": 7, "unreachable": 0, "failed": 0, "skipped": 0, "rescued": 0, "ignored": 0])
     }
 }

@@ -221,7 +221,8 @@ struct SSHAgentSuEnvironmentTests {
         let wrong = await sshError {
             try await c.exec("id -un", timeout: .seconds(20), become: BecomeSpec(method: .su, user: t.users.plain.name, password: "wrong"))
         }
-        #expect(wrong != nil)
+        #expect(wrong?.kind == .become)
+        #expect(wrong?.message == "Incorrect su password")
     }
 
     @Test func environmentVariablesReachTheCommand() async throws {

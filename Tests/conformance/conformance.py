@@ -862,8 +862,13 @@ def event_views(events: list):
     before it: hosts run in parallel, so only each host's own order and its place between the banners count."""
     glob, per_host, last = [], {}, None
     for e in events:
+        # warning: swansible's stream also carries the run's warnings (ansible-core's callbacks see none)
+        if e.get("event") == "warning":
+            continue
         # seq: compared on its own (1, 2, 3, ...); the stats payload: compared as the recap
-        e = {k: v for k, v in e.items() if k != "seq" and not (k == "stats" and e.get("event") == "stats")}
+        # result: swansible's events carry each host's result for live consumers; it is compared in the seed
+        e = {k: v for k, v in e.items()
+             if k not in ("seq", "result") and not (k == "stats" and e.get("event") == "stats")}
         if "host" in e:
             per_host.setdefault(e["host"], []).append({"after": last, **e})
         else:
@@ -989,8 +994,12 @@ def format_diff(d: Diff) -> str:
 
 
 def report(o: Outcome, verbose: bool, max_diffs: int):
-    label = {"pass": "ok  ", "known": "ok~ ", "fail": "FAIL", "error": "ERR "}[o.status]
+    label = {"pass": "ok  ", "known": "ok~ ", "fail": "FAIL", "error": "ERR ", "pending": "pend"}[o.status]
     lines = [f"{label} {o.case.name} ({o.seconds:.1f} s)"]
+    if o.status == "pending":
+        lines[0] += f": pending, {PENDING.get(o.case.name)}"
+        say(lines[0])
+        return
     if o.error:
         lines.append(f"  {o.error}")
     shown = [d for d in o.diffs if verbose or d.known is None]
@@ -1009,7 +1018,8 @@ def report(o: Outcome, verbose: bool, max_diffs: int):
 # --- docs ------------------------------------------------------------------------------------------------------
 
 def write_docs(outcomes: list[Outcome], ansible_only: bool):
-    status_text = {"pass": "pass", "known": "known difference", "fail": "**fail**", "error": "**error**"}
+    status_text = {"pass": "pass", "known": "known difference", "fail": "**fail**", "error": "**error**",
+                   "pending": "not yet (pending.json)"}
     rows = []
     for o in sorted(outcomes, key=lambda o: o.case.name):
         status = "not run against swansible" if ansible_only else status_text[o.status]
@@ -1048,6 +1058,21 @@ def write_docs(outcomes: list[Outcome], ansible_only: bool):
 
 
 # --- main ------------------------------------------------------------------------------------------------------
+
+# Cases swansible is known not to pass yet, each with the reason (the feature and the issue that will bring it).
+# Their failures are reported as "pending" and do not fail the run; a pending case that passes is reported so
+# that it is taken off the list.
+PENDING_FILE = HERE / "pending.json"
+PENDING = json.loads(PENDING_FILE.read_text()) if PENDING_FILE.exists() else {}
+
+
+def settle_pending(o):
+    if o.case.name in PENDING and o.status in ("fail", "error"):
+        o.status = "pending"
+    elif o.case.name in PENDING and o.status in ("pass", "known"):
+        o.stale.append({"reason": f"pending case passes now: remove {o.case.name!r} from {PENDING_FILE.name}"})
+    return o
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
@@ -1107,17 +1132,18 @@ def main(argv=None) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_case, c, setup, args) for c in parallel]
         for f in concurrent.futures.as_completed(futures):
-            o = f.result()
+            o = f.result() if args.ansible_only else settle_pending(f.result())
             report(o, args.verbose, args.max_diffs)
             outcomes.append(o)
     for c in alone:
-        o = run_case(c, setup, args)
+        o = run_case(c, setup, args) if args.ansible_only else settle_pending(run_case(c, setup, args))
         report(o, args.verbose, args.max_diffs)
         outcomes.append(o)
 
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("pass", "known", "fail", "error")}
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("pass", "known", "fail", "error", "pending")}
     say(f"conformance: {counts['pass']} passed, {counts['known']} with known differences only, "
-        f"{counts['fail']} failed, {counts['error']} errors ({time.monotonic() - t0:.0f} s)")
+        f"{counts['fail']} failed, {counts['error']} errors, {counts['pending']} pending "
+        f"({time.monotonic() - t0:.0f} s)")
     if args.update_docs:
         write_docs(outcomes, args.ansible_only)
     return 0 if counts["fail"] == 0 and counts["error"] == 0 else 1

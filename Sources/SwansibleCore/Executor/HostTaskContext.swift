@@ -60,19 +60,20 @@ struct HostTaskContext: Sendable {
             pool.drop(host)
             return unreachable(message)
         case .result(var result):
+            let errorText = result.removeValue(forKey: "_swansible_error")?.stringValue
             var status: TaskStatus = result["failed"]?.boolValue == true ? .failed
                 : result["skipped"]?.boolValue == true ? .skipped
                 : result["changed"]?.boolValue == true ? .changed : .ok
             let registered = result
             result.removeValue(forKey: "failed")
             result.removeValue(forKey: "skipped")
-            if status == .failed, isTrue(task.keyword("ignore_errors")) {
-                var r = finish(status: .failed, result: result, registered: registered)
-                r.0.ignored = true
-                return r
-            }
+            var registeredClean = registered
+            registeredClean.removeValue(forKey: "_swansible_error")
+            var r = finish(status: status, result: result, registered: registeredClean)
+            if status == .failed { r.0.errorText = "Module failed: " + (errorText ?? result["msg"]?.stringValue ?? "") }
+            if status == .failed, isTrue(task.keyword("ignore_errors")) { r.0.ignored = true }
             if status == .skipped { status = .skipped }
-            return finish(status: status, result: result, registered: registered)
+            return r
         }
     }
 
@@ -89,6 +90,7 @@ struct HostTaskContext: Sendable {
     private func failed(_ message: String) -> (HostResult, ValueDict?) {
         let result: ValueDict = ["changed": false, "msg": .string(message)]
         var r = finish(status: .failed, result: result, registered: result.merging(["failed": true]) { $1 })
+        r.0.errorText = message
         if isTrue(task.keyword("ignore_errors")) { r.0.ignored = true }
         return r
     }

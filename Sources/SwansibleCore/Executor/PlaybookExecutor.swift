@@ -31,16 +31,16 @@ public final class PlaybookExecutor {
         pool = ConnectionPool(client: SSHClient())
     }
 
-    func emit(_ kind: RunEvent.Kind, _ data: ValueDict) {
+    func emit(_ kind: RunEvent.Kind, _ data: ValueDict, display: ValueDict = [:]) {
         sequence += 1
-        let event = RunEvent(sequence: sequence, kind: kind, data: data)
+        let event = RunEvent(sequence: sequence, kind: kind, data: data, display: display)
         events.append(event)
         onEvent?(event)
     }
 
     /// Runs every play of the playbook.
     public func run(_ playbook: Playbook) async -> PlaybookResult {
-        emit(.playbookStart, ["playbook": .string(playbook.path)])
+        emit(.playbookStart, ["playbook": .string((playbook.path as NSString).lastPathComponent)])
         var stopped = false
         for play in playbook.plays where !stopped {
             stopped = await runPlay(play, playbook: playbook)
@@ -65,7 +65,7 @@ public final class PlaybookExecutor {
         var warnings: [String] = []
         var hosts = (try? inventory.select(patterns: patterns, limit: options.limit, warnings: &warnings)) ?? []
         for w in warnings { emit(.warning, ["message": .string(w)]) }
-        emit(.playStart, ["name": .string(play.name), "hosts": .list(hosts.map(Value.string))])
+        emit(.playStart, ["play": .string(play.name)])
         hosts.removeAll { failedHosts.contains($0) || unreachableHosts.contains($0) }
         if hosts.isEmpty {
             emit(.noHostsMatched, [:])
@@ -105,13 +105,17 @@ public final class PlaybookExecutor {
             for host in state.active {
                 if let position = cursors[host]?.peek() { next.append((host, position)) }
             }
+            // A failure that ran through an always section fails the host once that section is done.
+            for host in state.active where cursors[host]?.isFailed == true {
+                failedHosts.insert(host)
+                state.active.removeAll { $0 == host }
+            }
             guard let chosen = next.min(by: { $0.1 < $1.1 }) else { break }
             let hostsForTask = next.filter { $0.1 == chosen.1 }.map(\.0)
             let task = chosen.1.task
             let key = seed.startTask(named: task.displayName)
-            emit(.taskStart, [
-                "name": .string(task.displayName), "key": .string(key), "is_handler": false,
-                "task_path": .string(task.mark.description),
+            emit(.taskStart, ["task": .string(key)], display: [
+                "name": .string(task.displayName), "task_path": .string(task.mark.description),
             ])
             let results = await runTask(task, on: hostsForTask, state: state)
             for result in results {
@@ -120,15 +124,30 @@ public final class PlaybookExecutor {
                 if failed {
                     // ansible-core counts a failure as rescued when any enclosing block will rescue it.
                     r.rescued = cursors[r.host]!.isInRescuableBlock
-                    cursors[r.host]!.fail()
+                    if cursors[r.host]!.fail() != .failed {
+                        // What rescue and always sections see of the failure.
+                        var failedTask = ValueDict()
+                        failedTask["name"] = .string(task.name ?? "")
+                        failedTask["action"] = .string(task.action)
+                        failedTask["args"] = .dict(task.args)
+                        hostFacts[r.host, default: [:]]["ansible_failed_task"] = .dict(failedTask)
+                        var failedResult = r.result
+                        failedResult["failed"] = true
+                        hostFacts[r.host, default: [:]]["ansible_failed_result"] = Value.dict(failedResult).markedUnsafe
+                    }
                 }
                 seed.record(r, key: key)
                 count(r)
-                emit(.hostResult, [
-                    "host": .string(r.host), "task": .string(task.displayName), "key": .string(key),
-                    "status": .string(r.ignored ? "ignored" : r.status.rawValue), "result": .dict(r.result),
-                    "task_path": .string(task.mark.description),
-                ])
+                let kind: RunEvent.Kind
+                switch r.status {
+                case .ok: kind = .ok
+                case .changed: kind = .changed
+                case .skipped: kind = .skipped
+                case .unreachable: kind = .unreachable
+                case .failed: kind = r.ignored ? .failedIgnored : r.rescued ? .failedRescued : .failed
+                }
+                emit(kind, ["task": .string(key), "host": .string(r.host), "result": .dict(r.result)],
+                     display: ["task_path": .string(task.mark.description), "error": r.errorText.map(Value.string) ?? .null])
                 cursors[r.host]!.advance()
                 if r.status == .unreachable {
                     unreachableHosts.insert(r.host)

@@ -34,7 +34,7 @@ struct CommandModule: Module {
         let raw = args["_raw_params"]?.stringValue ?? args["cmd"]?.stringValue
         let argvValue = args["argv"]?.listValue
         if raw != nil && argvValue != nil && !argvValue!.isEmpty {
-            return .result(failure("only command or argv can be given, not both", invocation: invocation))
+            return .result(failure("parameters are mutually exclusive: _raw_params|cmd|argv", invocation: invocation))
         }
         if (raw ?? "").trimmingSpaces().isEmpty && (argvValue ?? []).isEmpty {
             if raw == nil && argvValue == nil {
@@ -68,7 +68,9 @@ struct CommandModule: Module {
         let marker = "SWANSIBLE-\(UInt64.random(in: 1...UInt64.max))"
         var script = ""
         if let chdir = args["chdir"]?.stringValue {
-            script += "cd -- \(pathWord(chdir)) 2>/dev/null || { echo \(marker):chdir; exit 0; }\n"
+            let dir = pathWord(chdir)
+            script += "[ -e \(dir) ] || { echo \(marker):chdir:2; exit 0; }; [ -d \(dir) ] || { echo \(marker):chdir:20; exit 0; }; "
+                + "cd -- \(dir) 2>/dev/null || { echo \(marker):chdir:13; exit 0; }\n"
         }
         if let creates = args["creates"]?.stringValue {
             script += "for f in \(globWord(creates)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then echo \(marker):creates; exit 0; fi; done\n"
@@ -126,19 +128,23 @@ struct CommandModule: Module {
             r["stdout"] = ""
             r["stdout_lines"] = []
             switch reason {
-            case "chdir":
+            case "chdir:2", "chdir:13", "chdir:20":
+                let code = Int(reason.dropFirst(6)) ?? 2
                 r["failed"] = true
                 r["exception"] = "(traceback unavailable)"
                 r["msg"] = "Unable to change directory before execution."
                 r["rc"] = .null
+                let text = code == 20 ? "Not a directory" : code == 13 ? "Permission denied" : "No such file or directory"
+                r["_swansible_error"] = .string(
+                    "Unable to change directory before execution: [Errno \(code)] \(text): b'\(args["chdir"]!.stringValue!)'")
             case "creates":
                 let path = args["creates"]!.stringValue!
-                r["msg"] = .string("Did not run command since '\(path)' exists")
+                r["msg"] = .string("\(context.checkMode ? "Would not" : "Did not") run command since '\(path)' exists")
                 r["stdout"] = .string("skipped, since \(path) exists")
                 r["stdout_lines"] = [.string("skipped, since \(path) exists")]
             case "removes":
                 let path = args["removes"]!.stringValue!
-                r["msg"] = .string("Did not run command since '\(path)' does not exist")
+                r["msg"] = .string("\(context.checkMode ? "Would not" : "Did not") run command since '\(path)' does not exist")
                 r["stdout"] = .string("skipped, since \(path) does not exist")
                 r["stdout_lines"] = [.string("skipped, since \(path) does not exist")]
             case "check":
@@ -159,6 +165,10 @@ struct CommandModule: Module {
                 e["invocation"] = invocation
                 e["msg"] = "Error executing command."
                 e["rc"] = .int(errno)
+                // What ansible-core's [ERROR] line says (from the exception Python raised).
+                let reasonText = errno == 13 ? "Permission denied" : "No such file or directory"
+                e["_swansible_error"] = .string(
+                    "Error executing command: [Errno \(errno)] \(reasonText): b'\(argv[0])'")
                 e["stderr"] = ""
                 e["stderr_lines"] = []
                 e["stdout"] = ""

@@ -71,7 +71,7 @@ func sourceExcerpt(_ mark: SourceMark) -> String {
     var out = "\n"
     for n in first...mark.line {
         let number = String(n)
-        let text = number + String(repeating: " ", count: width - number.count) + " " + lines[n - 1]
+        let text = String(repeating: " ", count: width - number.count) + number + " " + lines[n - 1]
         out += (lines[n - 1].isEmpty ? String(text.dropLast()) : text) + "\n"
     }
     out += String(repeating: " ", count: width + mark.column) + "^ column \(mark.column)\n"

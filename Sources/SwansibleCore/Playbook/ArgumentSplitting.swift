@@ -22,13 +22,18 @@ public enum ArgumentSplitting {
         var hasCurrent = false
         var quote: Character? = nil
         var printDepth = 0, blockDepth = 0, commentDepth = 0
-        let chars = Array(args.trimmingSpaces())
+        // Leading and trailing spaces are dropped; a final newline stays (a YAML block scalar's).
+        var trimmed = Substring(args)
+        while trimmed.first == " " { trimmed.removeFirst() }
+        while trimmed.last == " " { trimmed.removeLast() }
+        let chars = Array(trimmed)
         var i = 0
         func inside() -> Bool { quote != nil || printDepth > 0 || blockDepth > 0 || commentDepth > 0 }
         while i < chars.count {
             let c = chars[i]
             let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
-            if quote == nil {
+            do {
+                // Jinja2 delimiters count inside quotes too (as in ansible-core's split_args).
                 if c == "{" && next == "{" { printDepth += 1; current += "{{"; hasCurrent = true; i += 2; continue }
                 if c == "{" && next == "%" { blockDepth += 1; current += "{%"; hasCurrent = true; i += 2; continue }
                 if c == "{" && next == "#" { commentDepth += 1; current += "{#"; hasCurrent = true; i += 2; continue }

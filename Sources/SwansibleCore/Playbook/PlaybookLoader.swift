@@ -270,7 +270,7 @@ public struct PlaybookLoader {
             do {
                 args = try ArgumentSplitting.parseKeyValues(s, checkRaw: ArgumentSplitting.rawParamModules.contains(module))
             } catch {
-                throw AnsibleError(error.message, at: node.mark)
+                throw AnsibleError("Error loading tasks: " + error.message, at: node.mark)
             }
         case .dict(let d): args = d
         case .int, .float, .bool:

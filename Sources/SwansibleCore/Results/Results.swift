@@ -16,6 +16,8 @@ public struct HostResult: Sendable {
     public var ignored: Bool = false
     /// A failure handled by a `rescue:` section.
     public var rescued: Bool = false
+    /// The failure as ansible-core's `[ERROR]: Task failed: …` line words it, when it differs from `msg`.
+    public var errorText: String?
 }
 
 /// The seed's structure: results by task, then by outcome, then by host.
@@ -85,22 +87,30 @@ public struct HostStats: Sendable, Hashable, Codable {
     public var ignored = 0
 
     public var value: Value {
-        ["changed": .int(changed), "failures": .int(failures), "ignored": .int(ignored), "ok": .int(ok),
+        ["changed": .int(changed), "failed": .int(failures), "ignored": .int(ignored), "ok": .int(ok),
          "rescued": .int(rescued), "skipped": .int(skipped), "unreachable": .int(unreachable)]
     }
 }
 
-/// An event of a run, in order, for live consumers and `--events`.
+/// An event of a run, in order, for live consumers and `--events` (the schema is in Docs/results.md).
 public struct RunEvent: Sendable {
     public enum Kind: String, Sendable {
         case playbookStart = "playbook_start", playStart = "play_start", taskStart = "task_start"
-        case handlerTaskStart = "handler_task_start", hostResult = "host_result", stats
-        case noHostsMatched = "no_hosts_matched", noHostsRemaining = "no_hosts_remaining", warning
+        case handlerTaskStart = "handler_task_start"
+        case ok, changed, failed, failedIgnored = "failed_ignored", failedRescued = "failed_rescued", skipped
+        case unreachable, unreachableIgnored = "unreachable_ignored"
+        case noHostsMatched = "no_hosts_matched", noHostsRemaining = "no_hosts_remaining", stats, warning
     }
 
     public var sequence: Int
     public var kind: Kind
+    /// The event's fields as `--events` writes them.
     public var data: ValueDict
+    /// What a text display needs besides (the banner name, the task's place in its file); not written.
+    public var display: ValueDict = [:]
+
+    /// True for the per-host result events.
+    public var isHostResult: Bool { data["host"] != nil && kind != .warning }
 
     public var value: Value {
         var d: ValueDict = ["seq": .int(sequence), "event": .string(kind.rawValue)]
