@@ -95,17 +95,36 @@ final class WriteFileOperation: Operation {
         return .done
     }
 
+    /// Sends the next chunk of the data with `send`: nil to go on stepping (possibly in state `next`), or the
+    /// step to return.
+    private func sendNextChunk(
+        _ c: ConnectionCore, then next: State, what: String, _ send: (UnsafePointer<CChar>?, Int) -> Int
+    ) -> Step? {
+        let chunk: ArraySlice<UInt8>
+        do { chunk = try data.pending() } catch {
+            completion.resume(.failure(error))
+            c.markBroken(SSHError(.disconnected, "the session was closed after a failed transfer"))
+            state = .finished
+            return .done
+        }
+        if chunk.isEmpty {
+            state = next
+            return nil
+        }
+        let n = chunk.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { send($0.baseAddress, $0.count) } }
+        if n == Int(LIBSSH2_ERROR_EAGAIN) { return c.waitForSession() }
+        if n < 0 { return fail(c, what, Int32(n)) }
+        data.consumed(n)
+        return nil
+    }
+
     func step(_ c: ConnectionCore) -> Step {
         while true {
             switch state {
             case .sftpInit:
-                if c.sftp == nil {
-                    guard let sftp = libssh2_sftp_init(c.session) else {
-                        let code = libssh2_session_last_errno(c.session)
-                        if code == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
-                        return fail(c, "could not start the SFTP subsystem", code)
-                    }
-                    c.sftp = sftp
+                if let code = startSFTP(c) {
+                    if code == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                    return fail(c, "could not start the SFTP subsystem", code)
                 }
                 state = .open
 
@@ -120,23 +139,10 @@ final class WriteFileOperation: Operation {
                 state = .write
 
             case .write:
-                let chunk: ArraySlice<UInt8>
-                do { chunk = try data.pending() } catch {
-                    completion.resume(.failure(error))
-                    c.markBroken(SSHError(.disconnected, "the session was closed after a failed transfer"))
-                    state = .finished
-                    return .done
+                let handle = self.handle
+                if let step = sendNextChunk(c, then: .setMode, what: "writing \(path) failed", { libssh2_sftp_write(handle, $0, $1) }) {
+                    return step
                 }
-                if chunk.isEmpty {
-                    state = .setMode
-                    continue
-                }
-                let n = chunk.withUnsafeBufferPointer { b in
-                    b.withMemoryRebound(to: CChar.self) { libssh2_sftp_write(handle, $0.baseAddress, $0.count) }
-                }
-                if n == Int(LIBSSH2_ERROR_EAGAIN) { return c.waitForSession() }
-                if n < 0 { return fail(c, "writing \(path) failed", Int32(n)) }
-                data.consumed(n)
 
             case .setMode:
                 // The server's umask applies at open: set the mode explicitly.
@@ -166,23 +172,12 @@ final class WriteFileOperation: Operation {
                 state = .scpWrite
 
             case .scpWrite:
-                let chunk: ArraySlice<UInt8>
-                do { chunk = try data.pending() } catch {
-                    completion.resume(.failure(error))
-                    c.markBroken(SSHError(.disconnected, "the session was closed after a failed transfer"))
-                    state = .finished
-                    return .done
+                let channel = self.channel
+                if let step = sendNextChunk(c, then: .scpEOF, what: "scp to \(path) failed", {
+                    libssh2_channel_write_ex(channel, 0, $0, $1)
+                }) {
+                    return step
                 }
-                if chunk.isEmpty {
-                    state = .scpEOF
-                    continue
-                }
-                let n = chunk.withUnsafeBufferPointer { b in
-                    b.withMemoryRebound(to: CChar.self) { libssh2_channel_write_ex(channel, 0, $0.baseAddress, $0.count) }
-                }
-                if n == Int(LIBSSH2_ERROR_EAGAIN) { return c.waitForSession() }
-                if n < 0 { return fail(c, "scp to \(path) failed", Int32(n)) }
-                data.consumed(n)
 
             case .scpEOF:
                 let rc = libssh2_channel_send_eof(channel)
@@ -247,13 +242,9 @@ final class ReadFileOperation: Operation {
         while true {
             switch state {
             case .sftpInit:
-                if c.sftp == nil {
-                    guard let sftp = libssh2_sftp_init(c.session) else {
-                        let code = libssh2_session_last_errno(c.session)
-                        if code == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
-                        return fail(c, "could not start the SFTP subsystem", code)
-                    }
-                    c.sftp = sftp
+                if let code = startSFTP(c) {
+                    if code == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
+                    return fail(c, "could not start the SFTP subsystem", code)
                 }
                 state = .open
             case .open:
@@ -284,6 +275,15 @@ final class ReadFileOperation: Operation {
             }
         }
     }
+}
+
+/// Starts the session's SFTP subsystem on first use: nil when it is ready, else libssh2's error code
+/// (`EAGAIN` to wait).
+func startSFTP(_ c: ConnectionCore) -> Int32? {
+    guard c.sftp == nil else { return nil }
+    guard let sftp = libssh2_sftp_init(c.session) else { return libssh2_session_last_errno(c.session) }
+    c.sftp = sftp
+    return nil
 }
 
 func sftpStatusText(_ status: UInt) -> String {

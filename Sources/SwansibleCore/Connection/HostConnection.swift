@@ -18,9 +18,7 @@ extension SSHConnection: HostConnection {
 
     public func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
         if become == nil { return try await readFile(path, timeout: nil) }
-        let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become, environment: [])
-        guard result.exitStatus == 0 else { throw SSHError(.transfer, String(decoding: result.stderr, as: UTF8.self)) }
-        return result.stdout
+        return try await readFileAs(path, become: become)
     }
 }
 
@@ -31,12 +29,19 @@ extension LocalConnection: HostConnection {
 
     public func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
         if become == nil { return try await readFile(path, timeout: nil) }
+        return try await readFileAs(path, become: become)
+    }
+
+    public func close() async {}
+}
+
+extension HostConnection {
+    /// Reads a file through `cat` as another user (become).
+    func readFileAs(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
         let result = try await exec("cat \(shellQuote(path))", input: .none, timeout: nil, become: become, environment: [])
         guard result.exitStatus == 0 else { throw SSHError(.transfer, String(decoding: result.stderr, as: UTF8.self)) }
         return result.stdout
     }
-
-    public func close() async {}
 }
 
 /// How to reach a host, from its variables (`ansible_host`, `ansible_port`, `ansible_user`, …) and the
