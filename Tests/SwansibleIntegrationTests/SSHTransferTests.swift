@@ -191,9 +191,16 @@ struct SSHAgentSuEnvironmentTests {
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
         agent.arguments = ["-D", "-a", socket]
+        // No inherited pipes: a leftover agent holding the test runner's stdout would keep `swift test` waiting.
+        agent.standardInput = FileHandle.nullDevice
         agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = FileHandle.nullDevice
         try agent.run()
-        defer { agent.terminate() }
+        defer {
+            // SIGKILL: the agent inherits the runner's blocked-signal mask, so SIGTERM may never arrive.
+            kill(agent.processIdentifier, SIGKILL)
+            agent.waitUntilExit()
+        }
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
         let add = Process()
         add.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
