@@ -3,6 +3,10 @@
 //   swansible-bench ssh --hosts-json .hosts/hosts.json [--hosts 50] [--execs 20] [--rounds 3]
 //   swansible-bench transfer --hosts-json … [--hosts 50] [--size-mb 10] [--method stream|sftp|scp]
 //   swansible-bench floor --hosts-json … --hosts N --tasks T   (connect + auth + T execs per host, reused session)
+//
+// Common options: --raw also prints every sample as `RAW<TAB>label<TAB>seconds,seconds,…` (what
+// Tests/bench/ssh-bench parses); --loops N runs the engine on N event-loop threads (default: one per core, at most 4);
+// --single N takes N samples of the one-host latencies (default max(5, rounds)).
 import Glibc
 import SwansibleData
 import SwansibleSSH
@@ -16,6 +20,9 @@ struct Options {
     var sizeMB = 10
     var methods: [TransferMethod] = TransferMethod.allCases
     var commandLine = "true"
+    var raw = false
+    var loops: Int?
+    var single: Int?
 }
 
 func parseOptions() -> Options {
@@ -33,6 +40,9 @@ func parseOptions() -> Options {
         case "--size-mb": o.sizeMB = Int(value()) ?? o.sizeMB
         case "--method": o.methods = [TransferMethod(rawValue: value()) ?? .stream]
         case "--command": o.commandLine = value()
+        case "--raw": o.raw = true
+        case "--loops": o.loops = Int(value())
+        case "--single": o.single = Int(value())
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -82,6 +92,7 @@ func summary(_ label: String, _ values: [Double]) {
     let sorted = values.sorted()
     let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     func ms(_ x: Double) -> String { fixed(x * 1000, 1) }
+    if options.raw { print("RAW\t\(label)\t" + values.map { fixed($0, 6) }.joined(separator: ",")) }
     print("\(label): median \(ms(median)) ms (min \(ms(sorted.first!)), max \(ms(sorted.last!)), n=\(values.count))")
 }
 
@@ -111,14 +122,14 @@ func peakRSSMB() -> Double {
 
 let options = parseOptions()
 let fleet = try Fleet(json: options.hostsJSON, count: options.hosts)
-let client = SSHClient()
+let client = SSHClient(loopCount: options.loops)
 
 switch options.command {
 case "ssh":
     // One host alone: the latency of connect+auth+first exec and of one more exec.
     var single: [Double] = []
     var singleExec: [Double] = []
-    for _ in 0..<max(5, options.rounds) {
+    for _ in 0..<(options.single ?? max(5, options.rounds)) {
         let t0 = ContinuousClock.now
         let c = try await fleet.connect(0, client: client)
         _ = try await c.exec("true")
