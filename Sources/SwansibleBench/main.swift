@@ -2,6 +2,7 @@
 //
 //   swansible-bench ssh --hosts-json .hosts/hosts.json [--hosts 50] [--execs 20] [--rounds 3]
 //   swansible-bench transfer --hosts-json … [--hosts 50] [--size-mb 10] [--method stream|sftp|scp] [--dir /tmp]
+//       [--timeout 120]  (per host and transfer)
 //   swansible-bench floor --hosts-json … --hosts N --tasks T   (connect + auth + T execs per host, reused session)
 //
 // Common options: --raw also prints every sample as `RAW<TAB>label<TAB>seconds,seconds,…` (what
@@ -25,6 +26,8 @@ struct Options {
     var single: Int?
     /// Where `transfer` writes on the hosts (/dev/shm keeps the disk out of the measurement).
     var directory = "/tmp"
+    /// Seconds after which one host's transfer is abandoned (a stalled transfer then fails instead of hanging).
+    var timeout = 120
 }
 
 func parseOptions() -> Options {
@@ -46,6 +49,7 @@ func parseOptions() -> Options {
         case "--loops": o.loops = Int(value())
         case "--single": o.single = Int(value())
         case "--dir": o.directory = value()
+        case "--timeout": o.timeout = Int(value()) ?? o.timeout
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -242,7 +246,7 @@ case "transfer":
                         group.addTask {
                             try await c.writeFile(
                                 .bytes(data), to: "\(options.directory)/swansible-bench-\(method.rawValue)-\(i)-\(round)", mode: 0o644,
-                                method: method)
+                                method: method, timeout: .seconds(options.timeout))
                         }
                     }
                     try await group.waitForAll()
