@@ -19,6 +19,8 @@ struct Options {
     var execs = 20
     var rounds = 3
     var sizeMB = 10
+    /// Transfer size in KiB when given (--size-kb): small sizes show the fixed cost of each method.
+    var sizeKB: Int?
     var methods: [TransferMethod] = TransferMethod.allCases
     var commandLine = "true"
     var raw = false
@@ -43,6 +45,7 @@ func parseOptions() -> Options {
         case "--execs", "--tasks": o.execs = Int(value()) ?? o.execs
         case "--rounds": o.rounds = Int(value()) ?? o.rounds
         case "--size-mb": o.sizeMB = Int(value()) ?? o.sizeMB
+        case "--size-kb": o.sizeKB = Int(value())
         case "--method": o.methods = [TransferMethod(rawValue: value()) ?? .stream]
         case "--command": o.commandLine = value()
         case "--raw": o.raw = true
@@ -160,6 +163,15 @@ func printCPU() {
     }
 }
 
+/// `count` bytes of a fixed pattern (incompressible enough; no compression is negotiated anyway). A plain
+/// function, not a closure in the top-level code: those run main-actor isolation checks on every call.
+func payload(count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        for i in 0..<count { buffer[i] = UInt8(truncatingIfNeeded: i &* 31 &+ i >> 9) }
+        initialized = count
+    }
+}
+
 func peakRSSMB() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -228,7 +240,8 @@ case "ssh":
     print("controller CPU \(fixed(cpuSeconds(), 2)) s, peak RSS \(fixed(peakRSSMB(), 1)) MB")
 
 case "transfer":
-    let data = (0..<(options.sizeMB * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+    let data = payload(count: options.sizeKB.map { $0 * 1024 } ?? options.sizeMB * 1024 * 1024)
+    let size = options.sizeKB.map { "\($0) KB" } ?? "\(options.sizeMB) MB"
     let connections = try await withThrowingTaskGroup(of: SSHConnection.self) { group in
         for i in 0..<options.hosts { group.addTask { try await fleet.connect(i, client: client) } }
         var all: [SSHConnection] = []
@@ -237,7 +250,7 @@ case "transfer":
     }
     for method in options.methods {
         var times: [Double] = []
-        let label = "\(options.sizeMB) MB to \(options.hosts) hosts via \(method.rawValue)"
+        let label = "\(size) to \(options.hosts) hosts via \(method.rawValue)"
         for round in 0..<options.rounds {
             let t0 = ContinuousClock.now
             try await measuringCPU(label) {
