@@ -1,8 +1,13 @@
 // swansible-bench: measures the SSH engine on the loopback test hosts (not a test; see Docs/benchmarks.md).
 //
 //   swansible-bench ssh --hosts-json .hosts/hosts.json [--hosts 50] [--execs 20] [--rounds 3]
-//   swansible-bench transfer --hosts-json … [--hosts 50] [--size-mb 10] [--method stream|sftp|scp]
+//   swansible-bench transfer --hosts-json … [--hosts 50] [--size-mb 10] [--method stream|sftp|scp] [--dir /tmp]
+//       [--timeout 120]  (per host and transfer)
 //   swansible-bench floor --hosts-json … --hosts N --tasks T   (connect + auth + T execs per host, reused session)
+//
+// Common options: --raw also prints every sample as `RAW<TAB>label<TAB>seconds,seconds,…` (what
+// Tests/bench/ssh-bench parses); --loops N runs the engine on N event-loop threads (default: one per core, at most 4);
+// --single N takes N samples of the one-host latencies (default max(5, rounds)).
 import Glibc
 import SwansibleData
 import SwansibleSSH
@@ -14,8 +19,17 @@ struct Options {
     var execs = 20
     var rounds = 3
     var sizeMB = 10
+    /// Transfer size in KiB when given (--size-kb): small sizes show the fixed cost of each method.
+    var sizeKB: Int?
     var methods: [TransferMethod] = TransferMethod.allCases
     var commandLine = "true"
+    var raw = false
+    var loops: Int?
+    var single: Int?
+    /// Where `transfer` writes on the hosts (/dev/shm keeps the disk out of the measurement).
+    var directory = "/tmp"
+    /// Seconds after which one host's transfer is abandoned (a stalled transfer then fails instead of hanging).
+    var timeout = 120
 }
 
 func parseOptions() -> Options {
@@ -31,8 +45,14 @@ func parseOptions() -> Options {
         case "--execs", "--tasks": o.execs = Int(value()) ?? o.execs
         case "--rounds": o.rounds = Int(value()) ?? o.rounds
         case "--size-mb": o.sizeMB = Int(value()) ?? o.sizeMB
+        case "--size-kb": o.sizeKB = Int(value())
         case "--method": o.methods = [TransferMethod(rawValue: value()) ?? .stream]
         case "--command": o.commandLine = value()
+        case "--raw": o.raw = true
+        case "--loops": o.loops = Int(value())
+        case "--single": o.single = Int(value())
+        case "--dir": o.directory = value()
+        case "--timeout": o.timeout = Int(value()) ?? o.timeout
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -82,6 +102,7 @@ func summary(_ label: String, _ values: [Double]) {
     let sorted = values.sorted()
     let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     func ms(_ x: Double) -> String { fixed(x * 1000, 1) }
+    if options.raw { print("RAW\t\(label)\t" + values.map { fixed($0, 6) }.joined(separator: ",")) }
     print("\(label): median \(ms(median)) ms (min \(ms(sorted.first!)), max \(ms(sorted.last!)), n=\(values.count))")
 }
 
@@ -103,6 +124,54 @@ func cpuSeconds() -> Double {
         + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
+/// CPU seconds the whole machine spent busy (all cores, client and sshd alike), from /proc/stat; 0 where absent.
+func machineBusySeconds() -> Double {
+    let fd = open("/proc/stat", O_RDONLY)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 512)
+    let n = read(fd, &buffer, buffer.count)
+    guard n > 0 else { return 0 }
+    let line = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first ?? ""
+    // cpu user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait.
+    let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard ticks.count >= 5 else { return 0 }
+    let busy = ticks.enumerated().filter { $0.offset != 3 && $0.offset != 4 }.map(\.element).reduce(0, +)
+    return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// CPU spent during phases, printed with --raw as `RAWCPU<TAB>label<TAB>machine:self,…` (seconds).
+nonisolated(unsafe) var cpuByLabel: [(String, [(Double, Double)])] = []
+
+/// Runs `body`, recording the machine's and this process's CPU seconds for `label`.
+func measuringCPU<T>(_ label: String, _ body: () async throws -> T) async rethrows -> T {
+    let machine0 = machineBusySeconds(), self0 = cpuSeconds()
+    let result = try await body()
+    let sample = (machineBusySeconds() - machine0, cpuSeconds() - self0)
+    if let i = cpuByLabel.firstIndex(where: { $0.0 == label }) {
+        cpuByLabel[i].1.append(sample)
+    } else {
+        cpuByLabel.append((label, [sample]))
+    }
+    return result
+}
+
+func printCPU() {
+    guard options.raw else { return }
+    for (label, samples) in cpuByLabel {
+        print("RAWCPU\t\(label)\t" + samples.map { fixed($0.0, 2) + ":" + fixed($0.1, 3) }.joined(separator: ","))
+    }
+}
+
+/// `count` bytes of a fixed pattern (incompressible enough; no compression is negotiated anyway). A plain
+/// function, not a closure in the top-level code: those run main-actor isolation checks on every call.
+func payload(count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        for i in 0..<count { buffer[i] = UInt8(truncatingIfNeeded: i &* 31 &+ i >> 9) }
+        initialized = count
+    }
+}
+
 func peakRSSMB() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -111,14 +180,14 @@ func peakRSSMB() -> Double {
 
 let options = parseOptions()
 let fleet = try Fleet(json: options.hostsJSON, count: options.hosts)
-let client = SSHClient()
+let client = SSHClient(loopCount: options.loops)
 
 switch options.command {
 case "ssh":
     // One host alone: the latency of connect+auth+first exec and of one more exec.
     var single: [Double] = []
     var singleExec: [Double] = []
-    for _ in 0..<max(5, options.rounds) {
+    for _ in 0..<(options.single ?? max(5, options.rounds)) {
         let t0 = ContinuousClock.now
         let c = try await fleet.connect(0, client: client)
         _ = try await c.exec("true")
@@ -132,39 +201,47 @@ case "ssh":
     summary("1 host: one further exec", singleExec)
     var phaseA: [Double] = []
     var phaseB: [Double] = []
+    let labelA = "\(options.hosts) hosts: connect+auth+first exec (all)"
+    let labelB = "\(options.hosts) hosts: \(options.execs) further execs each (all)"
     for _ in 0..<options.rounds {
         let t0 = ContinuousClock.now
-        let connections = try await withThrowingTaskGroup(of: SSHConnection.self) { group in
-            for i in 0..<options.hosts {
-                group.addTask {
-                    let c = try await fleet.connect(i, client: client)
-                    _ = try await c.exec("true")
-                    return c
+        let connections = try await measuringCPU(labelA) {
+            try await withThrowingTaskGroup(of: SSHConnection.self) { group in
+                for i in 0..<options.hosts {
+                    group.addTask {
+                        let c = try await fleet.connect(i, client: client)
+                        _ = try await c.exec("true")
+                        return c
+                    }
                 }
+                var all: [SSHConnection] = []
+                for try await c in group { all.append(c) }
+                return all
             }
-            var all: [SSHConnection] = []
-            for try await c in group { all.append(c) }
-            return all
         }
         phaseA.append(seconds(ContinuousClock.now - t0))
         let t1 = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for c in connections {
-                group.addTask {
-                    for _ in 0..<options.execs { _ = try await c.exec("true") }
+        try await measuringCPU(labelB) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for c in connections {
+                    group.addTask {
+                        for _ in 0..<options.execs { _ = try await c.exec("true") }
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         phaseB.append(seconds(ContinuousClock.now - t1))
         for c in connections { await c.close() }
     }
-    summary("\(options.hosts) hosts: connect+auth+first exec (all)", phaseA)
-    summary("\(options.hosts) hosts: \(options.execs) further execs each (all)", phaseB)
+    summary(labelA, phaseA)
+    summary(labelB, phaseB)
+    printCPU()
     print("controller CPU \(fixed(cpuSeconds(), 2)) s, peak RSS \(fixed(peakRSSMB(), 1)) MB")
 
 case "transfer":
-    let data = (0..<(options.sizeMB * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+    let data = payload(count: options.sizeKB.map { $0 * 1024 } ?? options.sizeMB * 1024 * 1024)
+    let size = options.sizeKB.map { "\($0) KB" } ?? "\(options.sizeMB) MB"
     let connections = try await withThrowingTaskGroup(of: SSHConnection.self) { group in
         for i in 0..<options.hosts { group.addTask { try await fleet.connect(i, client: client) } }
         var all: [SSHConnection] = []
@@ -173,21 +250,27 @@ case "transfer":
     }
     for method in options.methods {
         var times: [Double] = []
+        let label = "\(size) to \(options.hosts) hosts via \(method.rawValue)"
         for round in 0..<options.rounds {
             let t0 = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (i, c) in connections.enumerated() {
-                    group.addTask {
-                        try await c.writeFile(.bytes(data), to: "/tmp/swansible-bench-\(method.rawValue)-\(i)-\(round)", mode: 0o644, method: method)
+            try await measuringCPU(label) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (i, c) in connections.enumerated() {
+                        group.addTask {
+                            try await c.writeFile(
+                                .bytes(data), to: "\(options.directory)/swansible-bench-\(method.rawValue)-\(i)-\(round)", mode: 0o644,
+                                method: method, timeout: .seconds(options.timeout))
+                        }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
             times.append(seconds(ContinuousClock.now - t0))
         }
-        summary("\(options.sizeMB) MB to \(options.hosts) hosts via \(method.rawValue)", times)
+        summary(label, times)
     }
-    _ = try await connections[0].exec("rm -f /tmp/swansible-bench-*")
+    printCPU()
+    _ = try await connections[0].exec("rm -f \(options.directory)/swansible-bench-*")
     for c in connections { await c.close() }
 
 case "floor":
