@@ -83,11 +83,7 @@ final class WriteFileOperation: Operation {
     }
 
     private func fail(_ c: ConnectionCore, _ what: String, _ code: Int32) -> Step {
-        var error = c.failure(.transfer, what, code: code)
-        if code == LIBSSH2_ERROR_SFTP_PROTOCOL, let sftp = c.sftp {
-            error.message = "\(what): \(sftpStatusText(libssh2_sftp_last_error(sftp)))"
-        }
-        completion.resume(.failure(error))
+        completion.resume(.failure(transferError(c, what, code)))
         if state != .sftpInit && state != .open && state != .scpOpen {
             c.markBroken(SSHError(.disconnected, "the session was closed after a failed transfer"))
         }
@@ -228,11 +224,7 @@ final class ReadFileOperation: Operation {
     }
 
     private func fail(_ c: ConnectionCore, _ what: String, _ code: Int32) -> Step {
-        var error = c.failure(.transfer, what, code: code)
-        if code == LIBSSH2_ERROR_SFTP_PROTOCOL, let sftp = c.sftp {
-            error.message = "\(what): \(sftpStatusText(libssh2_sftp_last_error(sftp)))"
-        }
-        completion.resume(.failure(error))
+        completion.resume(.failure(transferError(c, what, code)))
         if handle != nil { c.markBroken(SSHError(.disconnected, "the session was closed after a failed transfer")) }
         state = .finished
         return .done
@@ -275,6 +267,15 @@ final class ReadFileOperation: Operation {
             }
         }
     }
+}
+
+/// A failed transfer step as an error; SFTP status codes in words ("No such file or directory").
+func transferError(_ c: ConnectionCore, _ what: String, _ code: Int32) -> SSHError {
+    var error = c.failure(.transfer, what, code: code)
+    if code == LIBSSH2_ERROR_SFTP_PROTOCOL, let sftp = c.sftp {
+        error.message = "\(what): \(sftpStatusText(libssh2_sftp_last_error(sftp)))"
+    }
+    return error
 }
 
 /// Starts the session's SFTP subsystem on first use: nil when it is ready, else libssh2's error code
