@@ -244,6 +244,13 @@ final class ExecOperation: Operation {
             }
         }
         if stdoutEOF && stderrEOF { return .finished }
+        // A read may have consumed the server's window adjust: if input is waiting and the window is open
+        // again, write now — waiting on the socket would wait for data the server will never send.
+        if !progressed, !eofSent, become?.inputAllowed ?? true, libssh2_channel_window_write_ex(channel, nil) > 0,
+            libssh2_session_block_directions(c.session) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0
+        {
+            return .progress
+        }
         return progressed ? .progress : .blocked
     }
 

@@ -31,7 +31,7 @@ public final class LocalConnection: Sendable {
     ) async throws(SSHError) {
         let octal = String(mode & 0o7777, radix: 8)
         let script = "t=$(mktemp \(shellQuote(remoteDirectory(of: path) + "/.swansible-tmp-XXXXXXXXXX"))) && cat > \"$t\" && "
-            + "chmod \(octal) \"$t\" && mv -f \"$t\" \(shellQuote(path)) || { rc=$?; [ -n \"$t\" ] && rm -f \"$t\"; exit $rc; }"
+            + sizeCheck(data) + "chmod \(octal) \"$t\" && mv -f \"$t\" \(shellQuote(path)) || { rc=$?; [ -n \"$t\" ] && rm -f \"$t\"; exit $rc; }"
         let result = try await exec(script, input: data, timeout: timeout, become: become)
         if result.exitStatus != 0 {
             var message = String(decoding: result.stderr, as: UTF8.self)

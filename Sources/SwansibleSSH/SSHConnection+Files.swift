@@ -1,3 +1,4 @@
+internal import Glibc
 /// How file contents travel to the host.
 public enum TransferMethod: String, Sendable, Hashable, CaseIterable {
     /// `cat` over an exec channel into a `mktemp` file, then `chmod` and `mv` in the same command:
@@ -28,7 +29,7 @@ extension SSHConnection {
         case .stream:
             let octal = String(mode & 0o7777, radix: 8)
             let script = "t=$(mktemp \(shellQuote(directory + "/.swansible-tmp-XXXXXXXXXX"))) && cat > \"$t\" && "
-                + "chmod \(octal) \"$t\" && mv -f \"$t\" \(shellQuote(path)) || { rc=$?; [ -n \"$t\" ] && rm -f \"$t\"; exit $rc; }"
+                + sizeCheck(data) + "chmod \(octal) \"$t\" && mv -f \"$t\" \(shellQuote(path)) || { rc=$?; [ -n \"$t\" ] && rm -f \"$t\"; exit $rc; }"
             let result = try await exec(script, input: data, timeout: timeout, become: become)
             try checkTransfer(result, path)
         case .sftp, .scp:
@@ -64,6 +65,21 @@ extension SSHConnection {
         while message.last == "\n" { message.removeLast() }
         throw SSHError(.transfer, message.isEmpty ? "writing \(path) failed (exit status \(result.exitStatus))" : message)
     }
+}
+
+/// A shell test that the temporary file holds every byte sent: `cat` ends with status 0 on an early EOF (an
+/// interrupted transfer), and a truncated file must never be renamed over the target.
+func sizeCheck(_ data: ExecInput) -> String {
+    let size: Int64
+    switch data {
+    case .none: size = 0
+    case .bytes(let b): size = Int64(b.count)
+    case .file(let path):
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "" }
+        size = Int64(st.st_size)
+    }
+    return "[ \"$(wc -c < \"$t\")\" -eq \(size) ] && "
 }
 
 /// The directory part of a remote path (`.` for a bare name).
