@@ -52,9 +52,17 @@ struct HostTaskContext: Sendable {
         case .success(let c): connection = c
         case .failure(let error): return unreachable(error.message)
         }
-        let context = ModuleContext(
+        var context = ModuleContext(
             hostName: host, connection: connection, become: become(), checkMode: checkMode(), diffMode: options.diff,
             environment: environment(), timeout: timeout(), searchPaths: searchPaths)
+        context.templateSearchPaths = searchPaths.map { $0.hasSuffix("/files") ? String($0.dropLast(6)) + "/templates" : $0 }
+        let templateEngine = self.engine, hostScope = self.scope
+        context.renderTemplate = { text, extra in
+            var layered = hostScope
+            layered.layers.append(extra)
+            let value = try templateEngine.render(text, variables: layered, options: TemplateOptions())
+            return value.stringValue ?? value.json()
+        }
         switch await module.run(args, context) {
         case .unreachable(let message):
             pool.drop(host)

@@ -15,6 +15,11 @@ public struct ModuleContext: Sendable {
     public var timeout: Duration?
     /// Where `src:` files are searched on the controller (role files/, playbook dir files/, …).
     public var searchPaths: [String]
+    /// Where `template` searches `src:` (role templates/, playbook dir templates/, …).
+    public var templateSearchPaths: [String] = []
+    /// Renders a template file's text (a whole Jinja2 template, not a task argument) with the host's
+    /// variables, plus `extra` variables on top (the template module's `template_*` vars).
+    public var renderTemplate: @Sendable (_ text: String, _ extra: ValueDict) throws -> String = { text, _ in text }
 }
 
 /// What a module run ended in.
