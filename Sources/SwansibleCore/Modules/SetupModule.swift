@@ -319,6 +319,7 @@ enum FactScript {
         if needDistribution {
             s += #"""
                 for _f in /etc/os-release /usr/lib/os-release /etc/lsb-release /etc/debian_version /etc/altlinux-release /etc/oracle-release /etc/slackware-version /etc/centos-release /etc/redhat-release /etc/vmware-release /etc/openwrt_release /etc/system-release /etc/alpine-release /etc/arch-release /etc/SuSE-release /etc/gentoo-release /etc/sourcemage-release /usr/lib/os-release /etc/coreos/update.conf; do F "$_f"; done
+                for _f in /etc/*-release /etc/*_release /etc/*-version /etc/*_version; do F "$_f"; done
                 K /etc/products.d/baseproduct
                 H lsb_release && C lsb lsb_release -a
 
