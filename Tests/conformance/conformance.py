@@ -863,7 +863,9 @@ def event_views(events: list):
     glob, per_host, last = [], {}, None
     for e in events:
         # warning: swansible's stream also carries the run's warnings (ansible-core's callbacks see none)
-        if e.get("event") == "warning":
+        # item_*, included: swansible's stream also carries each loop item and each include (the recorder, like
+        # the seed, keeps only the aggregate result and no include events)
+        if e.get("event") in ("warning", "included") or str(e.get("event", "")).startswith("item_"):
             continue
         # seq: compared on its own (1, 2, 3, ...); the stats payload: compared as the recap
         # result: swansible's events carry each host's result for live consumers; it is compared in the seed

@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     public var becomePassword: String?
     /// Connection timeout in seconds (`-T`, ansible.cfg `timeout`).
     public var timeout: Int?
+    /// Default `timeout:` of every task in seconds (ansible.cfg `task_timeout`); nil or 0 for none.
+    public var taskTimeout: Int?
     public var hostKeyChecking = true
     public var sshCommonArgs: String?
     public var sshExtraArgs: String?

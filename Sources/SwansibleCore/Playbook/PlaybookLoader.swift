@@ -67,7 +67,7 @@ public struct PlaybookLoader {
         return Playbook(path: path, directory: directory, plays: plays)
     }
 
-    private mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
+    mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AnsibleError("the \(what): \(path) could not be found", kind: .general)
         }

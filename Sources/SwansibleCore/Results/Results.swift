@@ -18,6 +18,8 @@ public struct HostResult: Sendable {
     public var rescued: Bool = false
     /// The failure as ansible-core's `[ERROR]: Task failed: …` line words it, when it differs from `msg`.
     public var errorText: String?
+    /// The host a `delegate_to` task ran on.
+    public var delegatedHost: String?
 }
 
 /// The seed's structure: results by task, then by outcome, then by host.
@@ -100,6 +102,10 @@ public struct RunEvent: Sendable {
         case ok, changed, failed, failedIgnored = "failed_ignored", failedRescued = "failed_rescued", skipped
         case unreachable, unreachableIgnored = "unreachable_ignored"
         case noHostsMatched = "no_hosts_matched", noHostsRemaining = "no_hosts_remaining", stats, warning
+        /// One item of a loop (the aggregate follows as ok/changed/failed/skipped).
+        case itemOk = "item_ok", itemChanged = "item_changed", itemFailed = "item_failed", itemSkipped = "item_skipped"
+        /// An `include_tasks` file was loaded for hosts.
+        case included
     }
 
     public var sequence: Int
@@ -110,7 +116,10 @@ public struct RunEvent: Sendable {
     public var display: ValueDict = [:]
 
     /// True for the per-host result events.
-    public var isHostResult: Bool { data["host"] != nil && kind != .warning }
+    public var isHostResult: Bool { data["host"] != nil && kind != .warning && !isItem }
+
+    /// True for the per-item results of a loop.
+    public var isItem: Bool { [.itemOk, .itemChanged, .itemFailed, .itemSkipped].contains(kind) }
 
     public var value: Value {
         var d: ValueDict = ["seq": .int(sequence), "event": .string(kind.rawValue)]
