@@ -57,6 +57,12 @@ final class DefaultOutput: @unchecked Sendable {
         case .included:
             let hosts = (event.data["hosts"]?.listValue ?? []).compactMap(\.stringValue)
             write("included: \(event.data["file"]?.stringValue ?? "") for \(hosts.joined(separator: ", "))")
+        case .retry:
+            let result = event.data["result"]?.dictValue ?? [:]
+            let left = (result["retries"]?.intValue ?? 0) - (result["attempts"]?.intValue ?? 0)
+            var line = "FAILED - RETRYING: [\(event.data["host"]?.stringValue ?? "")]: \(event.display["name"]?.stringValue ?? "") (\(left) retries left)."
+            if verbosity > 2 || result["_ansible_verbose_always"]?.boolValue == true { line += "Result was: " + dump(result) }
+            write(line)
         case .noHostsRemaining:
             write(Self.banner("NO MORE HOSTS LEFT"))
         case .playbookStart:

@@ -22,6 +22,8 @@ struct HostTaskOutcome: Sendable {
     var notify: [String] = []
     /// `include_tasks` / `include_role` requests, one per item.
     var includes: [IncludeRequest] = []
+    /// Failed attempts of an `until` loop (the callback result of each, with `attempts` and `retries`).
+    var retries: [ValueDict] = []
 }
 
 /// A dynamic include to expand for a host.
@@ -389,6 +391,9 @@ struct HostTaskContext: Sendable {
                 if attempt < retries {
                     result["_ansible_retry"] = true
                     result["retries"] = .int(retries)
+                    var shown = result
+                    shown.removeValue(forKey: "failed")
+                    outcome.retries.append(Self.stripInternal(shown, top: true))
                     if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
                 }
             } else {
@@ -456,10 +461,15 @@ struct HostTaskContext: Sendable {
                 connectionScope = implicit
             }
             var dv: ValueDict = ["ansible_delegated_host": .string(delegate)]
-            for key in ["ansible_host", "ansible_port", "ansible_user", "ansible_connection"] {
-                if let v = connectionScope.variable(key) { dv[key] = rendered(v, in: connectionScope) ?? v }
+            // The connection plugin's own variables are always there (null when unset); ansible_connection
+            // only when the host sets it.
+            for key in ["ansible_host", "ansible_port", "ansible_user"] {
+                dv[key] = connectionScope.variable(key).map { rendered($0, in: connectionScope) ?? $0 } ?? .null
             }
-            if dv["ansible_host"] == nil { dv["ansible_host"] = .string(delegate) }
+            if let c = connectionScope.variable("ansible_connection") {
+                dv["ansible_connection"] = rendered(c, in: connectionScope) ?? c
+            }
+            if dv["ansible_host"] == .null { dv["ansible_host"] = .string(delegate) }
             delegatedVars = dv
         }
         let settingsScope = connectionScope

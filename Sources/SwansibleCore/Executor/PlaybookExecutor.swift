@@ -113,23 +113,28 @@ public final class PlaybookExecutor {
         var warnings: [String] = []
         var hosts = (try? inventory.select(patterns: patterns, limit: options.limit, warnings: &warnings)) ?? []
         for w in warnings { emit(.warning, ["message": .string(w)]) }
-        emit(.playStart, ["play": .string(play.name)])
-        hosts.removeAll { failedHosts.contains($0) || unreachableHosts.contains($0) }
         if hosts.isEmpty {
+            emit(.playStart, ["play": .string(play.name)])
             emit(.noHostsMatched, [:])
             return
         }
         hosts = ordered(hosts, play: play)
-        for host in hosts where stats[host] == nil { stats[host] = HostStats() }
         let state = PlayState(play: play, playbook: playbook, hosts: hosts)
         state.varsFiles = loadVarsFiles(play, playbook: playbook)
 
+        // Batches are cut from every host of the play (also those that failed earlier); each batch runs the
+        // whole play and gets its own PLAY banner, as ansible-core does.
         for batch in batches(hosts, play: play) {
+            emit(.playStart, ["play": .string(play.name)])
+            for host in batch where stats[host] == nil && !failedHosts.contains(host) && !unreachableHosts.contains(host) {
+                stats[host] = HostStats()
+            }
             state.batch = batch
             state.active = batch.filter { !failedHosts.contains($0) && !unreachableHosts.contains($0) }
             state.ended = []
             state.endBatch = false
             state.failedInBatch = 0
+            if state.active.isEmpty { continue }
             let failedBefore = failedHosts.count + unreachableHosts.count
             if gatherFacts(play) {
                 await runSection([.task(gatherTask(play))], state: state)
@@ -353,6 +358,10 @@ public final class PlaybookExecutor {
                     anyErrorsFatal = true
                 }
             }
+            for retry in outcome.retries {
+                emit(.retry, ["task": .string(key), "host": .string(r.host), "result": .dict(retry)],
+                     display: ["name": .string(name)])
+            }
             for item in outcome.items {
                 emitItem(item, task: task, key: key)
             }
@@ -360,7 +369,7 @@ public final class PlaybookExecutor {
             if !outcome.includes.isEmpty, r.status != .failed, r.status != .skipped {
                 includes.append((r.host, outcome.includes))
             } else {
-                cursors[r.host]?.advance()
+                for host in targets { cursors[host]?.advance() }
             }
             if r.status == .unreachable && !r.ignored {
                 unreachableHosts.insert(r.host)
@@ -407,9 +416,9 @@ public final class PlaybookExecutor {
     }
 
     /// Records a host's result: the seed, the recap counters and the event.
-    private func record(_ r: HostResult, task: PlayTask, key: String) {
+    private func record(_ r: HostResult, task: PlayTask, key: String, counted: Bool = true) {
         seed.record(r, key: key)
-        count(r)
+        if counted { count(r) }
         let kind: RunEvent.Kind
         switch r.status {
         case .ok: kind = .ok
@@ -557,6 +566,7 @@ public final class PlaybookExecutor {
                 if (try? engine.evaluateConditional(c, variables: context.scope)) != true { holds = false }
             }
             var skipReason = "\(action) conditional evaluated to False"
+            var message = action
             switch action {
             case "noop", "role_complete", "end_role": break
             case "flush_handlers":
@@ -576,13 +586,17 @@ public final class PlaybookExecutor {
                 if holds {
                     state.ended.insert(host)
                     state.active.removeAll { $0 == host }
-                } else { skipReason += ", continuing execution for \(host)" }
+                } else {
+                    skipReason += ", continuing execution for \(host)"
+                    message = "end_host conditional evaluated to false, continuing execution for \(host)"
+                }
             case "clear_host_errors":
                 if holds {
+                    // The hosts count again for later plays and the exit code; in this play their iteration
+                    // has already ended (as in ansible-core's linear strategy).
                     for h in state.allHosts where failedHosts.contains(h) || unreachableHosts.contains(h) {
                         failedHosts.remove(h)
                         unreachableHosts.remove(h)
-                        if state.batch.contains(h), !state.active.contains(h) { state.active.append(h) }
                     }
                 } else { skipReason += ", not clearing host error state for \(host)" }
             case "clear_facts":
@@ -602,9 +616,9 @@ public final class PlaybookExecutor {
             }
             if !holds {
                 let result = HostResult(host: host, status: .skipped, result: [
-                    "msg": .string(action), "skip_reason": .string(skipReason),
+                    "msg": .string(message), "skip_reason": .string(skipReason),
                 ])
-                record(result, task: task, key: key)
+                record(result, task: task, key: key, counted: false)
             }
         }
         for host in hosts { cursors[host]?.advance() }
@@ -755,7 +769,8 @@ public final class PlaybookExecutor {
             inventory: inventory, factCache: factCache, hostFacts: hostFacts, includedVars: includedVars,
             play: state.play.vars, varsFiles: state.varsFiles, extraVars: options.extraVars, magic: playMagic(state))
         let scope = VariableScope(layers: layers(for: host, task: task, state: state), magic: magic,
-                                  hostVariablesProvider: { snapshot.scope(for: $0) })
+                                  hostVariablesProvider: { snapshot.scope(for: $0) },
+                                  allHostVariables: { snapshot.hostvarsValue() })
         var searchPaths = task.roleSearchPaths
         let taskDir = (task.mark.file as NSString).deletingLastPathComponent
         if !taskDir.isEmpty, taskDir != state.playbook.directory, !taskDir.hasPrefix("<") {
@@ -795,7 +810,20 @@ struct HostVariablesSnapshot: @unchecked Sendable {
         m["inventory_hostname"] = .string(host)
         m["inventory_hostname_short"] = .string(String(host.split(separator: ".").first ?? Substring(host)))
         m["group_names"] = .list(inventory.groupNames(for: host).map(Value.string))
-        return VariableScope(layers: layers, magic: m, hostVariablesProvider: { self.scope(for: $0) })
+        return VariableScope(layers: layers, magic: m, hostVariablesProvider: { self.scope(for: $0) },
+                             allHostVariables: { self.hostvarsValue() })
+    }
+
+    /// `hostvars`: each inventory host's variables, as written (rendered with that host's variables when used).
+    func hostvarsValue() -> Value {
+        var all = ValueDict()
+        for host in inventory.hostNames {
+            guard let s = scope(for: host) else { continue }
+            var vars = s.flattened
+            vars.removeValue(forKey: "hostvars")
+            all[host] = .dict(vars)
+        }
+        return .dict(all)
     }
 }
 

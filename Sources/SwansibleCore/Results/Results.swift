@@ -67,8 +67,11 @@ public struct SeedResults: Sendable {
         let value = Value.dict(result.result)
         switch result.status {
         case .ok, .changed: tasks[key]?.success[result.host] = value
+            unreachableHosts.removeValue(forKey: result.host)
         case .failed: tasks[key]?.failed[result.host] = value
+            unreachableHosts.removeValue(forKey: result.host)
         case .skipped: tasks[key]?.skipped[result.host] = value
+            unreachableHosts.removeValue(forKey: result.host)
         case .unreachable:
             tasks[key]?.unreachable[result.host] = value
             if unreachableHosts[result.host] == nil { unreachableHosts[result.host] = value }
@@ -106,6 +109,8 @@ public struct RunEvent: Sendable {
         case itemOk = "item_ok", itemChanged = "item_changed", itemFailed = "item_failed", itemSkipped = "item_skipped"
         /// An `include_tasks` file was loaded for hosts.
         case included
+        /// An attempt of an `until` task failed; it runs again.
+        case retry
     }
 
     public var sequence: Int
