@@ -40,6 +40,8 @@ public enum ModuleRegistry {
     static let executors: [String: any Module] = [
         "command": CommandModule(shell: false),
         "shell": CommandModule(shell: true),
+        "setup": SetupModule(),
+        "gather_facts": SetupModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).
