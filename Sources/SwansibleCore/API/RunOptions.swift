@@ -33,6 +33,9 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// `gathering` from ansible.cfg: implicit (default), explicit or smart.
     public var gathering = "implicit"
+    /// Directories searched for roles after `roles/` beside the playbook (ansible.cfg `roles_path`,
+    /// `ANSIBLE_ROLES_PATH`); nil: `ANSIBLE_ROLES_PATH` or ansible's default.
+    public var rolesPath: [String]? = nil
 
     public init() {}
 }
