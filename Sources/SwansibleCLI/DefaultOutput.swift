@@ -56,7 +56,9 @@ final class DefaultOutput: @unchecked Sendable {
             itemResult(event)
         case .included:
             let hosts = (event.data["hosts"]?.listValue ?? []).compactMap(\.stringValue)
-            write("included: \(event.data["file"]?.stringValue ?? "") for \(hosts.joined(separator: ", "))")
+            var line = "included: \(event.data["file"]?.stringValue ?? "") for \(hosts.joined(separator: ", "))"
+            if let item = event.data["item"]?.stringValue { line += " => (item=\(item))" }
+            write(line)
         case .retry:
             let result = event.data["result"]?.dictValue ?? [:]
             let left = (result["retries"]?.intValue ?? 0) - (result["attempts"]?.intValue ?? 0)
@@ -68,6 +70,11 @@ final class DefaultOutput: @unchecked Sendable {
         case .playbookStart:
             break
         }
+    }
+
+    private static func isInclude(_ event: RunEvent) -> Bool {
+        let action = event.display["action"]?.stringValue
+        return action == "include_tasks" || action == "include_role"
     }
 
     private func resultWarnings(_ result: ValueDict) {
@@ -85,6 +92,7 @@ final class DefaultOutput: @unchecked Sendable {
         clean(&result, action: event.display["action"]?.stringValue)
         switch event.kind {
         case .itemOk, .itemChanged:
+            if Self.isInclude(event) { return }
             let word = event.kind == .itemChanged ? "changed" : "ok"
             write("\(word): [\(host)] => (item=\(label))" + verbose(result))
         case .itemSkipped:
@@ -121,7 +129,7 @@ final class DefaultOutput: @unchecked Sendable {
         clean(&result, action: event.display["action"]?.stringValue)
         result.removeValue(forKey: isLoop ? "results" : "")
         switch event.kind {
-        case .ok: if !isLoop { write("ok: [\(host)]" + verbose(result)) }
+        case .ok: if !isLoop && !Self.isInclude(event) { write("ok: [\(host)]" + verbose(result)) }
         case .changed: if !isLoop { write("changed: [\(host)]" + verbose(result)) }
         case .skipped: write("skipping: [\(event.data["host"]?.stringValue ?? "")]" + verbose(result))
         case .failed, .failedIgnored, .failedRescued:

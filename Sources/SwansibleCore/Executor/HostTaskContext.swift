@@ -68,7 +68,8 @@ struct HostTaskContext: Sendable {
             raw = r
             errorText = message
         case .success(nil):
-            let (r, text) = await executeWithRetries(scope: scope, outcome: &outcome, loopVars: [:])
+            var (r, text) = await executeWithRetries(scope: scope, outcome: &outcome, loopVars: [:])
+            if r["changed"] == nil { r["changed"] = false }
             raw = r
             errorText = text
         case .success(let items?):
@@ -223,7 +224,7 @@ struct HostTaskContext: Sendable {
         var out = ValueDict()
         for (k, v) in d {
             if k.hasPrefix("_ansible_"), !["_ansible_verbose_always", "_ansible_item_label", "_ansible_no_log",
-                                           "_ansible_delegated_vars"].contains(k) { continue }
+                                           "_ansible_verbose_override", "_ansible_delegated_vars"].contains(k) { continue }
             out[k] = stripInternalValue(v)
         }
         return out
@@ -320,7 +321,7 @@ struct HostTaskContext: Sendable {
                 }
                 outcome.includes.append(IncludeRequest(
                     file: file, args: args, loopVars: loopVars, isRole: task.module == "include_role"))
-                var r: ValueDict = ["changed": false, "_ansible_no_log": .bool(noLog)]
+                var r: ValueDict = ["_ansible_no_log": .bool(noLog)]
                 if task.module == "include_tasks" { r["include"] = .string(file) }
                 var includeArgs = args
                 includeArgs.removeValue(forKey: "_raw_params")

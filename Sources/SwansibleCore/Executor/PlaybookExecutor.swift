@@ -33,7 +33,7 @@ public final class PlaybookExecutor {
         self.inventory = inventory
         self.options = options
         self.onEvent = onEvent
-        engine = TemplateEngine(hooks: makeTemplateHooks())
+        engine = TemplateEngine(hooks: makeCoreTemplateHooks(searchPaths: [], playbookDir: nil))
         pool = ConnectionPool(client: SSHClient())
     }
 
@@ -263,12 +263,22 @@ public final class PlaybookExecutor {
             guard let chosen = next.min(by: { $0.1 < $1.1 }) else { break }
             let hostsForTask = next.filter { $0.1 == chosen.1 }.map(\.0)
             let task = chosen.1.task
+            if task.role?.isDuplicate == true || !selectedByTags(task) {
+                for host in hostsForTask { cursors[host]?.advance() }
+                continue
+            }
             if task.module == "meta" {
                 await runMeta(task, hosts: hostsForTask, state: state, cursors: &cursors)
                 continue
             }
             await runTaskOnHosts(task, hosts: hostsForTask, state: state, cursors: &cursors, isHandler: false)
         }
+    }
+
+    /// `--tags` / `--skip-tags`.
+    private func selectedByTags(_ task: PlayTask) -> Bool {
+        if options.tags.isEmpty && options.skipTags.isEmpty { return true }
+        return TagSelection.shouldRun(taskTags: task.effectiveTags, only: options.tags, skip: options.skipTags)
     }
 
     private func markFailed(_ host: String, state: PlayState) {
@@ -282,6 +292,7 @@ public final class PlaybookExecutor {
     /// that runs it (ansible-core's strategy post-validates the name once, for that host).
     private func templatedName(_ task: PlayTask, state: PlayState, host: String?) -> String {
         guard let name = task.name, !name.isEmpty else { return task.displayName }
+        // (the key is the task's own name; bannerName(forKey:) adds a role's prefix)
         guard TemplateEngine.isPossiblyTemplate(name) else { return name }
         let scope: VariableScope
         if let host {
@@ -322,7 +333,7 @@ public final class PlaybookExecutor {
         let name = templatedName(task, state: state, host: hostsForTask.first)
         let key = seed.startTask(named: name)
         emit(isHandler ? .handlerTaskStart : .taskStart, ["task": .string(key)], display: [
-            "name": .string(name), "task_path": .string(task.mark.description),
+            "name": .string(task.bannerName(forKey: name)), "task_path": .string(task.mark.description),
         ])
         // run_once: the first host runs it; its result is what every host gets.
         let runOnce = isTrueForPlay(task.keyword("run_once"), state: state) || task.module == "pause"
@@ -418,7 +429,9 @@ public final class PlaybookExecutor {
     /// Records a host's result: the seed, the recap counters and the event.
     private func record(_ r: HostResult, task: PlayTask, key: String, counted: Bool = true) {
         seed.record(r, key: key)
-        if counted { count(r) }
+        // An include's own ok is counted once its file is loaded (the `included:` line).
+        let isInclude = task.module == "include_tasks" || task.module == "include_role"
+        if counted && !(isInclude && (r.status == .ok || r.status == .changed)) { count(r) }
         let kind: RunEvent.Kind
         switch r.status {
         case .ok: kind = .ok
@@ -631,26 +644,58 @@ public final class PlaybookExecutor {
         _ includes: [(String, [IncludeRequest])], task: PlayTask, state: PlayState, cursors: inout [String: TaskCursor]
     ) async {
         // Hosts that included the same file get one `included:` line.
-        var byFile: OrderedDictionary<String, [String]> = [:]
+        // (ansible-core's IncludedFile: one per file, arguments and loop item; hosts share it.)
+        var byFile: OrderedDictionary<String, (path: String, item: String?, hosts: [String])> = [:]
         var loaded: [String: Result<[TaskNode], AnsibleError>] = [:]
         for (host, requests) in includes {
             var blocks: [Block] = []
             var failure: AnsibleError?
             for request in requests {
-                let path = resolveInclude(request.file, task: task, state: state)
+                var loader = PlaybookLoader()
+                loader.playbookDirectory = state.playbook.directory
+                let path = request.isRole ? request.file
+                    : loader.resolveTaskFile(request.file, handlers: task.isHandler,
+                                             relativeTo: (task.mark.file as NSString).deletingLastPathComponent, role: task.role)
                 let nodes: Result<[TaskNode], AnsibleError>
                 if let cached = loaded[path] {
                     nodes = cached
+                } else if request.isRole {
+                    do {
+                        let role = try loader.loadIncludedRole(
+                            name: request.file, from: task, playbookDirectory: state.playbook.directory,
+                            tasksFrom: request.args["tasks_from"]?.stringValue, varsFrom: request.args["vars_from"]?.stringValue,
+                            defaultsFrom: request.args["defaults_from"]?.stringValue,
+                            handlersFrom: request.args["handlers_from"]?.stringValue)
+                        nodes = .success([.block(role.block)])
+                    } catch {
+                        nodes = .failure(error)
+                    }
+                    loaded[path] = nodes
                 } else {
-                    var loader = PlaybookLoader()
-                    do { nodes = .success(try loader.loadTaskFile(path: path)) } catch { nodes = .failure(error) }
+                    do {
+                        nodes = .success(try loader.loadIncludedTasks(
+                            file: request.file, from: task, playbookDirectory: state.playbook.directory, handlers: task.isHandler))
+                    } catch {
+                        nodes = .failure(error)
+                    }
                     loaded[path] = nodes
                 }
                 switch nodes {
                 case .success(let list):
-                    if !byFile[path, default: []].contains(host) { byFile[path, default: []].append(host) }
-                    var vars = request.args
-                    for k in ["_raw_params", "file", "apply"] { vars.removeValue(forKey: k) }
+                    if !request.isRole {
+                        var label: String? = nil
+                        if let loopVar = request.loopVars["ansible_loop_var"]?.stringValue, let item = request.loopVars[loopVar] {
+                            label = ResultDisplay.itemLabel(["item": item])
+                        }
+                        let groupKey = path + "\u{0}" + Value.dict(request.args).json() + "\u{0}" + (label ?? "")
+                        var entry = byFile[groupKey] ?? (path, label, [])
+                        if !entry.hosts.contains(host) { entry.hosts.append(host) }
+                        byFile[groupKey] = entry
+                    }
+                    var vars = task.vars
+                    vars.merge(request.args) { $1 }
+                    for k in ["_raw_params", "file", "apply", "name", "tasks_from", "vars_from", "defaults_from",
+                              "handlers_from", "allow_duplicates", "public", "rolespec_validate"] { vars.removeValue(forKey: k) }
                     vars.merge(request.loopVars) { $1 }
                     var keywords = Keywords()
                     for level in task.inheritedKeywordsForInclude {
@@ -677,13 +722,15 @@ public final class PlaybookExecutor {
                 cursors[host]?.pushInclude(blocks)
             }
         }
-        for (path, hosts) in byFile {
-            for host in hosts {
+        for (_, entry) in byFile {
+            for host in entry.hosts {
                 var s = stats[host] ?? HostStats()
                 s.ok += 1
                 stats[host] = s
             }
-            emit(.included, ["file": .string(path), "hosts": .list(hosts.map(Value.string))])
+            var data: ValueDict = ["file": .string(entry.path), "hosts": .list(entry.hosts.map(Value.string))]
+            if let item = entry.item { data["item"] = .string(item) }
+            emit(.included, data)
         }
     }
 
@@ -777,8 +824,11 @@ public final class PlaybookExecutor {
             searchPaths += [taskDir + "/files", taskDir]
         }
         searchPaths += [state.playbook.directory + "/files", state.playbook.directory]
+        let hooks = makeCoreTemplateHooks(
+            searchPaths: ansibleSearchPath(rolePaths: task.role.map { [$0.path] } ?? [], taskFile: task.mark.file),
+            playbookDir: state.playbook.directory, inRole: task.role != nil)
         return HostTaskContext(
-            host: host, task: task, scope: scope, engine: engine, pool: pool, options: options,
+            host: host, task: task, scope: scope, engine: TemplateEngine(hooks: hooks), pool: pool, options: options,
             playKeywords: state.play.keywords, searchPaths: searchPaths, hostScope: { snapshot.scope(for: $0) })
     }
 }
@@ -828,12 +878,24 @@ struct HostVariablesSnapshot: @unchecked Sendable {
 }
 
 extension PlayTask {
-    // Role support hooks (filled in when roles are loaded).
-    var roleDefaultLayers: [ValueDict] { [] }
+    // A role's variables: defaults lowest of all; its vars are already the implicit block's vars; its
+    // parameters above set_fact and registered variables.
+    var roleDefaultLayers: [ValueDict] { role.map { [$0.defaults] } ?? [] }
     var roleVarLayers: [ValueDict] { [] }
-    var roleParamLayers: [ValueDict] { [] }
-    var roleMagic: ValueDict { [:] }
-    var roleSearchPaths: [String] { [] }
+    var roleParamLayers: [ValueDict] { role.map { [$0.params] } ?? [] }
+    var roleMagic: ValueDict {
+        guard let role else { return [:] }
+        return ["role_name": .string(role.name), "role_path": .string(role.path),
+                "ansible_role_name": .string(role.name)]
+    }
+    /// Where `copy src:` and friends look first: the role's files/ and the role directory.
+    var roleSearchPaths: [String] { role.map { [$0.path + "/files", $0.path] } ?? [] }
+
+    /// The name the TASK banner shows for a key: a role's named task gets `role : ` before it.
+    func bannerName(forKey name: String) -> String {
+        if let role, let own = self.name, !own.isEmpty { return role.name + " : " + name }
+        return name
+    }
 
     /// What tasks of a file included by this task inherit.
     var inheritedKeywordsForInclude: [Keywords] {

@@ -153,7 +153,15 @@ public struct PlayTask: Sendable, Identifiable {
     /// A keyword from the task, else from the nearest enclosing block or play that sets it.
     public func keyword(_ name: String) -> Value? {
         if let v = keywords[name] { return v }
+        // Keywords about the task's own action never come from an enclosing level (an include's loop or
+        // register belongs to the include, not to the tasks it includes).
+        if PlayTask.taskOnlyKeywords.contains(name) || name.hasPrefix("with_") { return nil }
         for level in inherited.reversed() { if let v = level[name] { return v } }
         return nil
     }
+
+    static let taskOnlyKeywords: Set<String> = [
+        "loop", "loop_control", "register", "notify", "listen", "until", "retries", "delay", "changed_when",
+        "failed_when", "name", "action", "local_action", "args", "async", "poll",
+    ]
 }
