@@ -52,22 +52,90 @@ final class DefaultOutput: @unchecked Sendable {
         case .warning:
             let text = "[WARNING]: " + (event.data["message"]?.stringValue ?? "")
             if shownMessages.insert(text).inserted { FileHandle.standardError.write(Data((text + "\n").utf8)) }
-        case .playbookStart, .noHostsRemaining:
+        case .itemOk, .itemChanged, .itemFailed, .itemSkipped:
+            itemResult(event)
+        case .included:
+            let hosts = (event.data["hosts"]?.listValue ?? []).compactMap(\.stringValue)
+            var line = "included: \(event.data["file"]?.stringValue ?? "") for \(hosts.joined(separator: ", "))"
+            if let item = event.data["item"]?.stringValue { line += " => (item=\(item))" }
+            write(line)
+        case .retry:
+            let result = event.data["result"]?.dictValue ?? [:]
+            let left = (result["retries"]?.intValue ?? 0) - (result["attempts"]?.intValue ?? 0)
+            var line = "FAILED - RETRYING: [\(event.data["host"]?.stringValue ?? "")]: \(event.display["name"]?.stringValue ?? "") (\(left) retries left)."
+            if verbosity > 2 || result["_ansible_verbose_always"]?.boolValue == true { line += "Result was: " + dump(result) }
+            write(line)
+        case .noHostsRemaining:
+            write(Self.banner("NO MORE HOSTS LEFT"))
+        case .playbookStart:
             break
         }
     }
 
-    private func hostResult(_ event: RunEvent) {
-        let host = event.data["host"]?.stringValue ?? ""
-        let result = event.data["result"]?.dictValue ?? [:]
+    private static func isInclude(_ event: RunEvent) -> Bool {
+        let action = event.display["action"]?.stringValue
+        return action == "include_tasks" || action == "include_role"
+    }
+
+    private func resultWarnings(_ result: ValueDict) {
+        for w in result["warnings"]?.listValue ?? [] {
+            let text = "[WARNING]: " + (w.stringValue ?? w.json())
+            if shownMessages.insert(text).inserted { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        }
+    }
+
+    private func itemResult(_ event: RunEvent) {
+        let host = ResultDisplay.hostLabel(host: event.data["host"]?.stringValue ?? "", display: event.display)
+        var result = event.data["result"]?.dictValue ?? [:]
+        resultWarnings(result)
+        let label = ResultDisplay.itemLabel(result)
+        clean(&result, action: event.display["action"]?.stringValue)
         switch event.kind {
-        case .ok: write("ok: [\(host)]" + verbose(result))
-        case .changed: write("changed: [\(host)]" + verbose(result))
-        case .skipped: write("skipping: [\(host)]" + verbose(result))
+        case .itemOk, .itemChanged:
+            if Self.isInclude(event) { return }
+            let word = event.kind == .itemChanged ? "changed" : "ok"
+            write("\(word): [\(host)] => (item=\(label))" + verbose(result))
+        case .itemSkipped:
+            write("skipping: [\(event.data["host"]?.stringValue ?? "")] => (item=\(label)) " + verbose(result))
+        case .itemFailed:
+            if let error = event.display["error"]?.stringValue {
+                errorBlock("[ERROR]: Task failed: " + error, event.display)
+            }
+            write("failed: [\(host)] (item=\(label)) => " + dump(result))
+        default: break
+        }
+    }
+
+    /// `_clean_results`: debug shows only what it was asked to show.
+    private func clean(_ result: inout ValueDict, action: String?) {
+        guard action == "debug" else { return }
+        if result["msg"] != nil {
+            for key in result.keys where !["msg", "exception", "warnings", "deprecations"].contains(key) && !key.hasPrefix("_") {
+                result.removeValue(forKey: key)
+            }
+        } else {
+            for key in ["changed", "failed", "skipped", "invocation", "skip_reason", "ansible_loop_var", "ansible_index_var",
+                        "ansible_loop"] {
+                result.removeValue(forKey: key)
+            }
+        }
+    }
+
+    private func hostResult(_ event: RunEvent) {
+        let host = ResultDisplay.hostLabel(host: event.data["host"]?.stringValue ?? "", display: event.display)
+        var result = event.data["result"]?.dictValue ?? [:]
+        let isLoop = event.display["loop"]?.boolValue == true && result["results"] != nil
+        if !isLoop { resultWarnings(result) }
+        clean(&result, action: event.display["action"]?.stringValue)
+        result.removeValue(forKey: isLoop ? "results" : "")
+        switch event.kind {
+        case .ok: if !isLoop && !Self.isInclude(event) { write("ok: [\(host)]" + verbose(result)) }
+        case .changed: if !isLoop { write("changed: [\(host)]" + verbose(result)) }
+        case .skipped: write("skipping: [\(event.data["host"]?.stringValue ?? "")]" + verbose(result))
         case .failed, .failedIgnored, .failedRescued:
             let message = event.display["error"]?.stringValue ?? ("Module failed: " + (result["msg"]?.stringValue ?? ""))
             errorBlock("[ERROR]: Task failed: " + message, event.display)
-            write("fatal: [\(host)]: FAILED! => " + dump(result))
+            if !isLoop { write("fatal: [\(host)]: FAILED! => " + dump(result)) }
             if event.kind == .failedIgnored { write("...ignoring") }
         case .unreachable, .unreachableIgnored:
             errorBlock("[ERROR]: " + (result["msg"]?.stringValue ?? ""), event.display)
@@ -92,16 +160,28 @@ final class DefaultOutput: @unchecked Sendable {
     }
 
     private func verbose(_ result: ValueDict) -> String {
-        verbosity > 0 ? " => " + dump(result) : ""
+        verbosity > 0 || result["_ansible_verbose_always"]?.boolValue == true ? " => " + dump(result) : ""
     }
 
     /// The callback's `_dump_results`: internal keys dropped, keys sorted, UTF-8 kept.
     func dump(_ result: ValueDict) -> String {
         var shown = ValueDict()
-        for (k, v) in result where !k.hasPrefix("_ansible") && k != "exception" {
-            if k == "invocation" && verbosity < 3 { continue }
-            shown[k] = v
+        for (k, v) in result where !k.hasPrefix("_ansible") && k != "exception" && k != "warnings" && k != "deprecations" {
+            if (k == "invocation" || k == "diff") && verbosity < 3 { continue }
+            shown[k] = Self.stripInternal(v)
         }
-        return Value.dict(shown).json(verbosity >= 3 ? Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: false) : .compactSorted)
+        let indent = verbosity >= 3 || result["_ansible_verbose_always"]?.boolValue == true
+        return Value.dict(shown).json(indent ? Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: false) : .compactSorted)
+    }
+
+    private static func stripInternal(_ v: Value) -> Value {
+        switch v {
+        case .dict(let d):
+            var out = ValueDict()
+            for (k, x) in d where !k.hasPrefix("_ansible_") { out[k] = stripInternal(x) }
+            return .dict(out)
+        case .list(let l): return .list(l.map(stripInternal))
+        default: return v
+        }
     }
 }

@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     public var becomePassword: String?
     /// Connection timeout in seconds (`-T`, ansible.cfg `timeout`).
     public var timeout: Int?
+    /// Default `timeout:` of every task in seconds (ansible.cfg `task_timeout`); nil or 0 for none.
+    public var taskTimeout: Int?
     public var hostKeyChecking = true
     public var sshCommonArgs: String?
     public var sshExtraArgs: String?
@@ -31,6 +33,9 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// `gathering` from ansible.cfg: implicit (default), explicit or smart.
     public var gathering = "implicit"
+    /// Directories searched for roles after `roles/` beside the playbook (ansible.cfg `roles_path`,
+    /// `ANSIBLE_ROLES_PATH`); nil: `ANSIBLE_ROLES_PATH` or ansible's default.
+    public var rolesPath: [String]? = nil
 
     public init() {}
 }

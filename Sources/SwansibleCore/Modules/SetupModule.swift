@@ -51,7 +51,10 @@ struct SetupModule: Module {
             do {
                 result = try await context.connection.exec(
                     "/bin/sh -c " + shellQuote(script), input: .none, timeout: context.timeout,
-                    become: context.become, environment: context.environment)
+                    become: context.become,
+                    // ansible-core runs every module with its module locale (LANG/LC_ALL C.UTF-8); the env facts
+                    // show it.
+                    environment: [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")] + context.environment)
             } catch {
                 if error.isConnectionFailure { return .unreachable(error.message) }
                 return .result(failure(error.kind == .timeout ? "The fact gathering command timed out." : error.message))
