@@ -1,4 +1,4 @@
-public import SwansibleData
+import SwansibleData
 import SwansibleSSH
 import Foundation
 
@@ -257,17 +257,15 @@ enum FactSubsets {
                     let negate = p[k] == "!"
                     if negate { k += 1 }
                     var found = false
-                    var first = true
                     while k < j {
                         let lo = p[k]
                         if k + 2 < j, p[k + 1] == "-" {
                             if lo.value <= s[si].value && s[si].value <= p[k + 2].value { found = true }
                             k += 3
                         } else {
-                            if lo == s[si] && (!first || true) { found = true }
+                            if lo == s[si] { found = true }
                             k += 1
                         }
-                        first = false
                     }
                     if found == negate { return false }
                     pi = j + 1; si += 1
