@@ -47,12 +47,13 @@ public final class PlaybookExecutor {
     /// Runs every play of the playbook.
     public func run(_ playbook: Playbook) async -> PlaybookResult {
         emit(.playbookStart, ["playbook": .string((playbook.path as NSString).lastPathComponent)])
-        for play in playbook.plays where !stopPlaybook {
+        for play in playbook.plays where !stopPlaybook && !Task.isCancelled {
             await runPlay(play, playbook: playbook)
         }
         await pool.closeAll()
         emit(.stats, ["stats": .dict(ValueDict(uniqueKeysWithValues: stats.map { ($0.key, $0.value.value) }))])
-        let exitCode: Int32 = !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
+        // 99: interrupted (ansible-playbook's exit code for a user interrupt).
+        let exitCode: Int32 = Task.isCancelled ? 99 : !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
         return PlaybookResult(seed: seed, stats: stats, exitCode: exitCode, events: events)
     }
 
@@ -124,7 +125,7 @@ public final class PlaybookExecutor {
 
         // Batches are cut from every host of the play (also those that failed earlier); each batch runs the
         // whole play and gets its own PLAY banner, as ansible-core does.
-        for batch in batches(hosts, play: play) {
+        for batch in batches(hosts, play: play) where !Task.isCancelled {
             emit(.playStart, ["play": .string(play.name)])
             for host in batch where stats[host] == nil && !failedHosts.contains(host) && !unreachableHosts.contains(host) {
                 stats[host] = HostStats()
@@ -250,7 +251,7 @@ public final class PlaybookExecutor {
         guard !nodes.isEmpty else { return }
         var cursors: [String: TaskCursor] = [:]
         for host in state.active { cursors[host] = TaskCursor(nodes) }
-        while !state.breakPlay && !state.endPlay && !state.endBatch {
+        while !state.breakPlay && !state.endPlay && !state.endBatch && !Task.isCancelled {
             // A failure that ran through an always section fails the host once that section is done.
             var next: [(String, TaskCursor.Position)] = []
             for host in state.active {
@@ -338,7 +339,11 @@ public final class PlaybookExecutor {
         // run_once: the first host runs it; its result is what every host gets.
         let runOnce = isTrueForPlay(task.keyword("run_once"), state: state) || task.module == "pause"
         let runHosts = runOnce ? Array(hostsForTask.prefix(1)) : hostsForTask
-        let outcomes = await runTask(task, on: runHosts, state: state)
+        var outcomes = await runTask(task, on: runHosts, state: state)
+        if Task.isCancelled {
+            // Interrupted: what finished counts; steps cut short by the cancellation are not results.
+            outcomes.removeAll { $0.result.result["msg"]?.stringValue == "cancelled" }
+        }
         var anyErrorsFatal = false
         var sawFailure = false
         var includes: [(String, [IncludeRequest])] = []
@@ -766,7 +771,8 @@ public final class PlaybookExecutor {
             }
             for await outcome in group {
                 outcomes.append(outcome)
-                if let context = iterator.next() {
+                // Cancelled: hosts already running finish their step; no new host starts.
+                if !Task.isCancelled, let context = iterator.next() {
                     group.addTask { await context.run() }
                 }
             }
