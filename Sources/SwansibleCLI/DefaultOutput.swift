@@ -22,14 +22,34 @@ final class DefaultOutput: @unchecked Sendable {
         return "\n" + text + " " + String(repeating: "*", count: stars)
     }
 
+    /// The task whose banner was printed last, and each task's banner (the free strategy interleaves tasks: a
+    /// result of another task prints that task's banner again, as ansible-core's callback does).
+    private var lastBanner: String?
+    private var banners: [String: String] = [:]
+
     func handle(_ event: RunEvent) {
+        if let task = event.data["task"]?.stringValue {
+            switch event.kind {
+            case .taskStart, .handlerTaskStart:
+                lastBanner = task
+            default:
+                if task != lastBanner, let banner = banners[task] {
+                    write(banner)
+                    lastBanner = task
+                }
+            }
+        }
         switch event.kind {
         case .playStart:
             write(Self.banner("PLAY [\(event.data["play"]?.stringValue ?? "")]"))
         case .taskStart:
-            write(Self.banner("TASK [\(event.display["name"]?.stringValue ?? "")]"))
+            let banner = Self.banner("TASK [\(event.display["name"]?.stringValue ?? "")]")
+            if let task = event.data["task"]?.stringValue { banners[task] = banner }
+            write(banner)
         case .handlerTaskStart:
-            write(Self.banner("RUNNING HANDLER [\(event.display["name"]?.stringValue ?? "")]"))
+            let banner = Self.banner("RUNNING HANDLER [\(event.display["name"]?.stringValue ?? "")]")
+            if let task = event.data["task"]?.stringValue { banners[task] = banner }
+            write(banner)
         case .noHostsMatched:
             write("skipping: no hosts matched")
         case .ok, .changed, .skipped, .failed, .failedIgnored, .failedRescued, .unreachable, .unreachableIgnored:

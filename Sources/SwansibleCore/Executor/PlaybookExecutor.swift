@@ -145,7 +145,7 @@ public final class PlaybookExecutor {
                 await runSection(section, state: state)
                 await flushHandlers(state: state)
             }
-            if !state.breakPlay, !state.endPlay, options.forceHandlers || true {
+            if !state.breakPlay, !state.endPlay {
                 await flushHandlers(state: state)
             }
             let failedNow = failedHosts.count + unreachableHosts.count - failedBefore
@@ -249,6 +249,10 @@ public final class PlaybookExecutor {
     /// through blocks, rescues and always sections.
     private func runSection(_ nodes: [TaskNode], state: PlayState) async {
         guard !nodes.isEmpty else { return }
+        if renderedPlayKeyword(state.play, "strategy")?.stringValue.map(ModuleRegistry.shortName) == "free" {
+            await runSectionFree(nodes, state: state)
+            return
+        }
         var cursors: [String: TaskCursor] = [:]
         for host in state.active { cursors[host] = TaskCursor(nodes) }
         while !state.breakPlay && !state.endPlay && !state.endBatch && !Task.isCancelled {
@@ -273,6 +277,65 @@ public final class PlaybookExecutor {
                 continue
             }
             await runTaskOnHosts(task, hosts: hostsForTask, state: state, cursors: &cursors, isHandler: false)
+        }
+    }
+
+    /// The free strategy: every host goes through the tasks at its own pace (at most `forks` at once); a task's
+    /// start is announced when the first host reaches it.
+    private func runSectionFree(_ nodes: [TaskNode], state: PlayState) async {
+        var cursors: [String: TaskCursor] = [:]
+        for host in state.active { cursors[host] = TaskCursor(nodes) }
+        var keys: [[Int]: (key: String, name: String)] = [:]
+        let forks = max(1, options.forks)
+        var waiting = state.active
+        await withTaskGroup(of: (String, PlayTask, [Int], HostTaskOutcome).self) { group in
+            var running = 0
+            while true {
+                var stillWaiting: [String] = []
+                for host in waiting where state.active.contains(host) {
+                    if state.breakPlay || state.endPlay || Task.isCancelled { break }
+                    while let position = cursors[host]?.peek() {
+                        let task = position.task
+                        if task.role?.isDuplicate == true || !selectedByTags(task) {
+                            cursors[host]?.advance()
+                            continue
+                        }
+                        if task.module == "meta" {
+                            await runMeta(task, hosts: [host], state: state, cursors: &cursors)
+                            continue
+                        }
+                        guard running < forks else {
+                            stillWaiting.append(host)
+                            break
+                        }
+                        let entry: (key: String, name: String)
+                        if let known = keys[position.order] {
+                            entry = known
+                        } else {
+                            let name = templatedName(task, state: state, host: host)
+                            entry = (seed.startTask(named: name), name)
+                            keys[position.order] = entry
+                            emit(.taskStart, ["task": .string(entry.key)], display: [
+                                "name": .string(task.bannerName(forKey: name)), "task_path": .string(task.mark.description),
+                            ])
+                        }
+                        let context = makeContext(task: task, host: host, state: state)
+                        let order = position.order
+                        group.addTask { (host, task, order, await context.run()) }
+                        running += 1
+                        break
+                    }
+                    if cursors[host]?.isFailed == true, state.active.contains(host) { markFailed(host, state: state) }
+                }
+                waiting = stillWaiting
+                guard let (host, task, order, outcome) = await group.next() else { break }
+                running -= 1
+                let entry = keys[order]!
+                await process([outcome], task: task, key: entry.key, name: entry.name, hosts: [host], runOnce: false,
+                              state: state, cursors: &cursors)
+                if cursors[host]?.isFailed == true, state.active.contains(host) { markFailed(host, state: state) }
+                waiting.append(host)
+            }
         }
     }
 
@@ -339,7 +402,17 @@ public final class PlaybookExecutor {
         // run_once: the first host runs it; its result is what every host gets.
         let runOnce = isTrueForPlay(task.keyword("run_once"), state: state) || task.module == "pause"
         let runHosts = runOnce ? Array(hostsForTask.prefix(1)) : hostsForTask
-        var outcomes = await runTask(task, on: runHosts, state: state)
+        let outcomes = await runTask(task, on: runHosts, state: state)
+        await process(outcomes, task: task, key: key, name: name, hosts: hostsForTask, runOnce: runOnce, state: state,
+                      cursors: &cursors)
+    }
+
+    /// Records the outcomes of a task and moves each host's cursor on (rescue, always, includes, failures).
+    private func process(
+        _ outcomes: [HostTaskOutcome], task: PlayTask, key: String, name: String, hosts hostsForTask: [String],
+        runOnce: Bool, state: PlayState, cursors: inout [String: TaskCursor]
+    ) async {
+        var outcomes = outcomes
         if Task.isCancelled {
             // Interrupted: what finished counts; steps cut short by the cancellation are not results.
             outcomes.removeAll { $0.result.result["msg"]?.stringValue == "cancelled" }
