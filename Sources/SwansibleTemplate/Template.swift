@@ -390,6 +390,11 @@ public final class TemplateEngine: Sendable {
         return compiled
     }
 
+    /// ``compile(_:kind:escapeBackslashes:overrides:)`` without the cache (for ``fuzzParse(_:)``).
+    static func compileForFuzzing(_ source: String, kind: UnitKind, escapeBackslashes: Bool) -> Compiled {
+        compileUncached(source, kind: kind, escapeBackslashes: escapeBackslashes, overrides: TemplateOverrides())
+    }
+
     private static func compileUncached(
         _ source: String, kind: UnitKind, escapeBackslashes: Bool, overrides: TemplateOverrides
     ) -> Compiled {
