@@ -501,7 +501,9 @@ enum CoreYAML {
             explicitEnd: options.explicitEnd)
         for (k, v) in options.extra {
             switch k {
-            case "allow_unicode": o.allowUnicode = v.isTruthy
+            case "allow_unicode":
+                // The filters pass allow_unicode=True themselves.
+                throw LookupError.failed("yaml.dump() got multiple values for keyword argument 'allow_unicode'")
             case "canonical", "line_break", "encoding", "version", "tags", "Dumper": break
             default: throw LookupError.failed("dump_all() got an unexpected keyword argument \(pyStringRepr(k))")
             }
