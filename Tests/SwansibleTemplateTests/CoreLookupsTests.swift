@@ -102,6 +102,29 @@ struct CoreLookupsTests {
         #expect(try render("{{ lookup('env', 'HOME') }}", l.playHooks) == .string(home))
     }
 
+    @Test("with_first_found searches the subdirectory the task's action names (recorded with a role)")
+    func firstFoundLoop() throws {
+        let l = try Layout()
+        for (dir, content) in [("templates", "t"), ("files", "f"), ("", "d")] {
+            let url = URL(fileURLWithPath: l.root + "/roles/r/" + (dir.isEmpty ? "" : dir + "/") + "t.j2")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(content.utf8).write(to: url)
+        }
+        #expect(CoreLookups.firstFoundLoopSubdir(action: "ansible.builtin.template") == "templates")
+        #expect(CoreLookups.firstFoundLoopSubdir(action: "include_vars") == "vars")
+        #expect(CoreLookups.firstFoundLoopSubdir(action: "debug") == "files")
+        let paths = ansibleSearchPath(rolePaths: [l.root + "/roles/r"], taskFile: l.root + "/roles/r/tasks/main.yml")
+        for (action, want) in [("template", "templates/t.j2"), ("debug", "files/t.j2")] {
+            let hooks = makeCoreTemplateHooks(
+                searchPaths: paths, playbookDir: l.root, inRole: true,
+                firstFoundSubdir: CoreLookups.firstFoundLoopSubdir(action: action))
+            let got = try TemplateEngine(hooks: hooks).lookup("first_found", terms: ["t.j2"], variables: VariableDictionary())
+            #expect(got == .list([.string(l.root + "/roles/r/" + want)]))
+        }
+        // As a lookup: no subdirectory.
+        #expect(try render("{{ lookup('first_found', 't.j2') }}", l.roleHooks) == .string(l.root + "/roles/r/t.j2"))
+    }
+
     @Test("to_yaml and from_yaml through the core's hooks")
     func yaml() throws {
         let hooks = makeCoreTemplateHooks(searchPaths: ["/"])
