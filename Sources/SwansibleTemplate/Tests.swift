@@ -70,7 +70,9 @@ enum JinjaTests {
 
     private static func compare(_ name: String, _ op: CmpOp) -> TestDef {
         t(name, ["other"], required: 1) { r, x, a in
-            try Renderer.compare(op, try r.concrete(x), try r.concrete(a[0]!))
+            try Renderer.compare(
+                op, try r.concrete(x), try r.concrete(a[0]!),
+                names: (r.pluginInputTypeName(x), r.pluginInputTypeName(a[0]!)))
         }
     }
 
@@ -117,12 +119,12 @@ enum JinjaTests {
         },
         t("even") { r, x, _ in
             let v = try r.concrete(x)
-            guard PyNumber(v) != nil else { throw PyError("not all arguments converted during string formatting") }
+            try r.checkModTwo(x, v)
             return pyEq(try pyArith(.mod, v, .int(2)), .int(0))
         },
         t("odd") { r, x, _ in
             let v = try r.concrete(x)
-            guard PyNumber(v) != nil else { throw PyError("not all arguments converted during string formatting") }
+            try r.checkModTwo(x, v)
             return pyEq(try pyArith(.mod, v, .int(2)), .int(1))
         },
         t("lower") { r, x, _ in
@@ -210,7 +212,14 @@ enum JinjaTests {
             let q = try r.concreteItems(a[0]!)
             return q.allSatisfy { i in p.contains { pyEq($0, i) } }
         },
-        t("contains", ["value"], required: 1) { r, x, a in try pyContains(try r.concrete(x), try r.concrete(a[0]!)) },
+        t("contains", ["value"], required: 1) { r, x, a in
+            let container = try r.concrete(x)
+            switch container {
+            case .string, .unsafe, .list, .dict: break
+            default: throw PyError("argument of type '\(r.pluginInputTypeName(x))' is not iterable")
+            }
+            return try pyContains(container, try r.concrete(a[0]!))
+        },
         t("isnan") { r, x, _ in
             if case .float(let d) = try r.concrete(x) { return d.isNaN }
             return false
@@ -565,5 +574,14 @@ struct PEP440Version {
             return x.lexicographicallyPrecedes(y) ? -1 : 1
         }
         return 0
+    }
+}
+
+extension Renderer {
+    /// `value % 2` as Python fails it for the `even` / `odd` tests on what is not a number.
+    func checkModTwo(_ rv: RV, _ v: Value) throws {
+        guard PyNumber(v) == nil else { return }
+        if v.stringValue != nil { throw PyError("not all arguments converted during string formatting") }
+        throw PyError("unsupported operand type(s) for %: '\(pluginInputTypeName(rv))' and 'int'")
     }
 }
