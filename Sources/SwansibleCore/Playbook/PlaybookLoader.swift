@@ -324,13 +324,13 @@ public struct PlaybookLoader {
         _ node: YAMLNode, action: String, argsValue: Value, keywords: Keywords, inherited: [Keywords], handler: Bool
     ) throws(AnsibleError) -> PlayTask {
         let module = ModuleRegistry.shortName(action)
-        let isInclude = Self.includeActions.contains(action)
         guard ModuleRegistry.isKnown(module) else {
             throw AnsibleError(
                 "couldn't resolve module/action '\(action)'. This often indicates a misspelling, missing collection, or incorrect module path.",
                 at: node.mark)
         }
-        guard isInclude || !requireSupportedModules || ModuleRegistry.isSupported(module) else {
+        // include_tasks/include_role load once the executor lists them among its controller actions.
+        guard !requireSupportedModules || ModuleRegistry.isSupported(module) else {
             throw AnsibleError(
                 "module '\(action)' is not supported by swansible. Supported: \(ModuleRegistry.supported.sorted().joined(separator: ", "))",
                 at: node.mark)
