@@ -69,6 +69,9 @@ struct HostTaskContext: Sendable {
             return unreachable(message)
         case .result(var result):
             let errorText = result.removeValue(forKey: "_swansible_error")?.stringValue
+            // The whole [ERROR] text after "Task failed: " when it is not "Module failed: <msg>" (action plugins'
+            // failures: "Action failed: ...", or an exception's own text).
+            let taskError = result.removeValue(forKey: "_swansible_task_error")?.stringValue
             var status: TaskStatus = result["failed"]?.boolValue == true ? .failed
                 : result["skipped"]?.boolValue == true ? .skipped
                 : result["changed"]?.boolValue == true ? .changed : .ok
@@ -77,8 +80,12 @@ struct HostTaskContext: Sendable {
             result.removeValue(forKey: "skipped")
             var registeredClean = registered
             registeredClean.removeValue(forKey: "_swansible_error")
+            registeredClean.removeValue(forKey: "_swansible_task_error")
             var r = finish(status: status, result: result, registered: registeredClean)
-            if status == .failed { r.0.errorText = "Module failed: " + (errorText ?? result["msg"]?.stringValue ?? "") }
+            if status == .failed {
+                r.0.errorText = taskError
+                    ?? "Module failed: " + (errorText ?? result["msg"]?.stringValue ?? "")
+            }
             if status == .failed, isTrue(task.keyword("ignore_errors")) { r.0.ignored = true }
             if status == .skipped { status = .skipped }
             return r

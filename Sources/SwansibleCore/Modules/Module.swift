@@ -40,6 +40,13 @@ public enum ModuleRegistry {
     static let executors: [String: any Module] = [
         "command": CommandModule(shell: false),
         "shell": CommandModule(shell: true),
+        "ping": PingModule(),
+        "raw": RawModule(),
+        "stat": StatModule(),
+        "file": FileModule(),
+        "copy": CopyModule(),
+        "template": TemplateModule(),
+        "fetch": FetchModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).
