@@ -53,7 +53,7 @@ struct HostTaskContext: Sendable {
         case .failure(let error): return unreachable(error.message)
         }
         var context = ModuleContext(
-            hostName: host, connection: connection, become: become(), checkMode: checkMode(), diffMode: options.diff,
+            hostName: host, connection: connection, become: become(), checkMode: checkMode(), diffMode: diffMode(),
             environment: environment(), timeout: timeout(), searchPaths: searchPaths)
         context.templateSearchPaths = searchPaths.map { $0.hasSuffix("/files") ? String($0.dropLast(6)) + "/templates" : $0 }
         let templateEngine = self.engine, hostScope = self.scope
@@ -126,6 +126,11 @@ struct HostTaskContext: Sendable {
     private func isTrue(_ value: Value?) -> Bool {
         guard let v = rendered(value) else { return false }
         return ansibleBool(v) ?? v.isTruthy
+    }
+
+    private func diffMode() -> Bool {
+        if let v = task.keyword("diff") ?? playKeywords["diff"] { return isTrue(v) }
+        return options.diff
     }
 
     private func checkMode() -> Bool {

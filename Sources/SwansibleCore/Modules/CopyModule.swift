@@ -70,7 +70,7 @@ struct CopyAction {
     }
 
     func actionFailure(_ message: String, taskError: String? = nil) -> ModuleOutcome {
-        .result(actionResult(["changed": false, "failed": true, "msg": .string(message),
+        .result(actionResult(["changed": false, "exception": "(traceback unavailable)", "failed": true, "msg": .string(message),
                               "_swansible_task_error": .string(taskError ?? "Action failed: " + message)]))
     }
 
@@ -305,6 +305,7 @@ struct CopyAction {
             let outcome = await runFile(fargs)
             guard case .result(var r) = outcome else { return outcome }
             if r["checksum"] == nil { r["checksum"] = .string(digests.sha1) }
+            if r["diff"] == nil { r["diff"] = [] }
             return .result(r)
         }
         var diffList: [Value] = []
@@ -402,8 +403,10 @@ struct CopyAction {
             after.uid = probe.identity.uid
             after.gid = probe.identity.gid
         }
-        let plan = planAttributes(attrs, word: "\"$d\"", current: after, probe: probe)
-        if let e = plan.error { return fail(e, ["path": .string(target)]) }
+        var plan = planAttributes(attrs, word: "\"$d\"", current: after, probe: probe)
+        // ansible-core writes the file first and fails when it sets the attributes.
+        let attributeError = plan.error.map { ($0, plan.errorExtra(target)) }
+        if attributeError != nil { plan.commands = [] }
 
         var s = "set +e\nd=\(pathWord(target))\n"
         if makeDirs {
@@ -455,11 +458,16 @@ struct CopyAction {
                 if v.returnCode != 0 {
                     _ = try? await runScript("rm -f \(shellQuote(temporary))", context)
                     let so = outputText(v.stdout), se = outputText(v.stderr)
-                    return fail("failed to validate", [
+                    var inv = invocationArgs
+                    inv["src"] = .string(temporary)
+                    var r = moduleFailure("failed to validate", args: inv, extra: [
                         "exit_status": .int(v.returnCode), "stdout": .unsafe(so),
                         "stdout_lines": .list(pythonSplitLines(so).map(Value.unsafe)), "stderr": .unsafe(se),
                         "stderr_lines": .list(pythonSplitLines(se).map(Value.unsafe)),
                     ])
+                    r["checksum"] = .string(digests.sha1)
+                    r["diff"] = []
+                    return .result(r)
                 }
                 out = try await runScript("d=\(pathWord(target))\nt=\(shellQuote(temporary))\n" + finish, context)
             } catch {
@@ -467,6 +475,15 @@ struct CopyAction {
             }
             if out.exitStatus != 0 { return fail(errorText(out)) }
             lines = RemoteProbe(out.stdout)
+        }
+        if let (message, extra) = attributeError {
+            var inv = invocationArgs
+            inv["src"] = .string(temporary)
+            var r = moduleFailure(message, args: inv, extra: extra)
+            r["checksum"] = .string(digests.sha1)
+            r["diff"] = []
+            lines["TP"].pathInfo(into: &r, followed: lines["TQ"])
+            return .result(r)
         }
         var r = ValueDict()
         r["changed"] = true

@@ -38,8 +38,11 @@ struct FileOperation {
     var args: ValueDict
     let context: ModuleContext
 
-    func fail(_ message: String, _ extra: ValueDict = [:]) -> ModuleOutcome {
-        .result(moduleFailure(message, args: args, extra: extra))
+    func fail(_ message: String, _ extra: ValueDict = [:], info: RemoteStat? = nil) -> ModuleOutcome {
+        var r = moduleFailure(message, args: args, extra: extra)
+        // fail_json adds the path's attributes when the result names a path (add_path_info).
+        if let info, extra["path"] != nil || extra["dest"] != nil { info.pathInfo(into: &r) }
+        return .result(r)
     }
 
     mutating func run() async -> ModuleOutcome {
@@ -184,6 +187,8 @@ struct Planner {
         if check {
             r["invocation"] = ["module_args": .dict(op.args)]
             if diffMode { r["diff"] = ["before": .dict(diff.0), "after": .dict(diff.1)] }
+            // The path is still there: exit_json describes it (its state included).
+            lst.pathInfo(into: &r)
             return .result(r)
         }
         let out: ExecResult
@@ -234,7 +239,7 @@ struct Planner {
         }
         var diff = initialDiff("file", prev)
         let plan = attributes(current, diff: &diff)
-        if let e = plan.error { return op.fail(e, ["path": .string(target)]) }
+        if let e = plan.error { return op.fail(e, plan.errorExtra(target), info: current) }
         return await finish(plan.commands, result: ["changed": .bool(plan.changed), "path": .string(target)],
                             infoPath: target, diff: diff)
     }
@@ -278,10 +283,10 @@ struct Planner {
             return await finish(commands, result: ["changed": true, "path": .string(target)], infoPath: target, diff: diff)
         }
         guard prev == "directory" else {
-            return op.fail("\(target) already exists as a \(prev)", ["path": .string(target)])
+            return op.fail("\(target) already exists as a \(prev)", ["path": .string(target)], info: current)
         }
         let plan = attributes(current, diff: &diff)
-        if let e = plan.error { return op.fail(e, ["path": .string(target)]) }
+        if let e = plan.error { return op.fail(e, plan.errorExtra(target), info: current) }
         var commands = plan.commands
         var changed = plan.changed
         if recurse && !attrs.isEmpty {
@@ -308,7 +313,7 @@ struct Planner {
                 changed = changed || differs
             } else {
                 commands.append("find \(pathWord(target)) -mindepth 1 | while IFS= read -r f; do c=0; [ -L \"$f\" ] && continue; "
-                    + tests.joined(separator: "; ") + "; [ $c = 1 ] && echo TR:X; done; :")
+                    + tests.joined(separator: "; ") + "; if [ $c = 1 ]; then echo TR:X; fi; done; :")
             }
         }
         let r = await finish(commands, result: ["changed": .bool(changed), "path": .string(target)], infoPath: target,

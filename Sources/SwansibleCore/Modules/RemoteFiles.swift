@@ -302,6 +302,14 @@ struct AttributePlan: Sendable {
     var diffBefore = ValueDict(), diffAfter = ValueDict()
     var newMode: UInt32?
     var error: String?
+    /// The exception text ansible-core adds as `details` (a bad mode).
+    var details: String?
+
+    func errorExtra(_ path: String) -> ValueDict {
+        var extra: ValueDict = ["path": .string(path)]
+        if let details { extra["details"] = .string(details) }
+        return extra
+    }
 }
 
 /// Shell lines that look up the uid/gid an `owner`/`group` name stands for (`O:uid`, `G:gid`; empty when
@@ -365,9 +373,10 @@ func planAttributes(_ attrs: FileAttributes, word: String, current: RemoteStat, 
             }
         } catch .invalid(let n) {
             plan.error = "Invalid mode supplied, only permission info is allowed"
-            _ = n
+            plan.details = String(n)
         } catch {
             plan.error = "mode must be in octal or symbolic form"
+            plan.details = "bad symbolic permission for mode: \(modeValue.stringValue ?? modeValue.json())"
         }
     }
     plan.changed = !plan.diffBefore.isEmpty
