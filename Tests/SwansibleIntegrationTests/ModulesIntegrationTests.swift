@@ -85,10 +85,10 @@ private struct SplitMix: RandomNumberGenerator {
 }
 
 /// Checks that every task's output is the hex of its arguments; returns how many lists arrived exactly.
-private func checkArguments(_ r: PlaybookResult, _ lists: [[String]], prefix: String) -> Int {
+private func checkArguments(_ r: PlaybookResult, _ lists: [[String]], prefix: String, host: String = "t") -> Int {
     var ok = 0
     for (i, list) in lists.enumerated() {
-        guard let (category, res) = result(r, "\(prefix)\(i)") else {
+        guard let (category, res) = result(r, "\(prefix)\(i)", host) else {
             Issue.record("\(prefix)\(i): no result")
             continue
         }
@@ -121,8 +121,8 @@ struct CommandArgumentPropertyTests {
                 tasks.append(["name": .string("f\(i)"), "command": ["cmd": .string(free), "expand_argument_vars": false]])
             }
             let r = try await play(tasks, inventory: inventory, hosts: "localhost")
-            total += checkArguments(r, lists, prefix: "a")
-            total += checkArguments(r, lists, prefix: "f")
+            total += checkArguments(r, lists, prefix: "a", host: "localhost")
+            total += checkArguments(r, lists, prefix: "f", host: "localhost")
             _ = chunk
         }
         #expect(total == 20_000)

@@ -187,7 +187,13 @@ struct CopyAction {
         var changed = false
         var last: ValueDict?
         let recursive = !directories.isEmpty
-        for (source, rel) in files {
+        let fast = recursive && canCopyTreeFast(files: files)
+        if fast {
+            let (c, failure) = await copyTreeFast(files, directories: directories, dest: dest)
+            if let failure { return failure }
+            changed = c
+        }
+        for (source, rel) in files where !fast {
             let follow = recursive ? false : bool("follow", false)
             let outcome = await copyFile(source, rel: rel, dest: dest, follow: follow, content: content)
             switch outcome {
@@ -199,8 +205,8 @@ struct CopyAction {
                 last = r
             }
         }
-        var executed = last != nil
-        for (_, rel) in directories {
+        var executed = last != nil || fast
+        for (_, rel) in directories where !fast {
             var fargs = ValueDict()
             for (k, v) in taskArgs where realFileArgs.contains(k) { fargs[k] = v }
             fargs.removeValue(forKey: "src")
