@@ -31,6 +31,13 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// `gathering` from ansible.cfg: implicit (default), explicit or smart.
     public var gathering = "implicit"
+    /// `--start-at-task NAME`: skip the tasks before the first one with this name (the executor must honour it).
+    public var startAtTask: String?
+    /// `[diff] context`: lines of context around a change in `--diff` output.
+    public var diffContext = 3
+    /// `roles_path` (ansible.cfg `[defaults]`, `ANSIBLE_ROLES_PATH`): where roles are looked for after the
+    /// playbook's own `roles/` directory.
+    public var rolesPath: [String] = []
 
     public init() {}
 }
