@@ -82,7 +82,7 @@ final class ProgressLine: @unchecked Sendable {
         let elapsed = now.timeIntervalSince(started)
         let doneText = total.map { "\(done)/\($0)" } ?? "\(done)"
         let tally = ["ok", "changed", "failed", "unreachable"].map { "\($0)=\(counts[$0, default: 0])" }.joined(separator: " ")
-        return "[\(task)] \(doneText) hosts done  \(tally)  \(String(format: "%.1f", elapsed))s"
+        return "[\(task)] \(doneText) done  \(tally)  \(String(format: "%.1f", elapsed))s"
     }
 
     private func redraw() {

@@ -10,11 +10,29 @@ struct SwansibleCommand: AsyncParsableCommand {
         commandName: "swansible",
         abstract: "Runs Ansible playbooks natively: no Python on the controller or the hosts.",
         discussion: """
-            Exit codes, as ansible-playbook: 0 success, 1 error, 2 a host failed, 4 a host was unreachable \
-            or the playbook could not be parsed, 64 bad usage.
+            Exit codes, as ansible-playbook: 0 success, 1 error, 2 a host failed or bad command-line usage, \
+            4 a host was unreachable or the playbook could not be parsed, 5 a bad ansible.cfg or option.
             """,
         version: "swansible \(Swansible.version) (ansible-core \(Swansible.ansibleCoreVersion) compatible)",
         subcommands: [Play.self, Run.self, InventoryCommand.self])
+
+    /// As swift-argument-parser's, except that bad usage exits with 2, as ansible's argparse does (not 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by `play` and `run`, named as ansible-playbook and ansible name them.
@@ -413,23 +431,43 @@ extension SwansibleCommand {
         @Option(name: [.customShort("l"), .long], help: "Limit to this pattern.")
         var limit: String?
 
+        @Flag(name: [.customShort("y"), .long], help: "YAML instead of JSON (with --list and --host).")
+        var yaml = false
+
         @Argument(help: "Group for --graph.")
         var group: String?
 
         func run() async throws {
             do {
+                let config = try AnsibleConfig.load()
+                for w in config.warnings { printError("[WARNING]: " + w) }
                 var warnings: [String] = []
-                let inv = try Inventory.load(sources: inventory.isEmpty ? ["/etc/ansible/hosts"] : inventory, warnings: &warnings)
+                let inv = try Inventory.load(
+                    sources: inventory.isEmpty ? config.inventorySources : inventory,
+                    options: try config.inventoryOptions(), warnings: &warnings)
                 for w in warnings { FileHandle.standardError.write(Data(("[WARNING]: " + w + "\n").utf8)) }
                 let format = Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: true)
+                let yamlOptions = YAMLDumpOptions(defaultFlowStyle: false, allowUnicode: true)
                 if let host {
-                    printLine((inv.hostJSON(host) ?? .dict([:])).json(format))
+                    guard let vars = inv.hostJSON(host) else {
+                        printError("[WARNING]: Could not match supplied host pattern, ignoring: \(host)")
+                        throw CLIError(message: "You must pass a single valid host to --host parameter", exitCode: 5)
+                    }
+                    if yaml {
+                        let text = YAML.dump(plainStrings(vars), options: yamlOptions)
+                        printLine(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+                    } else {
+                        printLine(vars.json(format))
+                    }
                 } else if graph {
                     if let text = inv.graph(group: group) {
                         printLine(text)
                     } else {
                         throw CLIError(message: "Pattern must be valid group name when using --graph", exitCode: 1)
                     }
+                } else if yaml {
+                    let text = YAML.dump(yamlInventory(try inv.listJSON(limit: limit)), options: yamlOptions)
+                    printLine(text.hasSuffix("\n") ? String(text.dropLast()) : text)
                 } else {
                     printLine(try inv.listJSON(limit: limit).json(format))
                 }
@@ -438,6 +476,48 @@ extension SwansibleCommand {
             } catch {
                 throw fail(error)
             }
+        }
+
+        /// ansible-inventory's `--list --yaml` tree: each group with its `children` (nested) and `hosts` (with
+        /// the host's variables the first time the host appears), empty keys left out; made from `--list`'s data.
+        func yamlInventory(_ list: Value) -> Value {
+            let groups = list.dictValue ?? [:]
+            let hostvars = groups["_meta"]?["hostvars"]?.dictValue ?? [:]
+            var seenHosts: Set<String> = []
+            var seenGroups: Set<String> = []
+            func format(_ name: String) -> ValueDict {
+                let record = groups[name]?.dictValue ?? [:]
+                var entry = ValueDict()
+                var children = ValueDict()
+                for child in record["children"]?.listValue?.compactMap(\.stringValue) ?? [] where child != "all" {
+                    if seenGroups.contains(child) {
+                        children[child] = .dict([:])
+                    } else {
+                        for (k, v) in format(child) { children[k] = v }
+                        seenGroups.insert(child)
+                    }
+                }
+                var hosts = ValueDict()
+                for h in record["hosts"]?.listValue?.compactMap(\.stringValue) ?? [] {
+                    let vars = seenHosts.insert(h).inserted ? plainStrings(hostvars[h] ?? .dict([:])) : .dict([:])
+                    hosts[h] = vars
+                }
+                if !children.isEmpty { entry["children"] = .dict(children) }
+                if !hosts.isEmpty { entry["hosts"] = .dict(hosts) }
+                // ansible drops a group left empty.
+                return entry.isEmpty ? [:] : [name: .dict(entry)]
+            }
+            return .dict(format("all"))
+        }
+
+        /// `{"__ansible_unsafe": s}` (the JSON profile's marking) back to plain strings for YAML.
+        func plainStrings(_ v: Value) -> Value {
+            if let d = v.dictValue {
+                if d.count == 1, let s = d["__ansible_unsafe"]?.stringValue { return .string(s) }
+                return .dict(d.mapValues(plainStrings))
+            }
+            if let l = v.listValue { return .list(l.map(plainStrings)) }
+            return v
         }
     }
 }
