@@ -679,8 +679,10 @@ def machine_neutral(obs: Observation) -> Observation:
 # section, the per-host chunks by host (stable, so a host's loop items keep their order) and puts the message
 # chunks ([ERROR]/[WARNING]/... blocks, printed once for the first host that hit them) first, sorted by text.
 BANNER = re.compile(r"^(PLAY \[.*|PLAY|TASK \[.*|RUNNING HANDLER \[.*|PLAY RECAP|NO MORE HOSTS LEFT) \*+$")
-HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable): \[([^\]]+)\]")
-MESSAGE_LINE = re.compile(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]")
+# A colored line (a case that forces color) starts with its SGR escape sequence.
+SGR = r"(?:\x1b\[[0-9;]*m)?"
+HOST_LINE = re.compile(r"^" + SGR + r"(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable): \[([^\]]+)\]")
+MESSAGE_LINE = re.compile(r"^" + SGR + r"\[(ERROR|WARNING|DEPRECATION WARNING)\]")
 
 
 # Rule O also covers `included: <file> for h2, h1, h3`: ansible-core lists the hosts in the order their results
