@@ -185,47 +185,14 @@ final class DefaultOutput: @unchecked Sendable {
         return value
     }
 
-    /// The callback's `_get_diff`: a unified diff per before/after pair with `before: HEADER` / `after: HEADER`
-    /// names, binary and size notes, `prepared` text; diff lines colored (+ green, - red, @@ cyan).
+    /// The callback's `_get_diff` (``DiffText``), diff lines colored (+ green, - red, @@ cyan).
     func renderDiff(_ diff: Value) -> String {
-        let entries: [Value] = diff.listValue ?? [diff]
-        var out = ""
-        for entry in entries {
-            guard let d = entry.dictValue else { continue }
-            if d["dst_binary"] != nil { out += "diff skipped: destination file appears to be binary\n" }
-            if d["src_binary"] != nil { out += "diff skipped: source file appears to be binary\n" }
-            if let n = d["dst_larger"] { out += "diff skipped: destination file size is greater than \(n.intValue ?? 0)\n" }
-            if let n = d["src_larger"] { out += "diff skipped: source file size is greater than \(n.intValue ?? 0)\n" }
-            if let before = d["before"], let after = d["after"] {
-                func text(_ v: Value) -> String {
-                    if v.dictValue != nil {
-                        return v.json(Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: true)) + "\n"
-                    }
-                    if v.isNull { return "" }
-                    return v.stringValue ?? v.json()
-                }
-                let beforeHeader = d["before_header"].map { "before: " + ($0.stringValue ?? $0.json()) } ?? "before"
-                let afterHeader = d["after_header"].map { "after: " + ($0.stringValue ?? $0.json()) } ?? "after"
-                var a = UnifiedDiff.splitLinesKeepingEnds(text(before))
-                var b = UnifiedDiff.splitLinesKeepingEnds(text(after))
-                if let last = a.last, !last.hasSuffix("\n") { a[a.count - 1] = last + "\n\\ No newline at end of file\n" }
-                if let last = b.last, !last.hasSuffix("\n") { b[b.count - 1] = last + "\n\\ No newline at end of file\n" }
-                let lines = UnifiedDiff.lines(a, b, fromFile: beforeHeader, toFile: afterHeader, context: diffContext)
-                for line in lines {
-                    if line.hasPrefix("+") {
-                        out += palette.paint(line, palette.diffAdd)
-                    } else if line.hasPrefix("-") {
-                        out += palette.paint(line, palette.diffRemove)
-                    } else if line.hasPrefix("@@") {
-                        out += palette.paint(line, palette.diffLines)
-                    } else {
-                        out += line
-                    }
-                }
-                if !lines.isEmpty { out += "\n" }
+        DiffText.render(diff, context: diffContext) { line, kind in
+            switch kind {
+            case .added: palette.paint(line, palette.diffAdd)
+            case .removed: palette.paint(line, palette.diffRemove)
+            case .hunk: palette.paint(line, palette.diffLines)
             }
-            if let prepared = d["prepared"]?.stringValue { out += prepared }
         }
-        return out
     }
 }

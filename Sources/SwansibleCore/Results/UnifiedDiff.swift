@@ -1,3 +1,5 @@
+public import SwansibleData
+
 /// Python's `difflib.unified_diff` over lines, with the same matching (`SequenceMatcher`, autojunk on), so
 /// `--diff` output has the hunks ansible-core prints.
 public enum UnifiedDiff {
@@ -188,5 +190,57 @@ struct SequenceMatcher {
         }
         if !group.isEmpty && !(group.count == 1 && group[0].tag == .equal) { groups.append(group) }
         return groups
+    }
+}
+
+/// ansible's default callback's `_get_diff`: what `--diff` prints for a result's `diff` (one dict or a list).
+public enum DiffText {
+    public enum LineKind: Sendable { case added, removed, hunk }
+
+    /// A unified diff per before/after pair (`--- before: HEADER` / `+++ after: HEADER`; dict values as sorted
+    /// 4-space JSON; a missing final newline noted as difflib does), the binary and size notes, `prepared` text.
+    /// `paint` colors a diff line (which ends with its newline) of the given kind.
+    public static func render(
+        _ diff: Value, context: Int = 3, paint: (String, LineKind) -> String = { line, _ in line }
+    ) -> String {
+        let entries: [Value] = diff.listValue ?? [diff]
+        var out = ""
+        for entry in entries {
+            guard let d = entry.dictValue else { continue }
+            if d["dst_binary"] != nil { out += "diff skipped: destination file appears to be binary\n" }
+            if d["src_binary"] != nil { out += "diff skipped: source file appears to be binary\n" }
+            if let n = d["dst_larger"] { out += "diff skipped: destination file size is greater than \(n.intValue ?? 0)\n" }
+            if let n = d["src_larger"] { out += "diff skipped: source file size is greater than \(n.intValue ?? 0)\n" }
+            if let before = d["before"], let after = d["after"] {
+                func text(_ v: Value) -> String {
+                    if v.dictValue != nil {
+                        return v.json(Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: true)) + "\n"
+                    }
+                    if v.isNull { return "" }
+                    return v.stringValue ?? v.json()
+                }
+                let beforeHeader = d["before_header"].map { "before: " + ($0.stringValue ?? $0.json()) } ?? "before"
+                let afterHeader = d["after_header"].map { "after: " + ($0.stringValue ?? $0.json()) } ?? "after"
+                var a = UnifiedDiff.splitLinesKeepingEnds(text(before))
+                var b = UnifiedDiff.splitLinesKeepingEnds(text(after))
+                if let last = a.last, !last.hasSuffix("\n") { a[a.count - 1] = last + "\n\\ No newline at end of file\n" }
+                if let last = b.last, !last.hasSuffix("\n") { b[b.count - 1] = last + "\n\\ No newline at end of file\n" }
+                let lines = UnifiedDiff.lines(a, b, fromFile: beforeHeader, toFile: afterHeader, context: context)
+                for line in lines {
+                    if line.hasPrefix("+") {
+                        out += paint(line, .added)
+                    } else if line.hasPrefix("-") {
+                        out += paint(line, .removed)
+                    } else if line.hasPrefix("@@") {
+                        out += paint(line, .hunk)
+                    } else {
+                        out += line
+                    }
+                }
+                if !lines.isEmpty { out += "\n" }
+            }
+            if let prepared = d["prepared"]?.stringValue { out += prepared }
+        }
+        return out
     }
 }

@@ -25,6 +25,22 @@ import Testing
         #expect(differing == 0)
     }
 
+    /// What `--diff` prints for a result's `diff`, equal to ansible-core's `_get_diff` (fixture recorded by
+    /// Tests/tools/gen_diff_display_cases.py): headers, dict values as JSON, missing final newlines, binary and
+    /// size notes, `prepared` text, lists of diffs.
+    @Test func displayMatchesAnsiblesDefaultCallback() throws {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        url.appendPathComponent("Fixtures/diff_display.json")
+        let cases = try #require(try Value(json: String(contentsOf: url, encoding: .utf8)).listValue)
+        #expect(cases.count >= 10)
+        for c in cases {
+            #expect(DiffText.render(c["diff"]!) == c["display"]!.stringValue!, "\(c["diff"]!.json())")
+        }
+        // Colors wrap each kind of line; context lines stay plain.
+        let colored = DiffText.render(["before": "a\nb\n", "after": "a\nc\n"]) { line, kind in "<\(kind)>" + line }
+        #expect(colored == "<removed>--- before\n<added>+++ after\n<hunk>@@ -1,2 +1,2 @@\n a\n<removed>-b\n<added>+c\n\n")
+    }
+
     @Test func splitsLinesAsPython() {
         #expect(UnifiedDiff.splitLinesKeepingEnds("a\nb\r\nc\rd") == ["a\n", "b\r\n", "c\r", "d"])
         #expect(UnifiedDiff.splitLinesKeepingEnds("") == [])
