@@ -388,6 +388,7 @@ extension SwansibleCommand {
                     sink.extra = { event in
                         guard event.isHostResult, event.kind != .warning else {
                             if event.kind == .warning, let m = event.data["message"]?.stringValue { printError("[WARNING]: " + m) }
+                            if event.kind == .noHostsMatched { printError("[WARNING]: No hosts matched, nothing to do") }
                             return
                         }
                         if collapse { printer.collect(event) } else { printer.show(event) }
