@@ -43,12 +43,6 @@ final class DefaultOutput: @unchecked Sendable {
 
     func handle(_ event: RunEvent) {
         switch event.kind {
-        case .playbookStart:
-            if verbosity > 1 {
-                let name = event.data["playbook"]?.stringValue ?? ""
-                write(banner("PLAYBOOK: \((name as NSString).lastPathComponent)"))
-                for entry in playCounts { write("\(entry.plays) plays in \(entry.path)") }
-            }
         case .playStart:
             let name = (event.data["play"]?.stringValue ?? "").trimmingCharacters(in: .whitespaces)
             write(banner(name.isEmpty ? "PLAY" : "PLAY [\(name)]"))
@@ -60,8 +54,6 @@ final class DefaultOutput: @unchecked Sendable {
             taskPath(event.display)
         case .noHostsMatched:
             write("skipping: no hosts matched", palette.skip)
-        case .noHostsRemaining:
-            write(banner("NO MORE HOSTS LEFT"))
         case .ok, .changed, .skipped, .failed, .failedIgnored, .failedRescued, .unreachable, .unreachableIgnored:
             hostResult(event)
         case .stats:
@@ -77,6 +69,7 @@ final class DefaultOutput: @unchecked Sendable {
                 }
                 let hostText: String
                 if palette.enabled {
+                    // ansible pads the colored name to 37 (26 plus the escape sequences).
                     let color = count("failed") != 0 || count("unreachable") != 0 ? palette.error
                         : count("changed") != 0 ? palette.changed : palette.ok
                     hostText = pad(palette.paint(host, color), 37)
@@ -90,15 +83,40 @@ final class DefaultOutput: @unchecked Sendable {
             }
             write("")
         case .warning:
-            let text = "[WARNING]: " + (event.data["message"]?.stringValue ?? "")
-            if shownMessages.insert(text).inserted {
-                FileHandle.standardError.write(Data((palette.paint(text, palette.warn) + "\n").utf8))
+            warning("[WARNING]: " + (event.data["message"]?.stringValue ?? ""))
+        case .itemOk, .itemChanged, .itemFailed, .itemSkipped:
+            itemResult(event)
+        case .included:
+            let hosts = (event.data["hosts"]?.listValue ?? []).compactMap(\.stringValue)
+            var line = "included: \(event.data["file"]?.stringValue ?? "") for \(hosts.joined(separator: ", "))"
+            if let item = event.data["item"]?.stringValue { line += " => (item=\(item))" }
+            write(line, palette.included)
+        case .retry:
+            let result = event.data["result"]?.dictValue ?? [:]
+            let left = (result["retries"]?.intValue ?? 0) - (result["attempts"]?.intValue ?? 0)
+            var line = "FAILED - RETRYING: [\(event.data["host"]?.stringValue ?? "")]: \(event.display["name"]?.stringValue ?? "") (\(left) retries left)."
+            if verbosity > 2 || result["_ansible_verbose_always"]?.boolValue == true { line += "Result was: " + dump(result) }
+            write(line, palette.debug)
+        case .noHostsRemaining:
+            write(banner("NO MORE HOSTS LEFT"))
+        case .playbookStart:
+            if verbosity > 1 {
+                let name = event.data["playbook"]?.stringValue ?? ""
+                write(banner("PLAYBOOK: \((name as NSString).lastPathComponent)"))
+                for entry in playCounts { write("\(entry.plays) plays in \(entry.path)") }
             }
         }
     }
 
     private func pad(_ s: String, _ width: Int) -> String {
         s + String(repeating: " ", count: max(0, width - s.count))
+    }
+
+    /// A warning on stderr (bright purple), once per run.
+    private func warning(_ text: String) {
+        if shownMessages.insert(text).inserted {
+            FileHandle.standardError.write(Data((palette.paint(text, palette.warn) + "\n").utf8))
+        }
     }
 
     /// `-vv`: `task path: FILE:LINE` after a task banner.
@@ -109,29 +127,87 @@ final class DefaultOutput: @unchecked Sendable {
         write("task path: \(mark.file):\(mark.line)", palette.debug)
     }
 
-    private func hostResult(_ event: RunEvent) {
-        let host = event.data["host"]?.stringValue ?? ""
-        let result = event.data["result"]?.dictValue ?? [:]
+    private static func isInclude(_ event: RunEvent) -> Bool {
+        let action = event.display["action"]?.stringValue
+        return action == "include_tasks" || action == "include_role"
+    }
+
+    private func resultWarnings(_ result: ValueDict) {
+        for w in result["warnings"]?.listValue ?? [] {
+            warning("[WARNING]: " + (w.stringValue ?? w.json()))
+        }
+    }
+
+    private func itemResult(_ event: RunEvent) {
+        let host = ResultDisplay.hostLabel(host: event.data["host"]?.stringValue ?? "", display: event.display)
+        var result = event.data["result"]?.dictValue ?? [:]
+        resultWarnings(result)
+        let label = ResultDisplay.itemLabel(result)
+        clean(&result, action: event.display["action"]?.stringValue)
         switch event.kind {
-        case .ok, .changed:
-            // ansible's strategy sends the diff before the ok/changed line.
-            if let diff = result["diff"], result["changed"]?.boolValue == true {
-                let text = renderDiff(diff)
-                if !text.isEmpty { write(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
+        case .itemOk, .itemChanged:
+            if Self.isInclude(event) { return }
+            let word = event.kind == .itemChanged ? "changed" : "ok"
+            write("\(word): [\(host)] => (item=\(label))" + verbose(result), event.kind == .itemChanged ? palette.changed : palette.ok)
+        case .itemSkipped:
+            write("skipping: [\(event.data["host"]?.stringValue ?? "")] => (item=\(label)) " + verbose(result), palette.skip)
+        case .itemFailed:
+            if let error = event.display["error"]?.stringValue {
+                errorBlock("[ERROR]: Task failed: " + error, event.display)
             }
-            let label = event.kind == .changed ? "changed" : "ok"
-            write("\(label): [\(host)]" + verbose(result), event.kind == .changed ? palette.changed : palette.ok)
-        case .skipped: write("skipping: [\(host)]" + verbose(result), palette.skip)
+            write("failed: [\(host)] (item=\(label)) => " + dump(result), palette.error)
+        default: break
+        }
+    }
+
+    /// `_clean_results`: debug shows only what it was asked to show.
+    private func clean(_ result: inout ValueDict, action: String?) {
+        guard action == "debug" else { return }
+        if result["msg"] != nil {
+            for key in result.keys where !["msg", "exception", "warnings", "deprecations"].contains(key) && !key.hasPrefix("_") {
+                result.removeValue(forKey: key)
+            }
+        } else {
+            for key in ["changed", "failed", "skipped", "invocation", "skip_reason", "ansible_loop_var", "ansible_index_var",
+                        "ansible_loop"] {
+                result.removeValue(forKey: key)
+            }
+        }
+    }
+
+    private func hostResult(_ event: RunEvent) {
+        let host = ResultDisplay.hostLabel(host: event.data["host"]?.stringValue ?? "", display: event.display)
+        var result = event.data["result"]?.dictValue ?? [:]
+        let isLoop = event.display["loop"]?.boolValue == true && result["results"] != nil
+        if !isLoop { resultWarnings(result) }
+        if event.kind == .ok || event.kind == .changed { showDiffs(result, isLoop: isLoop) }
+        clean(&result, action: event.display["action"]?.stringValue)
+        result.removeValue(forKey: isLoop ? "results" : "")
+        switch event.kind {
+        case .ok: if !isLoop && !Self.isInclude(event) { write("ok: [\(host)]" + verbose(result), palette.ok) }
+        case .changed: if !isLoop { write("changed: [\(host)]" + verbose(result), palette.changed) }
+        case .skipped: write("skipping: [\(event.data["host"]?.stringValue ?? "")]" + verbose(result), palette.skip)
         case .failed, .failedIgnored, .failedRescued:
             let message = event.display["error"]?.stringValue ?? ("Module failed: " + (result["msg"]?.stringValue ?? ""))
             errorBlock("[ERROR]: Task failed: " + message, event.display)
-            write("fatal: [\(host)]: FAILED! => " + dump(result), palette.error)
+            if !isLoop { write("fatal: [\(host)]: FAILED! => " + dump(result), palette.error) }
             if event.kind == .failedIgnored { write("...ignoring", palette.skip) }
         case .unreachable, .unreachableIgnored:
             errorBlock("[ERROR]: " + (result["msg"]?.stringValue ?? ""), event.display)
             write("fatal: [\(host)]: UNREACHABLE! => " + dump(result), palette.unreachable)
             if event.kind == .unreachableIgnored { write("...ignoring", palette.skip) }
         default: break
+        }
+    }
+
+    /// ansible's strategy sends `v2_on_file_diff` before the ok/changed line: a changed result's `diff` (a loop's
+    /// per item) as a unified diff.
+    private func showDiffs(_ result: ValueDict, isLoop: Bool) {
+        let results: [ValueDict] = isLoop ? (result["results"]?.listValue ?? []).compactMap(\.dictValue) : [result]
+        for r in results {
+            guard let diff = r["diff"], r["changed"]?.boolValue == true else { continue }
+            let text = renderDiff(diff)
+            if !text.isEmpty { write(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
         }
     }
 
@@ -163,26 +239,14 @@ final class DefaultOutput: @unchecked Sendable {
     /// or when the result asks for it.
     func dump(_ result: ValueDict, indent: Int? = nil) -> String {
         var shown = ValueDict()
-        for (k, v) in result where !k.hasPrefix("_ansible_") {
-            if ["exception", "warnings", "deprecations"].contains(k) { continue }
+        for (k, v) in result where !k.hasPrefix("_ansible_") && k != "exception" && k != "warnings" && k != "deprecations" {
             if (k == "invocation" || k == "diff") && verbosity < 3 { continue }
             shown[k] = Self.stripInternal(v)
         }
         var width = indent
-        if width == nil && (result["_ansible_verbose_always"]?.boolValue == true || verbosity > 2) { width = 4 }
+        if width == nil && (verbosity >= 3 || result["_ansible_verbose_always"]?.boolValue == true) { width = 4 }
         let format = width.map { Value.JSONFormat(indent: $0, sortKeys: true, ensureASCII: false) } ?? .compactSorted
         return Value.dict(shown).json(format)
-    }
-
-    /// ansible's `strip_internal_keys`: `_ansible_*` keys removed from nested dicts and lists too.
-    static func stripInternal(_ value: Value) -> Value {
-        if let d = value.dictValue {
-            var out = ValueDict()
-            for (k, v) in d where !k.hasPrefix("_ansible_") { out[k] = stripInternal(v) }
-            return .dict(out)
-        }
-        if let l = value.listValue { return .list(l.map(stripInternal)) }
-        return value
     }
 
     /// The callback's `_get_diff` (``DiffText``), diff lines colored (+ green, - red, @@ cyan).
@@ -193,6 +257,17 @@ final class DefaultOutput: @unchecked Sendable {
             case .removed: palette.paint(line, palette.diffRemove)
             case .hunk: palette.paint(line, palette.diffLines)
             }
+        }
+    }
+
+    private static func stripInternal(_ v: Value) -> Value {
+        switch v {
+        case .dict(let d):
+            var out = ValueDict()
+            for (k, x) in d where !k.hasPrefix("_ansible_") { out[k] = stripInternal(x) }
+            return .dict(out)
+        case .list(let l): return .list(l.map(stripInternal))
+        default: return v
         }
     }
 }

@@ -296,8 +296,29 @@ extension SwansibleCommand {
         @Option(name: .customLong("start-at-task"), help: "Start the playbook at the task with this name.")
         var startAtTask: String?
 
+        @Flag(name: .customLong("list-hosts"), help: "List the hosts each play would run on, and stop.")
+        var listHosts = false
+
+        @Flag(name: .customLong("list-tasks"), help: "List the tasks each play would run, and stop.")
+        var listTasks = false
+
+        @Flag(name: .customLong("list-tags"), help: "List the tags of each play, and stop.")
+        var listTags = false
+
+        @Option(name: [.customShort("t"), .customLong("tags")], help: "Run only tasks with these tags (comma list, repeatable).")
+        var tags: [String] = []
+
+        @Option(name: .customLong("skip-tags"), help: "Skip tasks with these tags (comma list, repeatable).")
+        var skipTags: [String] = []
+
         @Argument(help: "Playbook files.")
         var playbooks: [String]
+
+        /// `-t a,b -t c` → `[a, b, c]` (ansible splits each value on commas).
+        static func splitTags(_ values: [String]) -> [String] {
+            values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                .filter { !$0.isEmpty }
+        }
 
         func run() async throws {
             do {
@@ -305,13 +326,39 @@ extension SwansibleCommand {
                 var options = try common.runOptions(config: config)
                 if forceHandlers { options.forceHandlers = true }
                 if let startAtTask { options.startAtTask = startAtTask }
+                options.tags = Self.splitTags(tags)
+                options.skipTags = Self.splitTags(skipTags)
                 for p in playbooks where !FileManager.default.fileExists(atPath: p) {
                     throw CLIError(message: "the playbook: \(p) could not be found", exitCode: 1)
                 }
                 if syntaxCheck {
-                    var loader = PlaybookLoader()
+                    var loader = PlaybookLoader(rolesPath: options.rolesPath)
+                    loader.requireSupportedModules = false
                     for p in playbooks { _ = try loader.load(path: p) }
-                    if !common.json { printLine("\nplaybook: \(playbooks.joined(separator: " "))") }
+                    if !common.json {
+                        for p in playbooks { printLine("\nplaybook: \(p)") }
+                    }
+                    return
+                }
+                if listHosts || listTasks || listTags {
+                    var loader = PlaybookLoader(rolesPath: options.rolesPath)
+                    loader.requireSupportedModules = false
+                    var loaded: [(String, SwansibleCore.Playbook)] = []
+                    for p in playbooks { loaded.append((p, try loader.load(path: p))) }
+                    let directory = playbooks.first.map { (absolutePathOf($0) as NSString).deletingLastPathComponent }
+                    let (inventory, warnings) = try common.loadInventory(config: config, playbookDirectory: directory)
+                    for w in warnings { printError("[WARNING]: " + w) }
+                    var request = PlaybookListing.Request()
+                    request.hosts = listHosts
+                    request.tasks = listTasks
+                    request.tags = listTags
+                    request.onlyTags = options.tags
+                    request.skipTags = options.skipTags
+                    request.limit = options.limit
+                    for (path, playbook) in loaded {
+                        let text = try PlaybookListing.render(playbook, path: path, inventory: inventory, request: request)
+                        FileHandle.standardOutput.write(Data(text.utf8))
+                    }
                     return
                 }
                 let directory = playbooks.first.map { (absolutePathOf($0) as NSString).deletingLastPathComponent }
@@ -322,7 +369,8 @@ extension SwansibleCommand {
                         verbosity: options.verbosity, palette: makePalette(config), columns: Terminal.bannerColumns(),
                         diffContext: options.diffContext, write: printLine)
                     if options.verbosity > 1 {
-                        var loader = PlaybookLoader()
+                        var loader = PlaybookLoader(rolesPath: options.rolesPath)
+                        loader.requireSupportedModules = false
                         output?.playCounts = playbooks.map { ($0, (try? loader.load(path: $0).plays.count) ?? 0) }
                     }
                 }

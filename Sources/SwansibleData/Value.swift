@@ -174,3 +174,14 @@ extension Value: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressib
         self = .dict(d)
     }
 }
+
+extension Value {
+    /// The number as a Double (ints and floats).
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let f): return f
+        default: return nil
+        }
+    }
+}

@@ -123,9 +123,10 @@ enum Filters {
         f("int", ["default", "base"]) { r, v, a in
             let x = try r.concrete(v)
             let dflt = a[0] ?? .value(.int(0))
-            let base = try r.intArg(a[1], "base", default: 10)
+            // A base that is not an integer is Python's TypeError, which Jinja2 catches: int(float(x)) then.
+            let base = try? r.intArg(a[1], "base", default: 10)
             if let s = x.stringValue {
-                if let i = pyParseInt(s, base: base) { return .value(.int(i)) }
+                if let base, let i = pyParseInt(s, base: base) { return .value(.int(i)) }
                 if let d = pyParseFloat(s), d.isFinite, abs(d) < 9.2e18 { return .value(.int(Int(d))) }
                 return dflt
             }
@@ -819,11 +820,27 @@ enum Filters {
             }
             var terms = [try r.concrete(v)]
             for x in a.rest { terms.append(try r.concrete(x)) }
+            // Which flattened items come from variable data (their Python type names are ansible-core's tagged
+            // ones in the error message).
+            var tagged: [Bool] = []
+            for (rv, t) in zip([v] + a.rest, terms) where !t.isNull {
+                let fromVars: Bool
+                if case .lazy = rv { fromVars = true } else { fromVars = false }
+                if case .list(let l) = t {
+                    tagged += l.filter { !$0.isNull }.map { _ in fromVars }
+                } else {
+                    tagged.append(fromVars)
+                }
+            }
             let dicts = flatten(terms, levels: 1, skipNulls: true)
             if dicts.isEmpty { return .value(.dict([:])) }
             if dicts.count == 1 { return .value(dicts[0]) }
             var result = dicts[dicts.count - 1]
-            for d in dicts.dropLast().reversed() {
+            for (i, d) in dicts.enumerated().dropLast().reversed() {
+                if d.dictValue == nil, tagged.count == dicts.count, tagged[i] {
+                    throw PyError(
+                        "failed to combine variables, expected dicts but got a '\(taggedTypeName(d))' and a '\(lazyTypeName(result))'.")
+                }
                 result = try mergeHash(d, result, recursive: recursive, listMerge: listMerge)
             }
             return .value(result)
@@ -1178,7 +1195,7 @@ extension Renderer {
             case .string(let s), .unsafe(let s): return s.unicodeScalars.count
             case .list(let l): return l.count
             case .dict(let d): return d.count
-            default: throw PyError("object of type '\(x.pythonTypeName)' has no len()")
+            default: throw PyError("object of type '\(typeName(v))' has no len()")
             }
         case .loop(let box): return box.items.count
         case .seq(let items): return items.count
@@ -1378,6 +1395,17 @@ func cStrftime(_ format: String, epoch: Double, utc: Bool) -> String {
 
 /// The class name Python reports for a filter argument: containers handed to filters are ansible-core's lazy
 /// containers.
+/// The Python type name of a value inside variable data (ansible-core tags scalars with their origin; bool and
+/// None cannot be subclassed; containers are lazy).
+func taggedTypeName(_ v: Value) -> String {
+    switch v {
+    case .int: return "_AnsibleTaggedInt"
+    case .float: return "_AnsibleTaggedFloat"
+    case .string, .unsafe: return "_AnsibleTaggedStr"
+    default: return lazyTypeName(v)
+    }
+}
+
 func lazyTypeName(_ v: Value) -> String {
     switch v {
     case .dict: return "_AnsibleLazyTemplateDict"

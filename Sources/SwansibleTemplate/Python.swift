@@ -65,7 +65,7 @@ func pyIsPrintable(_ s: Unicode.Scalar) -> Bool {
 }
 
 /// `repr(str)`: single quotes unless the text has a single quote and no double quote.
-func pyStringRepr(_ s: String) -> String {
+public func pyStringRepr(_ s: String) -> String {
     let useDouble = s.unicodeScalars.contains("'") && !s.unicodeScalars.contains("\"")
     let quote: Unicode.Scalar = useDouble ? "\"" : "'"
     var out = String.UnicodeScalarView()

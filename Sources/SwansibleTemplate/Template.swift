@@ -55,6 +55,16 @@ public protocol LookupProvider: Sendable {
     /// (without `wantlist` and `errors`). Returns the plugin's list of results. Throw ``LookupError/notFound``
     /// for a lookup you do not provide; any other error's description becomes the failure message.
     func lookup(name: String, terms: [Value], options: ValueDict) throws -> [Value]
+
+    /// As ``lookup(name:terms:options:)``, with a way to display a `[WARNING]` as ansible-core's lookups do
+    /// (e.g. `fileglob` on a directory that is not found). The default calls the three-argument form.
+    func lookup(name: String, terms: [Value], options: ValueDict, warn: (String) -> Void) throws -> [Value]
+}
+
+extension LookupProvider {
+    public func lookup(name: String, terms: [Value], options: ValueDict, warn: (String) -> Void) throws -> [Value] {
+        try lookup(name: name, terms: terms, options: options)
+    }
 }
 
 /// Errors a ``LookupProvider`` may throw.

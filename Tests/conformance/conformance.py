@@ -678,10 +678,12 @@ def machine_neutral(obs: Observation) -> Observation:
 # the order of hosts within a task differs from run to run. canonical_stdout() sorts, within each banner's
 # section, the per-host chunks by host (stable, so a host's loop items keep their order) and puts the message
 # chunks ([ERROR]/[WARNING]/... blocks, printed once for the first host that hit them) first, sorted by text.
+# `FAILED - RETRYING: [host]` lines (until/retries) are per-host lines too: they print as attempts fail.
 BANNER = re.compile(r"^(PLAY \[.*|PLAY|TASK \[.*|RUNNING HANDLER \[.*|PLAY RECAP|NO MORE HOSTS LEFT) \*+$")
 # A colored line (a case that forces color) starts with its SGR escape sequence.
 SGR = r"(?:\x1b\[[0-9;]*m)?"
-HOST_LINE = re.compile(r"^" + SGR + r"(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable): \[([^\]]+)\]")
+HOST_LINE = re.compile(r"^" + SGR + r"(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable|FAILED - RETRYING)"
+                       r": \[([^\]]+)\]")
 MESSAGE_LINE = re.compile(r"^" + SGR + r"\[(ERROR|WARNING|DEPRECATION WARNING)\]")
 
 
@@ -880,7 +882,9 @@ def event_views(events: list):
     glob, per_host, last = [], {}, None
     for e in events:
         # warning: swansible's stream also carries the run's warnings (ansible-core's callbacks see none)
-        if e.get("event") == "warning":
+        # item_*, included, retry: swansible's stream also carries each loop item and each include (the recorder, like
+        # the seed, keeps only the aggregate result and no include or retry events)
+        if e.get("event") in ("warning", "included", "retry") or str(e.get("event", "")).startswith("item_"):
             continue
         # seq: compared on its own (1, 2, 3, ...); the stats payload: compared as the recap
         # result: swansible's events carry each host's result for live consumers; it is compared in the seed

@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     public var becomePassword: String?
     /// Connection timeout in seconds (`-T`, ansible.cfg `timeout`).
     public var timeout: Int?
+    /// Default `timeout:` of every task in seconds (ansible.cfg `task_timeout`); nil or 0 for none.
+    public var taskTimeout: Int?
     public var hostKeyChecking = true
     public var sshCommonArgs: String?
     public var sshExtraArgs: String?
@@ -35,9 +37,9 @@ public struct RunOptions: Sendable {
     public var startAtTask: String?
     /// `[diff] context`: lines of context around a change in `--diff` output.
     public var diffContext = 3
-    /// `roles_path` (ansible.cfg `[defaults]`, `ANSIBLE_ROLES_PATH`): where roles are looked for after the
-    /// playbook's own `roles/` directory.
-    public var rolesPath: [String] = []
+    /// Directories searched for roles after `roles/` beside the playbook (ansible.cfg `roles_path`,
+    /// `ANSIBLE_ROLES_PATH`); nil: `ANSIBLE_ROLES_PATH` or ansible's default.
+    public var rolesPath: [String]? = nil
 
     public init() {}
 }

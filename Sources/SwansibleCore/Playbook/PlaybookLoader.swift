@@ -5,10 +5,50 @@ import Foundation
 /// Reads playbooks into ``Playbook`` values, checking structure as ansible-core does and reporting
 /// problems at their `file:line:col` in ansible-core's words.
 public struct PlaybookLoader {
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var nextTaskID = 0
+    /// Where roles are looked for after `roles/` beside the playbook (ansible's `roles_path`,
+    /// `ANSIBLE_ROLES_PATH`), before the playbook directory itself.
+    public var rolesPath: [String]
+    /// When false, modules ansible-core knows but swansible cannot run yet load anyway (for `--syntax-check`
+    /// and `--list-*`, which run nothing).
+    public var requireSupportedModules = true
+    /// The directory of the playbook being loaded (ansible's loader basedir).
+    var playbookDirectory = FileManager.default.currentDirectoryPath
+    /// The role whose files are being loaded, if any.
+    var currentRole: RoleContext?
+    /// The directory of the task file being loaded (for relative imports).
+    var currentDirectory: String?
+    /// Roles of the play being loaded, with what dedupes them.
+    var playRoles: [RoleContext] = []
+    /// Handlers brought by `import_role` while loading a play's tasks (they go after the play's own).
+    var importedHandlers: [TaskNode] = []
+    /// Role paths being loaded (to report a dependency loop).
+    var roleStack: [String] = []
+    /// Task files being imported (to report an import loop).
+    var importStack: [String] = []
 
-    public init() {}
+    /// - Parameter rolesPath: roles_path; when nil, `ANSIBLE_ROLES_PATH` or ansible's default
+    ///   (`~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles`).
+    public init(rolesPath: [String]? = nil) {
+        if let rolesPath {
+            self.rolesPath = rolesPath
+        } else if let env = ProcessInfo.processInfo.environment["ANSIBLE_ROLES_PATH"], !env.isEmpty {
+            self.rolesPath = env.split(separator: ":").map { Self.expandUser(String($0)) }
+        } else {
+            self.rolesPath = Self.defaultRolesPath
+        }
+    }
+
+    public static var defaultRolesPath: [String] {
+        [ProcessEnvironment.home + "/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
+    }
+
+    static func expandUser(_ p: String) -> String {
+        if p == "~" { return ProcessEnvironment.home }
+        if p.hasPrefix("~/") { return ProcessEnvironment.home + p.dropFirst(1) }
+        return p
+    }
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "vars_prompt", "gather_facts", "gather_subset", "gather_timeout",
@@ -27,7 +67,7 @@ public struct PlaybookLoader {
         "module_defaults", "throttle", "timeout", "collections", "debugger",
     ]
 
-    static let blockKeywords: Set<String> = commonKeywords.union(["block", "rescue", "always"])
+    static let blockKeywords: Set<String> = commonKeywords.union(["block", "rescue", "always", "notify"])
 
     static let taskKeywords: Set<String> = commonKeywords.union([
         "action", "local_action", "args", "loop", "loop_control", "register", "changed_when", "failed_when",
@@ -45,6 +85,9 @@ public struct PlaybookLoader {
         let absolute = absolutePath(path)
         let root = try loadDocument(absolute, what: "playbook")
         let directory = (absolute as NSString).deletingLastPathComponent
+        let savedDirectory = playbookDirectory
+        playbookDirectory = directory
+        defer { playbookDirectory = savedDirectory }
         var plays: [Play] = []
         guard let root else { return Playbook(path: path, directory: directory, plays: []) }
         guard root.isSequence else {
@@ -67,7 +110,7 @@ public struct PlaybookLoader {
         return Playbook(path: path, directory: directory, plays: plays)
     }
 
-    private mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
+    mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AnsibleError("the \(what): \(path) could not be found", kind: .general)
         }
@@ -124,14 +167,30 @@ public struct PlaybookLoader {
         if let files = node["vars_files"] {
             play.varsFiles = files.value.listValue ?? [files.value]
         }
-        if node["roles"] != nil, node["roles"]!.value.listValue?.isEmpty == false {
-            throw AnsibleError("roles are not supported by swansible yet", at: node["roles"]!.mark, kind: .parser)
-        }
         let inherited = [keywords]
+        playRoles = []
+        importedHandlers = []
+        currentRole = nil
+        currentDirectory = nil
+        var roleTasks: [TaskNode] = []
+        var roleHandlers: [TaskNode] = []
+        if let rolesNode = node["roles"], !rolesNode.value.isNull {
+            guard rolesNode.isSequence else {
+                throw AnsibleError("A malformed role declaration was encountered.", at: node.mark)
+            }
+            for item in rolesNode.items {
+                let loaded = try loadRole(try roleSpec(item), inherited: inherited, chain: [], fromInclude: false)
+                roleTasks.append(.block(loaded.block))
+                roleHandlers += loaded.handlers
+            }
+            play.roles = playRoles
+        }
         play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false)
-        play.tasks = try loadTaskList(node["tasks"], inherited: inherited, handlers: false)
+        play.tasks = roleTasks + (try loadTaskList(node["tasks"], inherited: inherited, handlers: false))
         play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false)
-        play.handlers = try loadTaskList(node["handlers"], inherited: inherited, handlers: true)
+        play.handlers = roleHandlers + (try loadTaskList(node["handlers"], inherited: inherited, handlers: true))
+            + importedHandlers
+        importedHandlers = []
         return play
     }
 
@@ -167,7 +226,12 @@ public struct PlaybookLoader {
                     at: item.mark)
             }
             if item["block"] != nil {
+                if handlers {
+                    throw AnsibleError("Using a block as a handler is not supported.", at: item.mark)
+                }
                 result.append(.block(try loadBlock(item, inherited: inherited, handlers: handlers)))
+            } else if let (kind, argNode) = staticImport(item) {
+                result += try loadImport(kind, item, argNode, inherited: inherited, handlers: handlers)
             } else {
                 result.append(.task(try loadTask(item, inherited: inherited, handler: handlers)))
             }
@@ -253,12 +317,13 @@ public struct PlaybookLoader {
         _ node: YAMLNode, action: String, argsValue: Value, keywords: Keywords, inherited: [Keywords], handler: Bool
     ) throws(AnsibleError) -> PlayTask {
         let module = ModuleRegistry.shortName(action)
+        let isInclude = Self.includeActions.contains(action)
         guard ModuleRegistry.isKnown(module) else {
             throw AnsibleError(
                 "couldn't resolve module/action '\(action)'. This often indicates a misspelling, missing collection, or incorrect module path.",
                 at: node.mark)
         }
-        guard ModuleRegistry.isSupported(module) else {
+        guard isInclude || !requireSupportedModules || ModuleRegistry.isSupported(module) else {
             throw AnsibleError(
                 "module '\(action)' is not supported by swansible. Supported: \(ModuleRegistry.supported.sorted().joined(separator: ", "))",
                 at: node.mark)
@@ -292,6 +357,7 @@ public struct PlaybookLoader {
         var task = PlayTask(
             id: nextTaskID, name: name, action: action, module: module, args: args,
             vars: keywords["vars"]?.dictValue ?? [:], keywords: keywords, mark: node.mark)
+        task.role = currentRole
         task.inherited = inherited
         task.isHandler = handler
         if handler {
