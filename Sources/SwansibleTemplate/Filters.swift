@@ -69,6 +69,16 @@ enum Filters {
         f(name) { r, v, _ in .value(.string(fn(try r.text(v)))) }
     }
 
+    /// A filter over a path (`os.path` functions take only strings).
+    private static func path(_ name: String, _ fn: @escaping @Sendable (String) -> String) -> FilterDef {
+        f(name) { r, v, _ in
+            guard try r.concrete(v).stringValue != nil else {
+                throw PyError("expected str, bytes or os.PathLike object, not \(r.pluginInputTypeName(v))")
+            }
+            return .value(.string(fn(try r.text(v))))
+        }
+    }
+
     static let all: [FilterDef] = core + strings + lists + data + regexes + paths + encodings + math
 
     // MARK: core
@@ -440,7 +450,7 @@ enum Filters {
         f("split", ["sep", "maxsplit"]) { r, v, a in
             let x = try r.concrete(v)
             guard let s = x.stringValue else {
-                throw PyError("descriptor 'split' for 'str' objects doesn't apply to a '\(r.typeName(v))' object")
+                throw PyError("descriptor 'split' for 'str' objects doesn't apply to a '\(r.pluginInputTypeName(v))' object")
             }
             let sep = nonNull(try r.value(a[0])).map(pyStr)
             let maxsplit = try r.intArg(a[1], "maxsplit", default: -1)
@@ -645,6 +655,9 @@ enum Filters {
             let x = try r.concrete(v)
             if let s = x.stringValue {
                 return .value(.string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))))
+            }
+            guard x.listValue != nil || x.dictValue != nil else {
+                throw PyError("argument must be iterable: '\(r.pluginInputTypeName(v))' object is not iterable")
             }
             return .value(.list(try r.concreteItems(v).reversed()))
         },
@@ -997,15 +1010,15 @@ enum Filters {
     // MARK: paths
 
     static let paths: [FilterDef] = [
-        s("basename") { path in
+        path("basename") { path in
             guard let slash = path.lastIndex(of: "/") else { return path }
             return String(path[path.index(after: slash)...])
         },
-        s("dirname") { posixDirname($0) },
+        path("dirname") { posixDirname($0) },
         f("expanduser") { r, v, _ in .value(.string(r.expandUser(try r.text(v)))) },
         f("expandvars") { r, v, _ in .value(.string(r.expandVars(try r.text(v)))) },
-        s("normpath") { posixNormpath($0) },
-        s("realpath") { path in
+        path("normpath") { posixNormpath($0) },
+        path("realpath") { path in
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
             let normalized = posixNormpath(absolute)
             return URL(fileURLWithPath: normalized).resolvingSymlinksInPath().path
@@ -1121,7 +1134,7 @@ enum Filters {
                 if i == .min { throw PyError("integer overflow (beyond 64 bits)") }
                 return .value(.int(Swift.abs(i)))
             case .float(let d)?: return .value(.float(Swift.abs(d)))
-            case nil: throw PyError("bad operand type for abs(): '\(x.pythonTypeName)'")
+            case nil: throw PyError("bad operand type for abs(): '\(r.pluginInputTypeName(v))'")
             }
         },
         f("round", ["precision", "method"]) { r, v, a in
@@ -1236,9 +1249,23 @@ extension Renderer {
             return caseSensitive ? k : ignoreCase(k)
         }
         var bestKey = try key(best)
+        // Python's max()/min() compare each item with the best so far (`item > best`, `item < best`); the
+        // error names ansible-core's types (lazy containers, tagged scalars from variables).
+        func name(_ item: RV, _ k: Value) -> String {
+            switch k {
+            case .list, .dict: return lazyTypeName(k)
+            case .string, .unsafe where !caseSensitive: return k.pythonTypeName
+            default:
+                if case .lazy = item { return taggedTypeName(k) }
+                return k.pythonTypeName
+            }
+        }
         for item in items.dropFirst() {
             let k = try key(item)
-            if max ? try pyLess(bestKey, k) : try pyLess(k, bestKey) {
+            let names = (name(item, k), name(best, bestKey))
+            if max
+                ? try pyCompare(k, bestKey, ">", names: names) == 1 : try pyCompare(k, bestKey, "<", names: names) == -1
+            {
                 best = item
                 bestKey = k
             }

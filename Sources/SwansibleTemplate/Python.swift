@@ -237,12 +237,8 @@ func pyArith(_ op: BinOp, _ a: Value, _ b: Value, names: (String, String)? = nil
         }
         // ansible-core's lazy list (variable data) repeats itself through `operator.index`, which words it so.
         let lazyList = "_AnsibleLazyTemplateList"
-        if a.listValue != nil && an == lazyList {
-            throw PyError("'\(pyTypeName(b))' object cannot be interpreted as an integer")
-        }
-        if b.listValue != nil && bn == lazyList {
-            throw PyError("'\(pyTypeName(a))' object cannot be interpreted as an integer")
-        }
+        if a.listValue != nil && an == lazyList { throw PyError("'\(bn)' object cannot be interpreted as an integer") }
+        if b.listValue != nil && bn == lazyList { throw PyError("'\(an)' object cannot be interpreted as an integer") }
         if a.isString || b.isString || a.listValue != nil || b.listValue != nil {
             let other = a.isString || a.listValue != nil ? bn : an
             throw PyError("can't multiply sequence by non-int of type '\(other)'")

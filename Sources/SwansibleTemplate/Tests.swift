@@ -205,11 +205,13 @@ enum JinjaTests {
         t("subset", ["b"], required: 1) { r, x, a in
             let p = try r.concreteItems(x)
             let q = try r.concreteItems(a[0]!)
+            try checkHashable(p + q)
             return p.allSatisfy { i in q.contains { pyEq($0, i) } }
         },
         t("superset", ["b"], required: 1) { r, x, a in
             let p = try r.concreteItems(x)
             let q = try r.concreteItems(a[0]!)
+            try checkHashable(p + q)
             return q.allSatisfy { i in p.contains { pyEq($0, i) } }
         },
         t("contains", ["value"], required: 1) { r, x, a in
@@ -583,5 +585,13 @@ extension Renderer {
         guard PyNumber(v) == nil else { return }
         if v.stringValue != nil { throw PyError("not all arguments converted during string formatting") }
         throw PyError("unsupported operand type(s) for %: '\(pluginInputTypeName(rv))' and 'int'")
+    }
+}
+
+/// ansible-core's `subset` / `superset` build Python sets: a list or dict element is unhashable (named as the
+/// lazy container ansible-core wraps it in).
+func checkHashable(_ items: [Value]) throws {
+    if let bad = items.first(where: { $0.listValue != nil || $0.dictValue != nil }) {
+        throw PyError("unhashable type: '\(lazyTypeName(bad))'")
     }
 }

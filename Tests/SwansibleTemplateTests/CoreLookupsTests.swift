@@ -30,7 +30,8 @@ struct CoreLookupsTests {
 
         var roleHooks: TemplateHooks {
             makeCoreTemplateHooks(
-                searchPaths: ansibleSearchPath(rolePaths: [root + "/roles/r"], taskFile: root + "/roles/r/tasks/main.yml"),
+                searchPaths: ansibleSearchPath(
+                    rolePaths: [root + "/roles/r"], taskFile: root + "/roles/r/tasks/main.yml"),
                 playbookDir: root, inRole: true)
         }
         var playHooks: TemplateHooks { makeCoreTemplateHooks(searchPaths: [root], playbookDir: root) }
@@ -43,15 +44,18 @@ struct CoreLookupsTests {
     @Test("a role's task reads its role's files/ first, then the playbook's files/ and directory")
     func roleSearchOrder() throws {
         let l = try Layout()
-        #expect(ansibleSearchPath(rolePaths: [l.root + "/roles/r"], taskFile: l.root + "/roles/r/tasks/main.yml")
-            == [l.root + "/roles/r", l.root + "/roles/r/tasks"])
+        #expect(
+            ansibleSearchPath(rolePaths: [l.root + "/roles/r"], taskFile: l.root + "/roles/r/tasks/main.yml")
+                == [l.root + "/roles/r", l.root + "/roles/r/tasks"])
         let got = try render(
             "{{ lookup('file', 'a.txt') }}|{{ lookup('file', 'b.txt') }}|{{ lookup('file', 'c.txt') }}|{{ lookup('pipe', 'pwd') }}|{{ lookup('first_found', ['nope', 'a.txt']) }}|{{ lookup('first_found', ['d.txt', 'c.txt']) }}",
             l.roleHooks)
         #expect(
-            got == .string(
-                "role-files|pbonly|pbdironly|\(l.root)|\(l.root)/roles/r/a.txt|\(l.root)/c.txt"))
-        let globbed = try render("{{ query('fileglob', '*.txt') | sort }}|{{ query('fileglob', 'files/*.txt') | sort }}", l.roleHooks)
+            got
+                == .string(
+                    "role-files|pbonly|pbdironly|\(l.root)|\(l.root)/roles/r/a.txt|\(l.root)/c.txt"))
+        let globbed = try render(
+            "{{ query('fileglob', '*.txt') | sort }}|{{ query('fileglob', 'files/*.txt') | sort }}", l.roleHooks)
         let inRole = "['\(l.root)/roles/r/files/a.txt', '\(l.root)/roles/r/files/d.txt']"
         #expect(globbed == .string("\(inRole)|\(inRole)"))
     }
@@ -63,8 +67,9 @@ struct CoreLookupsTests {
             "{{ lookup('file', 'a.txt') }}|{{ lookup('file', 'b.txt') }}|{{ query('fileglob', '*.txt') | sort }}|{{ lookup('first_found', ['nope', 'a.txt']) }}",
             l.playHooks)
         #expect(
-            got == .string(
-                "pb-files|pbonly|['\(l.root)/files/a.txt', '\(l.root)/files/b.txt']|\(l.root)/a.txt"))
+            got
+                == .string(
+                    "pb-files|pbonly|['\(l.root)/files/a.txt', '\(l.root)/files/b.txt']|\(l.root)/a.txt"))
         #expect(try render("{{ lookup('file', '\(l.root)/c.txt') }}", l.playHooks) == .string("pbdironly"))
     }
 
@@ -82,21 +87,32 @@ struct CoreLookupsTests {
         }
         #expect(
             message("{{ lookup('file', 'nope.txt') }}")
-                == "The lookup plugin 'file' failed: Unable to access the file 'nope.txt': File not found. Use -vvvvv to see paths searched.")
+                == "The lookup plugin 'file' failed: Unable to access the file 'nope.txt': File not found. Use -vvvvv to see paths searched."
+        )
         #expect(
             message("{{ lookup('file', '/etc') }}")
-                == "The lookup plugin 'file' failed: Unable to access the file '/etc': An error occurred while trying to read the file '/etc': [Errno 21] Is a directory: '/etc'")
-        #expect(message("{{ lookup('pipe', 'exit 3') }}") == "The lookup plugin 'pipe' failed: lookup_plugin.pipe(exit 3) returned 3")
-        #expect(message("{{ lookup('pipe', 'kill -9 $$') }}") == "The lookup plugin 'pipe' failed: lookup_plugin.pipe(kill -9 $$) returned -9")
-        #expect(message("{{ lookup('first_found', 5) }}") == "The lookup plugin 'first_found' failed: Invalid term supplied. A string, dict or list is required, not 'int').")
+                == "The lookup plugin 'file' failed: Unable to access the file '/etc': An error occurred while trying to read the file '/etc': [Errno 21] Is a directory: '/etc'"
+        )
+        #expect(
+            message("{{ lookup('pipe', 'exit 3') }}")
+                == "The lookup plugin 'pipe' failed: lookup_plugin.pipe(exit 3) returned 3")
+        #expect(
+            message("{{ lookup('pipe', 'kill -9 $$') }}")
+                == "The lookup plugin 'pipe' failed: lookup_plugin.pipe(kill -9 $$) returned -9")
+        #expect(
+            message("{{ lookup('first_found', 5) }}")
+                == "The lookup plugin 'first_found' failed: Invalid term supplied. A string, dict or list is required, not 'int')."
+        )
         #expect(message("{{ lookup('nosuch', 'x') }}") == "The lookup plugin 'nosuch' was not found.")
     }
 
     @Test("pipe keeps stdout only, right-stripped; lines splits it; env reads this process's environment")
     func commandsAndEnv() throws {
         let l = try Layout()
-        #expect(try render("{{ lookup('pipe', 'printf \"a b  \\n\\n\"; echo err >&2') }}|", l.playHooks) == .string("a b|"))
-        #expect(try render("{{ query('lines', 'printf \"x\\r\\ny\\n\\nz\"') }}", l.playHooks) == .list(["x", "y", "", "z"]))
+        #expect(
+            try render("{{ lookup('pipe', 'printf \"a b  \\n\\n\"; echo err >&2') }}|", l.playHooks) == .string("a b|"))
+        #expect(
+            try render("{{ query('lines', 'printf \"x\\r\\ny\\n\\nz\"') }}", l.playHooks) == .list(["x", "y", "", "z"]))
         #expect(try render("{{ lookup('pipe', 'cat c.txt') }}", l.playHooks) == .string("pbdironly"))
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
         #expect(try render("{{ lookup('env', 'HOME') }}", l.playHooks) == .string(home))
@@ -107,7 +123,8 @@ struct CoreLookupsTests {
         let l = try Layout()
         for (dir, content) in [("templates", "t"), ("files", "f"), ("", "d")] {
             let url = URL(fileURLWithPath: l.root + "/roles/r/" + (dir.isEmpty ? "" : dir + "/") + "t.j2")
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(content.utf8).write(to: url)
         }
         #expect(CoreLookups.firstFoundLoopSubdir(action: "ansible.builtin.template") == "templates")
@@ -118,7 +135,8 @@ struct CoreLookupsTests {
             let hooks = makeCoreTemplateHooks(
                 searchPaths: paths, playbookDir: l.root, inRole: true,
                 firstFoundSubdir: CoreLookups.firstFoundLoopSubdir(action: action))
-            let got = try TemplateEngine(hooks: hooks).lookup("first_found", terms: ["t.j2"], variables: VariableDictionary())
+            let got = try TemplateEngine(hooks: hooks).lookup(
+                "first_found", terms: ["t.j2"], variables: VariableDictionary())
             #expect(got == .list([.string(l.root + "/roles/r/" + want)]))
         }
         // As a lookup: no subdirectory.

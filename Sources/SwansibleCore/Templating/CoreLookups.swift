@@ -128,15 +128,16 @@ public struct CoreLookups: LookupProvider {
             let needle = try Self.text(term)
             guard let path = find(subdir: "files", needle) else {
                 throw LookupError.failed(
-                    "Unable to access the file \(pyStringRepr(needle)): File not found. Use -vvvvv to see paths searched.")
+                    "Unable to access the file \(pyStringRepr(needle)): "
+                        + "File not found. Use -vvvvv to see paths searched.")
             }
             let data: Data
             do {
                 data = try Self.readFile(path)
             } catch {
                 throw LookupError.failed(
-                    "Unable to access the file \(pyStringRepr(needle)): An error occurred while trying to read the file \(pyStringRepr(path)): \(error)"
-                )
+                    "Unable to access the file \(pyStringRepr(needle)): "
+                        + "An error occurred while trying to read the file \(pyStringRepr(path)): \(error)")
             }
             var text = String(decoding: data, as: UTF8.self)
             if lstrip { text = Self.pyLstrip(text) }
@@ -201,7 +202,9 @@ public struct CoreLookups: LookupProvider {
         }
         var current = try parse(options)
         func splitOn(_ items: [String], _ separators: Set<Character>) -> [String] {
-            items.flatMap { item in item.split(omittingEmptySubsequences: false, whereSeparator: separators.contains).map(String.init) }
+            items.flatMap { item in
+                item.split(omittingEmptySubsequences: false, whereSeparator: separators.contains).map(String.init)
+            }
         }
         func process(_ terms: [Value]) throws -> [String] {
             var total: [String] = []
@@ -218,7 +221,8 @@ public struct CoreLookups: LookupProvider {
                     continue
                 default:
                     throw LookupError.failed(
-                        "Invalid term supplied. A string, dict or list is required, not \(pyStringRepr(term.pythonTypeName))).")
+                        "Invalid term supplied. A string, dict or list is required, "
+                            + "not \(pyStringRepr(term.pythonTypeName))).")
                 }
                 let fileList = splitOn(files, [",", ";"])
                 let pathList = splitOn(current.paths, [",", ":", ";"])
@@ -234,7 +238,9 @@ public struct CoreLookups: LookupProvider {
         for candidate in try process(effective) {
             // Invoked as a lookup (not `with_first_found`), ansible-core searches with no subdirectory, which
             // its path joining spells "None".
-            if let found = find(subdir: firstFoundSubdir ?? "None", candidate) { return [.string(Self.normalize(found))] }
+            if let found = find(subdir: firstFoundSubdir ?? "None", candidate) {
+                return [.string(Self.normalize(found))]
+            }
         }
         if current.skip { return [] }
         throw LookupError.failed("No file was found when using first_found.")
@@ -306,7 +312,8 @@ public struct CoreLookups: LookupProvider {
         switch v {
         case .list(let l): return try l.map(text)
         case .null: return []
-        case .string(let s), .unsafe(let s): return s.isEmpty ? [] : s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        case .string(let s), .unsafe(let s):
+            return s.isEmpty ? [] : s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         default: return [try text(v)]
         }
     }
