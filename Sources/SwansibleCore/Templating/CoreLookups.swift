@@ -518,7 +518,7 @@ private func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_acti
 /// PyYAML's `yaml.dump` / `yaml.load` as ansible-core's YAML filters call them.
 enum CoreYAML {
     static func dump(_ value: Value, _ options: SwansibleTemplate.YAMLDumpOptions) throws -> String {
-        var o = SwansibleYAML.YAMLDumpOptions(
+        let o = SwansibleYAML.YAMLDumpOptions(
             indent: options.indent, width: options.width, defaultFlowStyle: options.defaultFlowStyle,
             sortKeys: options.sortKeys, allowUnicode: true, explicitStart: options.explicitStart,
             explicitEnd: options.explicitEnd)
