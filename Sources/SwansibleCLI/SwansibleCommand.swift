@@ -384,9 +384,13 @@ extension SwansibleCommand {
                 for w in allWarnings { printError("[WARNING]: " + w) }
                 let progress = ProgressLine.ifTerminal(enabled: !common.json)
                 let sink = try EventSink(output: output, eventsPath: common.events, progress: progress)
-                let result = try await Swansible.runPlaybooks(
-                    playbooks, inventory: inventory, options: options, onEvent: { sink.handle($0) })
+                let runOptions = options
+                let result = try await interruptible {
+                    try await Swansible.runPlaybooks(
+                        playbooks, inventory: inventory, options: runOptions, onEvent: { sink.handle($0) })
+                }
                 progress?.finish()
+                if result.exitCode == 99 { printError("[ERROR]: User interrupted execution") }
                 if common.json {
                     printLine(result.seed.value.json(.results))
                 }
@@ -444,10 +448,14 @@ extension SwansibleCommand {
                         if collapse { printer.collect(event) } else { printer.show(event) }
                     }
                 }
-                let result = try await Swansible.runAdHoc(
-                    pattern: pattern, module: module, arguments: args, inventory: inventory, options: options,
-                    onEvent: { sink.handle($0) })
+                let (pattern, module, args, runOptions) = (pattern, module, args, options)
+                let result = try await interruptible {
+                    try await Swansible.runAdHoc(
+                        pattern: pattern, module: module, arguments: args, inventory: inventory, options: runOptions,
+                        onEvent: { sink.handle($0) })
+                }
                 progress?.finish()
+                if result.exitCode == 99 { printError("[ERROR]: User interrupted execution") }
                 if json {
                     let entry = result.seed.tasks.values.first ?? SeedResults.TaskEntry()
                     printLine(entry.value.json(.pretty))
@@ -575,4 +583,21 @@ extension SwansibleCommand {
 
 func absolutePathOf(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+/// Runs a playbook or ad-hoc run so that SIGINT and SIGTERM stop it as ansible-playbook stops: no new work,
+/// sessions closed, what finished reported (the executor then ends with exit code 99).
+func interruptible<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await body() }
+    let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { task.cancel() }
+        source.resume()
+        return source
+    }
+    defer {
+        for source in sources { source.cancel() }
+    }
+    return try await task.value
 }
