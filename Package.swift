@@ -54,7 +54,7 @@ let package = Package(
 
         // Measures the SSH engine on the test hosts; run by the benchmark scripts, never by tests.
         .executableTarget(
-            name: "SwansibleBench", dependencies: ["SwansibleSSH", "SwansibleData"], swiftSettings: strict),
+            name: "SwansibleBench", dependencies: ["SwansibleSSH", "SwansibleData", "SwansibleCore"], swiftSettings: strict),
 
         .testTarget(name: "SwansibleDataTests", dependencies: ["SwansibleData"]),
         .testTarget(name: "SwansibleYAMLTests", dependencies: ["SwansibleYAML"]),

@@ -4,6 +4,7 @@
 //   swansible-bench transfer --hosts-json … [--hosts 50] [--size-mb 10] [--method stream|sftp|scp] [--dir /tmp]
 //       [--timeout 120]  (per host and transfer)
 //   swansible-bench floor --hosts-json … --hosts N --tasks T   (connect + auth + T execs per host, reused session)
+//   swansible-bench parse --file big.yml [--rounds 20]   (PlaybookLoader.load in-process; no hosts; Tests/bench/parse-bench)
 //
 // Common options: --raw also prints every sample as `RAW<TAB>label<TAB>seconds,seconds,…` (what
 // Tests/bench/ssh-bench parses); --loops N runs the engine on N event-loop threads (default: one per core, at most 4);
@@ -32,6 +33,8 @@ struct Options {
     var watchdog = 30
     /// Seconds after which one host's transfer is abandoned (a stalled transfer then fails instead of hanging).
     var timeout = 120
+    /// The playbook `parse` loads.
+    var file = ""
 }
 
 func parseOptions() -> Options {
@@ -56,6 +59,7 @@ func parseOptions() -> Options {
         case "--dir": o.directory = value()
         case "--timeout": o.timeout = Int(value()) ?? o.timeout
         case "--watchdog": o.watchdog = Int(value()) ?? o.watchdog
+        case "--file": o.file = value()
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -206,6 +210,10 @@ func peakRSSMB() -> Double {
 }
 
 let options = parseOptions()
+if options.command == "parse" {
+    parseBench(file: options.file, rounds: options.rounds)
+    exit(0)
+}
 let fleet = try Fleet(json: options.hostsJSON, count: options.hosts)
 let client = SSHClient(loopCount: options.loops)
 

@@ -13,6 +13,8 @@ public struct PlaybookLoader {
     /// When false, modules ansible-core knows but swansible cannot run yet load anyway (for `--syntax-check`
     /// and `--list-*`, which run nothing).
     public var requireSupportedModules = true
+    /// ModuleRegistry.supported, computed once (it is built on each access).
+    private let supportedModules = ModuleRegistry.supported
     /// The directory of the playbook being loaded (ansible's loader basedir).
     var playbookDirectory = FileManager.default.currentDirectoryPath
     /// The role whose files are being loaded, if any.
@@ -187,7 +189,6 @@ public struct PlaybookLoader {
                 roleTasks.append(.block(loaded.block))
                 roleHandlers += loaded.handlers
             }
-            play.roles = playRoles
         }
         play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false, owner: node.mark)
         play.tasks = roleTasks + (try loadTaskList(node["tasks"], inherited: inherited, handlers: false, owner: node.mark))
@@ -195,6 +196,8 @@ public struct PlaybookLoader {
         play.handlers = roleHandlers + (try loadTaskList(node["handlers"], inherited: inherited, handlers: true, owner: node.mark))
             + importedHandlers
         importedHandlers = []
+        // `roles:` and import_role roles (public: their defaults and vars reach every task of the play).
+        play.roles = playRoles
         return play
     }
 
@@ -324,13 +327,13 @@ public struct PlaybookLoader {
         _ node: YAMLNode, action: String, argsValue: Value, keywords: Keywords, inherited: [Keywords], handler: Bool
     ) throws(AnsibleError) -> PlayTask {
         let module = ModuleRegistry.shortName(action)
-        guard ModuleRegistry.isKnown(module) else {
+        guard supportedModules.contains(module) || ModuleRegistry.builtinModules.contains(module) else {
             throw AnsibleError(
                 "couldn't resolve module/action '\(action)'. This often indicates a misspelling, missing collection, or incorrect module path.",
                 at: node.mark)
         }
         // include_tasks/include_role load once the executor lists them among its controller actions.
-        guard !requireSupportedModules || ModuleRegistry.isSupported(module) else {
+        guard !requireSupportedModules || supportedModules.contains(module) else {
             throw AnsibleError(
                 "module '\(action)' is not supported by swansible. Supported: \(ModuleRegistry.supported.sorted().joined(separator: ", "))",
                 at: node.mark)
