@@ -47,6 +47,8 @@ public enum ModuleRegistry {
         "copy": CopyModule(),
         "template": TemplateModule(),
         "fetch": FetchModule(),
+        "script": ScriptModule(),
+        "tempfile": TempfileModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).
