@@ -90,7 +90,8 @@ private func checkArguments(_ r: PlaybookResult, _ lists: [[String]], prefix: St
             Issue.record("\(prefix)\(i): no result")
             continue
         }
-        let expected = list.map { $0 + "\u{0}" }.joined()
+        // printf runs its format once even without arguments.
+        let expected = list.isEmpty ? "\u{0}" : list.map { $0 + "\u{0}" }.joined()
         let got = res["stdout"]?.stringValue ?? ""
         if category == "success", got == expected { ok += 1 } else {
             Issue.record("\(prefix)\(i) \(category): arguments \(list.map { $0.debugDescription }) arrived as \(got) \(res["msg"]?.stringValue ?? "")")

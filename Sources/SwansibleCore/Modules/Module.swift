@@ -49,6 +49,7 @@ public enum ModuleRegistry {
         "fetch": FetchModule(),
         "script": ScriptModule(),
         "tempfile": TempfileModule(),
+        "lineinfile": LineinfileModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).
