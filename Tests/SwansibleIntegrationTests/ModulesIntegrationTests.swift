@@ -195,6 +195,8 @@ struct ModulesIntegrationTests {
             ["name": "tempfile", "tempfile": ["path": .string(base), "suffix": ".x"]],
             ["name": "tree", "copy": ["src": .string(treeDir + "/"), "dest": .string(base + "/tree")]],
             ["name": "tree again", "copy": ["src": .string(treeDir + "/"), "dest": .string(base + "/tree")]],
+            ["name": "lineinfile", "lineinfile": ["path": .string(base + "/d/a.txt"), "regexp": "^hello", "line": "bye"]],
+            ["name": "lineinfile again", "lineinfile": ["path": .string(base + "/d/a.txt"), "regexp": "^hello", "line": "bye"]],
             ["name": "absent", "file": ["path": .string(base), "state": "absent"]],
         ]
         let r = try await play(tasks, inventory: inventory)
@@ -231,6 +233,8 @@ struct ModulesIntegrationTests {
         #expect(temp["path"]?.stringValue?.hasPrefix(base + "/ansible.") == true && temp["mode"]?.stringValue == "0600")
         #expect(result(r, "tree")?.1["changed"]?.boolValue == true)
         #expect(result(r, "tree again")?.1["changed"]?.boolValue == false)
+        #expect(result(r, "lineinfile")?.1["msg"]?.stringValue == "line replaced")
+        #expect(result(r, "lineinfile again")?.1["changed"]?.boolValue == false)
     }
 
     /// A copy cut short by the task's timeout leaves the old file as it was, and no temporary file.
