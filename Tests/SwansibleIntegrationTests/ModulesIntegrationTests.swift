@@ -67,10 +67,8 @@ private func randomArgument(_ g: inout some RandomNumberGenerator) -> String {
     return text
 }
 
-private func hex(_ s: String) -> String { s.utf8.map { String(format: "%02x", $0) }.joined() }
-
-/// sh prints each argument's bytes in hex between < and > (od is in coreutils and BusyBox).
-private let echoScript = "for a; do printf '<'; printf %s \"$a\" | od -An -v -tx1 | tr -d ' \\n'; echo '>'; done"
+/// sh prints each argument followed by a NUL byte (a builtin: one process per task).
+private let echoScript = "printf '%s\\0' \"$@\""
 
 /// Seeded, so a failure can be reproduced.
 private struct SplitMix: RandomNumberGenerator {
@@ -92,7 +90,8 @@ private func checkArguments(_ r: PlaybookResult, _ lists: [[String]], prefix: St
             Issue.record("\(prefix)\(i): no result")
             continue
         }
-        let expected = list.map { "<" + hex($0) + ">" }.joined(separator: "\n")
+        // printf runs its format once even without arguments.
+        let expected = list.isEmpty ? "\u{0}" : list.map { $0 + "\u{0}" }.joined()
         let got = res["stdout"]?.stringValue ?? ""
         if category == "success", got == expected { ok += 1 } else {
             Issue.record("\(prefix)\(i) \(category): arguments \(list.map { $0.debugDescription }) arrived as \(got) \(res["msg"]?.stringValue ?? "")")
@@ -168,6 +167,14 @@ struct ModulesIntegrationTests {
         let template = local + ".j2"
         try "hi {{ inventory_hostname }}\n".write(toFile: template, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: template) }
+        let script = local + ".sh"
+        try "#!/bin/sh\necho \"$# $2\"\n".write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let treeDir = local + "-tree"
+        try FileManager.default.createDirectory(atPath: treeDir + "/s ü", withIntermediateDirectories: true)
+        try "1\n".write(toFile: treeDir + "/a", atomically: true, encoding: .utf8)
+        try "2\n".write(toFile: treeDir + "/s ü/b c", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: treeDir) }
         let tasks: [Value] = [
             ["name": "ping", "ping": .null],
             ["name": "raw", "raw": "echo raw-ok"],
@@ -184,6 +191,12 @@ struct ModulesIntegrationTests {
             ["name": "stat", "stat": ["path": .string(base + "/d/a.txt")]],
             ["name": "stat link", "stat": ["path": .string(base + "/d/l")]],
             ["name": "fetch", "fetch": ["src": .string(base + "/d/a.txt"), "dest": .string(local)]],
+            ["name": "script", "script": .string(script + " one 'two three'")],
+            ["name": "tempfile", "tempfile": ["path": .string(base), "suffix": ".x"]],
+            ["name": "tree", "copy": ["src": .string(treeDir + "/"), "dest": .string(base + "/tree")]],
+            ["name": "tree again", "copy": ["src": .string(treeDir + "/"), "dest": .string(base + "/tree")]],
+            ["name": "lineinfile", "lineinfile": ["path": .string(base + "/d/a.txt"), "regexp": "^hello", "line": "bye"]],
+            ["name": "lineinfile again", "lineinfile": ["path": .string(base + "/d/a.txt"), "regexp": "^hello", "line": "bye"]],
             ["name": "absent", "file": ["path": .string(base), "state": "absent"]],
         ]
         let r = try await play(tasks, inventory: inventory)
@@ -215,6 +228,33 @@ struct ModulesIntegrationTests {
         let fetched = try String(contentsOfFile: "\(local)/t\(base)/d/a.txt", encoding: .utf8)
         #expect(fetched == "hello 2\n")
         #expect(result(r, "absent")?.1["changed"]?.boolValue == true)
+        #expect(result(r, "script")?.1["stdout"]?.stringValue == "2 two three\n")
+        let temp = try #require(result(r, "tempfile")?.1)
+        #expect(temp["path"]?.stringValue?.hasPrefix(base + "/ansible.") == true && temp["mode"]?.stringValue == "0600")
+        #expect(result(r, "tree")?.1["changed"]?.boolValue == true)
+        #expect(result(r, "tree again")?.1["changed"]?.boolValue == false)
+        #expect(result(r, "lineinfile")?.1["msg"]?.stringValue == "line replaced")
+        #expect(result(r, "lineinfile again")?.1["changed"]?.boolValue == false)
+    }
+
+    /// A copy cut short by the task's timeout leaves the old file as it was, and no temporary file.
+    @Test func copyKilledMidTransferKeepsTheOldFile() async throws {
+        let hosts = try TestHosts.get()
+        let src = FileManager.default.temporaryDirectory.appendingPathComponent("swansible-huge-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: src) }
+        var g = SplitMix(state: 7)
+        let huge = (0..<(64 * 1024 * 1024 / 8)).map { _ in g.next() }
+        try huge.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: src)) }
+        let base = "/tmp/modtest-\(UUID().uuidString.prefix(8))"
+        let tasks: [Value] = [
+            ["name": "setup", "shell": .string("mkdir -p \(base) && echo old > \(base)/f")],
+            ["name": "copy", "copy": ["src": .string(src), "dest": .string(base + "/f")], "timeout": 1, "ignore_errors": true],
+            ["name": "check", "shell": .string("sleep 1; cat \(base)/f; ls -a \(base) | grep -c swansible-tmp || true")],
+            ["name": "clean", "shell": .string("rm -rf \(base)")],
+        ]
+        let r = try await play(tasks, inventory: hostInventory(hosts))
+        #expect(result(r, "copy")?.0 == "failed")
+        #expect(result(r, "check")?.1["stdout"]?.stringValue == "old\n0")
     }
 
     /// A 10 MB binary file and a tree of 1,000 files with odd names: copied, then unchanged on the second run.

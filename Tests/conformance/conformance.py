@@ -614,7 +614,7 @@ class Normaliser:
                 return "<UPLOADED_SRC>"
             if key == "_original_basename" and self.CONTENT_NAME_RE.match(v):
                 return "<CONTENT_TEMPFILE>"
-            if key == "backup_file" and self.BACKUP_RE.search(v):
+            if key in ("backup_file", "backup") and self.BACKUP_RE.search(v):
                 return self.text(self.BACKUP_RE.sub(".<PID>.<TIME>~", v))
             return self.text(v)
         if isinstance(v, dict) and key == "stat" and "exists" in v:

@@ -424,6 +424,8 @@ struct CopyAction {
         }
         s += "t=$(mktemp \(pathWord(dir + "/.swansible-tmp-XXXXXXXXXX"))) || exit 1\n"
         s += "echo \"TMP:$t\"\n"
+        // A transfer cut short (connection lost, task timeout) leaves neither a changed file nor the temporary one.
+        s += "trap 'rm -f \"$t\"; exit 129' HUP INT TERM PIPE\n"
         s += "cat > \"$t\" || { rm -f \"$t\"; exit 1; }\n"
         s += "[ \"$(wc -c < \"$t\")\" -eq \(bytes.count) ] || { rm -f \"$t\"; echo 'the transfer was cut short' >&2; exit 1; }\n"
         if status.exists && !lstatus.isLink || (follow && status.exists) {

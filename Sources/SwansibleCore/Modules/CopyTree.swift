@@ -66,6 +66,7 @@ extension CopyAction {
                 mkdir -p "$D" || exit 1
                 umask_mode=$(printf '%o' $(( 0666 & ~$(umask) )))
                 s=$(mktemp -d "$D/.swansible-tmp-XXXXXXXXXX") || exit 1
+                trap 'rm -rf "$s"; exit 129' HUP INT TERM PIPE
                 tar -x -m -o -f - -C "$s" || { rm -rf "$s"; echo 'could not unpack the files' >&2; exit 1; }
                 (cd "$s" && find . -type f) | while IFS= read -r f; do
                   f=${f#./}; t="$D/$f"; mkdir -p "$(dirname -- "$t")" || exit 1

@@ -49,6 +49,9 @@ public enum ModuleRegistry {
         "copy": CopyModule(),
         "template": TemplateModule(),
         "fetch": FetchModule(),
+        "script": ScriptModule(),
+        "tempfile": TempfileModule(),
+        "lineinfile": LineinfileModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).
