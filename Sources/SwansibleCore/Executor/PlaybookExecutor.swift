@@ -617,7 +617,7 @@ public final class PlaybookExecutor {
                 guard let notified = state.notified[index], !notified.isEmpty else { continue }
                 let hosts = state.batch.filter {
                     notified.contains($0) && !unreachableHosts.contains($0)
-                        && (state.active.contains($0) || (options.forceHandlers && failedHosts.contains($0)))
+                        && (state.active.contains($0) || (forceHandlers(state) && failedHosts.contains($0)))
                 }
                 state.notified[index] = nil
                 guard !hosts.isEmpty else { continue }
@@ -634,6 +634,12 @@ public final class PlaybookExecutor {
                 ran = true
             }
         }
+    }
+
+    /// `--force-handlers` or the play's `force_handlers`: notified handlers run on failed hosts too.
+    private func forceHandlers(_ state: PlayState) -> Bool {
+        if let v = state.play.keywords["force_handlers"] { return isTrueForPlay(v, state: state) }
+        return options.forceHandlers
     }
 
     // MARK: - meta
@@ -856,6 +862,8 @@ public final class PlaybookExecutor {
     /// The variables of a host, lowest precedence first (ansible-core's order).
     private func layers(for host: String, task: PlayTask?, state: PlayState) -> [ValueDict] {
         var layers: [ValueDict] = []
+        // The play's roles export their defaults (lowest of all) and vars (above vars_files) to the whole play.
+        for role in state.play.roles { layers.append(role.defaults) }
         if let task { layers.append(contentsOf: task.roleDefaultLayers) }
         layers.append(inventory.variables(for: host))
         let facts = factCache[host] ?? [:]
@@ -872,6 +880,7 @@ public final class PlaybookExecutor {
         }
         layers.append(state.play.vars)
         layers.append(state.varsFiles)
+        for role in state.play.roles { layers.append(role.vars) }
         if let task {
             layers.append(contentsOf: task.roleVarLayers)
             for b in task.blockVars { layers.append(b) }
