@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "SwansibleCore", targets: ["SwansibleCore"]),
         .executable(name: "swansible", targets: ["SwansibleCLI"]),
+        .executable(name: "swansible-api-example", targets: ["SwansibleExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
+
+        // The embedding example of the docs (the seed's scenario as a program).
+        .executableTarget(
+            name: "SwansibleExample", dependencies: ["SwansibleCore", "SwansibleData"], swiftSettings: strict),
 
         // Measures the SSH engine on the test hosts; run by the benchmark scripts, never by tests.
         .executableTarget(

@@ -39,18 +39,38 @@ final class DefaultOutput: @unchecked Sendable {
         return "\n" + text + " " + String(repeating: "*", count: stars)
     }
 
+    /// The task whose banner was printed last, and each task's banner (the free strategy interleaves tasks: a
+    /// result of another task prints that task's banner again, as ansible-core's callback does).
+    private var lastBanner: String?
+    private var banners: [String: String] = [:]
+
     func banner(_ text: String) -> String { Self.banner(text, columns: columns) }
 
     func handle(_ event: RunEvent) {
+        if let task = event.data["task"]?.stringValue {
+            switch event.kind {
+            case .taskStart, .handlerTaskStart:
+                lastBanner = task
+            default:
+                if task != lastBanner, let banner = banners[task] {
+                    write(banner)
+                    lastBanner = task
+                }
+            }
+        }
         switch event.kind {
         case .playStart:
             let name = (event.data["play"]?.stringValue ?? "").trimmingCharacters(in: .whitespaces)
             write(banner(name.isEmpty ? "PLAY" : "PLAY [\(name)]"))
         case .taskStart:
-            write(banner("TASK [\(event.display["name"]?.stringValue ?? "")]"))
+            let text = banner("TASK [\(event.display["name"]?.stringValue ?? "")]")
+            if let task = event.data["task"]?.stringValue { banners[task] = text }
+            write(text)
             taskPath(event.display)
         case .handlerTaskStart:
-            write(banner("RUNNING HANDLER [\(event.display["name"]?.stringValue ?? "")]"))
+            let text = banner("RUNNING HANDLER [\(event.display["name"]?.stringValue ?? "")]")
+            if let task = event.data["task"]?.stringValue { banners[task] = text }
+            write(text)
             taskPath(event.display)
         case .noHostsMatched:
             write("skipping: no hosts matched", palette.skip)

@@ -177,18 +177,20 @@ func parseExtraVars(_ text: String) throws -> ValueDict {
     if text.hasPrefix("@") {
         let path = absolutePathOf(expandTilde(String(text.dropFirst())))
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError(
-                message: "Unable to retrieve file contents.\nCould not find or access '\(path)' on the Ansible Controller.\n"
-                    + "If you are using a module and expect the file to exist on the remote, see the remote_src option: "
-                    + "[Errno 2] No such file or directory: '\(path)'",
-                exitCode: 1)
+            throw AnsibleError.fileNotFound(absolutePathOf(path))
         }
         let value = try YAML.loadValue(text: String(decoding: data, as: UTF8.self), file: path)
         return value.dictValue ?? [:]
     }
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") {
-        let value = try YAML.loadValue(text: trimmed, file: "<extra vars>")
+        let value: Value
+        do {
+            value = try YAML.loadValue(text: trimmed, file: "<CLI option '-e'>")
+        } catch {
+            // ansible-core: the value has no file to show, so no source lines.
+            throw AnsibleError(error.message, at: error.mark)
+        }
         guard let d = value.dictValue else {
             throw CLIError(message: "Invalid extra vars data supplied. '\(text)' could not be made into a dictionary", exitCode: 1)
         }

@@ -594,6 +594,15 @@ class Normaliser:
             s = rx.sub(token, s)
         return s
 
+    # Rule K (file-module temporaries): the remote file a copy came from is a temporary name (ansible-core: its
+    # remote temporary directory; swansible: a mktemp file beside dest); `content` is staged under a random local
+    # name (`_original_basename`); backup files carry a pid and the time. stat's times, inode and inode generation
+    # differ on every reset of the case's files.
+    UPLOADED_SRC_RE = re.compile(r"(/\.ansible/tmp/ansible-tmp-[^/]+/\.source[^/]*|/\.swansible-tmp-[A-Za-z0-9]+)$")
+    CONTENT_NAME_RE = re.compile(r"^\.[a-z0-9_]{8}$")
+    BACKUP_RE = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
+    STAT_VOLATILE = ("atime", "mtime", "ctime", "inode", "version")
+
     def value(self, v, key=None):
         """A result value: strings through text(); timing keys (rule C) by format; facts (rule F)."""
         if isinstance(v, str):
@@ -601,7 +610,17 @@ class Normaliser:
                 return "<TIMESTAMP>"
             if key == "delta" and DELTA.match(v):
                 return "<DELTA>"
+            if key == "src" and self.UPLOADED_SRC_RE.search(v):
+                return "<UPLOADED_SRC>"
+            if key == "_original_basename" and self.CONTENT_NAME_RE.match(v):
+                return "<CONTENT_TEMPFILE>"
+            if key == "backup_file" and self.BACKUP_RE.search(v):
+                return self.text(self.BACKUP_RE.sub(".<PID>.<TIME>~", v))
             return self.text(v)
+        if isinstance(v, dict) and key == "stat" and "exists" in v:
+            return {k: (f"<VOLATILE:{type(x).__name__}>" if k in self.STAT_VOLATILE and x is not None
+                        and not (isinstance(x, str) and x.startswith("<VOLATILE:")) else self.value(x, k))
+                    for k, x in v.items()}
         if isinstance(v, list):
             return [self.value(x) for x in v]
         if isinstance(v, dict):

@@ -47,12 +47,13 @@ public final class PlaybookExecutor {
     /// Runs every play of the playbook.
     public func run(_ playbook: Playbook) async -> PlaybookResult {
         emit(.playbookStart, ["playbook": .string((playbook.path as NSString).lastPathComponent)])
-        for play in playbook.plays where !stopPlaybook {
+        for play in playbook.plays where !stopPlaybook && !Task.isCancelled {
             await runPlay(play, playbook: playbook)
         }
         await pool.closeAll()
         emit(.stats, ["stats": .dict(ValueDict(uniqueKeysWithValues: stats.map { ($0.key, $0.value.value) }))])
-        let exitCode: Int32 = !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
+        // 99: interrupted (ansible-playbook's exit code for a user interrupt).
+        let exitCode: Int32 = Task.isCancelled ? 99 : !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
         return PlaybookResult(seed: seed, stats: stats, exitCode: exitCode, events: events)
     }
 
@@ -124,7 +125,7 @@ public final class PlaybookExecutor {
 
         // Batches are cut from every host of the play (also those that failed earlier); each batch runs the
         // whole play and gets its own PLAY banner, as ansible-core does.
-        for batch in batches(hosts, play: play) {
+        for batch in batches(hosts, play: play) where !Task.isCancelled {
             emit(.playStart, ["play": .string(play.name)])
             for host in batch where stats[host] == nil && !failedHosts.contains(host) && !unreachableHosts.contains(host) {
                 stats[host] = HostStats()
@@ -144,7 +145,7 @@ public final class PlaybookExecutor {
                 await runSection(section, state: state)
                 await flushHandlers(state: state)
             }
-            if !state.breakPlay, !state.endPlay, options.forceHandlers || true {
+            if !state.breakPlay, !state.endPlay {
                 await flushHandlers(state: state)
             }
             let failedNow = failedHosts.count + unreachableHosts.count - failedBefore
@@ -248,9 +249,13 @@ public final class PlaybookExecutor {
     /// through blocks, rescues and always sections.
     private func runSection(_ nodes: [TaskNode], state: PlayState) async {
         guard !nodes.isEmpty else { return }
+        if renderedPlayKeyword(state.play, "strategy")?.stringValue.map(ModuleRegistry.shortName) == "free" {
+            await runSectionFree(nodes, state: state)
+            return
+        }
         var cursors: [String: TaskCursor] = [:]
         for host in state.active { cursors[host] = TaskCursor(nodes) }
-        while !state.breakPlay && !state.endPlay && !state.endBatch {
+        while !state.breakPlay && !state.endPlay && !state.endBatch && !Task.isCancelled {
             // A failure that ran through an always section fails the host once that section is done.
             var next: [(String, TaskCursor.Position)] = []
             for host in state.active {
@@ -272,6 +277,65 @@ public final class PlaybookExecutor {
                 continue
             }
             await runTaskOnHosts(task, hosts: hostsForTask, state: state, cursors: &cursors, isHandler: false)
+        }
+    }
+
+    /// The free strategy: every host goes through the tasks at its own pace (at most `forks` at once); a task's
+    /// start is announced when the first host reaches it.
+    private func runSectionFree(_ nodes: [TaskNode], state: PlayState) async {
+        var cursors: [String: TaskCursor] = [:]
+        for host in state.active { cursors[host] = TaskCursor(nodes) }
+        var keys: [[Int]: (key: String, name: String)] = [:]
+        let forks = max(1, options.forks)
+        var waiting = state.active
+        await withTaskGroup(of: (String, PlayTask, [Int], HostTaskOutcome).self) { group in
+            var running = 0
+            while true {
+                var stillWaiting: [String] = []
+                for host in waiting where state.active.contains(host) {
+                    if state.breakPlay || state.endPlay || Task.isCancelled { break }
+                    while let position = cursors[host]?.peek() {
+                        let task = position.task
+                        if task.role?.isDuplicate == true || !selectedByTags(task) {
+                            cursors[host]?.advance()
+                            continue
+                        }
+                        if task.module == "meta" {
+                            await runMeta(task, hosts: [host], state: state, cursors: &cursors)
+                            continue
+                        }
+                        guard running < forks else {
+                            stillWaiting.append(host)
+                            break
+                        }
+                        let entry: (key: String, name: String)
+                        if let known = keys[position.order] {
+                            entry = known
+                        } else {
+                            let name = templatedName(task, state: state, host: host)
+                            entry = (seed.startTask(named: name), name)
+                            keys[position.order] = entry
+                            emit(.taskStart, ["task": .string(entry.key)], display: [
+                                "name": .string(task.bannerName(forKey: name)), "task_path": .string(task.mark.description),
+                            ])
+                        }
+                        let context = makeContext(task: task, host: host, state: state)
+                        let order = position.order
+                        group.addTask { (host, task, order, await context.run()) }
+                        running += 1
+                        break
+                    }
+                    if cursors[host]?.isFailed == true, state.active.contains(host) { markFailed(host, state: state) }
+                }
+                waiting = stillWaiting
+                guard let (host, task, order, outcome) = await group.next() else { break }
+                running -= 1
+                let entry = keys[order]!
+                await process([outcome], task: task, key: entry.key, name: entry.name, hosts: [host], runOnce: false,
+                              state: state, cursors: &cursors)
+                if cursors[host]?.isFailed == true, state.active.contains(host) { markFailed(host, state: state) }
+                waiting.append(host)
+            }
         }
     }
 
@@ -339,6 +403,20 @@ public final class PlaybookExecutor {
         let runOnce = isTrueForPlay(task.keyword("run_once"), state: state) || task.module == "pause"
         let runHosts = runOnce ? Array(hostsForTask.prefix(1)) : hostsForTask
         let outcomes = await runTask(task, on: runHosts, state: state)
+        await process(outcomes, task: task, key: key, name: name, hosts: hostsForTask, runOnce: runOnce, state: state,
+                      cursors: &cursors)
+    }
+
+    /// Records the outcomes of a task and moves each host's cursor on (rescue, always, includes, failures).
+    private func process(
+        _ outcomes: [HostTaskOutcome], task: PlayTask, key: String, name: String, hosts hostsForTask: [String],
+        runOnce: Bool, state: PlayState, cursors: inout [String: TaskCursor]
+    ) async {
+        var outcomes = outcomes
+        if Task.isCancelled {
+            // Interrupted: what finished counts; steps cut short by the cancellation are not results.
+            outcomes.removeAll { $0.result.result["msg"]?.stringValue == "cancelled" }
+        }
         var anyErrorsFatal = false
         var sawFailure = false
         var includes: [(String, [IncludeRequest])] = []
@@ -766,7 +844,8 @@ public final class PlaybookExecutor {
             }
             for await outcome in group {
                 outcomes.append(outcome)
-                if let context = iterator.next() {
+                // Cancelled: hosts already running finish their step; no new host starts.
+                if !Task.isCancelled, let context = iterator.next() {
                     group.addTask { await context.run() }
                 }
             }

@@ -1,5 +1,4 @@
 import SwansibleData
-import SwansibleYAML
 import Foundation
 
 /// Computes ansible-core's Linux facts (keys without the `ansible_` prefix) from a ``FactSnapshot``, following
@@ -1676,11 +1675,7 @@ struct FactCollectors {
     /// A local fact file's output: JSON, else INI (sections of options), else an error string.
     static func parseLocalFact(_ text: String, path: String) -> Value {
         let trimmed = text.pythonStripped()
-        if let first = trimmed.first, "{[\"0123456789-tfn".contains(first),
-            let v = try? YAML.loadValue(text: trimmed, file: path), trimmed.hasPrefix("{") || trimmed.hasPrefix("[") || !v.isString
-        {
-            return v
-        }
+        if let v = try? Value(json: trimmed) { return v }
         var sections = ValueDict()
         var current: String?
         for raw in pythonSplitLines(text) {

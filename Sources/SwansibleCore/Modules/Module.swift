@@ -42,6 +42,13 @@ public enum ModuleRegistry {
         "shell": CommandModule(shell: true),
         "setup": SetupModule(),
         "gather_facts": SetupModule(),
+        "ping": PingModule(),
+        "raw": RawModule(),
+        "stat": StatModule(),
+        "file": FileModule(),
+        "copy": CopyModule(),
+        "template": TemplateModule(),
+        "fetch": FetchModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).

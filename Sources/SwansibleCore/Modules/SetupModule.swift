@@ -1,4 +1,4 @@
-public import SwansibleData
+import SwansibleData
 import SwansibleSSH
 import Foundation
 
@@ -257,17 +257,15 @@ enum FactSubsets {
                     let negate = p[k] == "!"
                     if negate { k += 1 }
                     var found = false
-                    var first = true
                     while k < j {
                         let lo = p[k]
                         if k + 2 < j, p[k + 1] == "-" {
                             if lo.value <= s[si].value && s[si].value <= p[k + 2].value { found = true }
                             k += 3
                         } else {
-                            if lo == s[si] && (!first || true) { found = true }
+                            if lo == s[si] { found = true }
                             k += 1
                         }
-                        first = false
                     }
                     if found == negate { return false }
                     pi = j + 1; si += 1
@@ -322,6 +320,7 @@ enum FactScript {
         if needDistribution {
             s += #"""
                 for _f in /etc/os-release /usr/lib/os-release /etc/lsb-release /etc/debian_version /etc/altlinux-release /etc/oracle-release /etc/slackware-version /etc/centos-release /etc/redhat-release /etc/vmware-release /etc/openwrt_release /etc/system-release /etc/alpine-release /etc/arch-release /etc/SuSE-release /etc/gentoo-release /etc/sourcemage-release /usr/lib/os-release /etc/coreos/update.conf; do F "$_f"; done
+                for _f in /etc/*-release /etc/*_release /etc/*-version /etc/*_version; do F "$_f"; done
                 K /etc/products.d/baseproduct
                 H lsb_release && C lsb lsb_release -a
 
