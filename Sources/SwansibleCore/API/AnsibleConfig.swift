@@ -41,6 +41,8 @@ public struct AnsibleConfig: Sendable {
         public static let timeout = Setting(
             "DEFAULT_TIMEOUT", env: ["ANSIBLE_TIMEOUT", "ANSIBLE_SSH_TIMEOUT"],
             ini: [("defaults", "timeout"), ("ssh_connection", "timeout")])
+        public static let taskTimeout = Setting(
+            "TASK_TIMEOUT", env: ["ANSIBLE_TASK_TIMEOUT"], ini: [("defaults", "task_timeout")])
         public static let rolesPath = Setting("DEFAULT_ROLES_PATH", env: ["ANSIBLE_ROLES_PATH"], ini: [("defaults", "roles_path")])
         public static let become = Setting("DEFAULT_BECOME", env: ["ANSIBLE_BECOME"], ini: [("privilege_escalation", "become")])
         public static let becomeMethod = Setting(
@@ -418,6 +420,7 @@ public struct AnsibleConfig: Sendable {
         if let k = path(.privateKeyFile) { o.privateKeyFile = k }
         if let h = bool(.hostKeyChecking) { o.hostKeyChecking = h }
         if let t = try int(.timeout) { o.timeout = t }
+        if let t = try int(.taskTimeout) { o.taskTimeout = t > 0 ? t : nil }
         if let b = bool(.become) { o.become = b }
         if let m = string(.becomeMethod) { o.becomeMethod = m }
         if let u = string(.becomeUser) { o.becomeUser = u }

@@ -58,6 +58,7 @@ import Testing
                 private_key_file = ~/keys/id
                 host_key_checking = False
                 timeout = 33
+                task_timeout = 120
                 gathering = explicit
                 roles_path = roles:/usr/share/roles
                 unknown_key = ignored
@@ -81,6 +82,7 @@ import Testing
         #expect(o.privateKeyFile == "/home/u/keys/id")
         #expect(o.hostKeyChecking == false)
         #expect(o.timeout == 33)
+        #expect(o.taskTimeout == 120)
         #expect(o.gathering == "explicit")
         #expect(o.become && o.becomeUser == "admin")
         #expect(o.sshCommonArgs == "-o UserKnownHostsFile=/tmp/kh")
