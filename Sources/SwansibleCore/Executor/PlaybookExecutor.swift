@@ -28,6 +28,8 @@ public final class PlaybookExecutor {
     private var unreachableHosts: Set<String> = []
     /// Set when a play asked for the whole playbook to stop (every host failed, any_errors_fatal, …).
     private var stopPlaybook = false
+    /// `--start-at-task`: tasks are skipped until one of that name (or matching it as a pattern) comes.
+    private var startAtTaskReached = false
 
     public init(inventory: Inventory, options: RunOptions, onEvent: (@Sendable (RunEvent) -> Void)? = nil) {
         self.inventory = inventory
@@ -268,7 +270,7 @@ public final class PlaybookExecutor {
             guard let chosen = next.min(by: { $0.1 < $1.1 }) else { break }
             let hostsForTask = next.filter { $0.1 == chosen.1 }.map(\.0)
             let task = chosen.1.task
-            if task.role?.isDuplicate == true || !selectedByTags(task) {
+            if task.role?.isDuplicate == true || !selectedByTags(task) || !startReached(task, state: state) {
                 for host in hostsForTask { cursors[host]?.advance() }
                 continue
             }
@@ -296,7 +298,7 @@ public final class PlaybookExecutor {
                     if state.breakPlay || state.endPlay || Task.isCancelled { break }
                     while let position = cursors[host]?.peek() {
                         let task = position.task
-                        if task.role?.isDuplicate == true || !selectedByTags(task) {
+                        if task.role?.isDuplicate == true || !selectedByTags(task) || !startReached(task, state: state) {
                             cursors[host]?.advance()
                             continue
                         }
@@ -337,6 +339,19 @@ public final class PlaybookExecutor {
                 waiting.append(host)
             }
         }
+    }
+
+    /// `--start-at-task NAME`: ansible-core compares the task's name and its `role : name` form, also as a
+    /// shell pattern; everything before the first match is skipped.
+    private func startReached(_ task: PlayTask, state: PlayState) -> Bool {
+        guard let start = options.startAtTask, !startAtTaskReached, task.id != -1 else { return true }
+        let name = task.name ?? ""
+        let full = task.displayName
+        if name == start || full == start || fnmatch(start, name, 0) == 0 || fnmatch(start, full, 0) == 0 {
+            startAtTaskReached = true
+            return true
+        }
+        return false
     }
 
     /// `--tags` / `--skip-tags`.
@@ -398,6 +413,7 @@ public final class PlaybookExecutor {
         let key = seed.startTask(named: name)
         emit(isHandler ? .handlerTaskStart : .taskStart, ["task": .string(key)], display: [
             "name": .string(task.bannerName(forKey: name)), "task_path": .string(task.mark.description),
+            "hosts": .int(hostsForTask.count),
         ])
         // run_once: the first host runs it; its result is what every host gets.
         let runOnce = isTrueForPlay(task.keyword("run_once"), state: state) || task.module == "pause"
