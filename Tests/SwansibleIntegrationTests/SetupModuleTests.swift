@@ -11,7 +11,8 @@ struct SetupModuleTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try (inventoryLine + "\n").write(toFile: dir + "/inventory", atomically: true, encoding: .utf8)
-        let run = try runSwansible(["run", "-i", dir + "/inventory", pattern, "-m", "setup", "-a", args, "--json"] + extra)
+        let module = extra.first == "-m" ? [] : ["-m", "setup"]
+        let run = try runSwansible(["run", "-i", dir + "/inventory", pattern] + module + ["-a", args, "--json"] + extra)
         return (run, try Value(json: run.stdout))
     }
 
@@ -103,6 +104,24 @@ struct SetupModuleTests {
         (run, seed) = try gather(hostLine(t, h), args: "nonsense=1")
         #expect(seed["failed"]?[h.name]?["msg"]
             == "Unsupported parameters for (setup) module: nonsense. Supported parameters include: fact_path, filter, gather_subset, gather_timeout.")
+    }
+
+    /// As the gather_facts action: `parallel` is the action's own option; a failed setup is reported inside
+    /// `failed_modules` (ansible-core's shape).
+    @Test func gatherFactsAction() throws {
+        let t = try TestHosts.get()
+        let h = t.hosts[0]
+        var (run, seed) = try gather(hostLine(t, h), args: "parallel=true gather_subset=!all,!min,kernel", extra: ["-m", "gather_facts"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(seed["success"]?[h.name]?["ansible_facts"]?["ansible_kernel"] != nil)
+        #expect(seed["success"]?[h.name]?["ansible_facts"]?["ansible_env"] == nil)
+        (run, seed) = try gather(hostLine(t, h), args: "bogus=1", extra: ["-m", "gather_facts"])
+        let r = try #require(seed["failed"]?[h.name])
+        #expect(r["msg"] == "The following modules failed to execute: ansible.legacy.setup.")
+        #expect(r["ansible_facts"] == .dict([:]))
+        let m = try #require(r["failed_modules"]?["ansible.legacy.setup"])
+        #expect(m["msg"] == "Unsupported parameters for (ansible.legacy.setup) module: bogus. Supported parameters include: fact_path, filter, gather_subset, gather_timeout.")
+        #expect(m["invocation"]?["module_args"] == ["bogus": "1", "fact_path": "/etc/ansible/facts.d", "filter": [], "gather_subset": ["all"], "gather_timeout": 10])
     }
 
     /// BusyBox only, chrooted, no /proc or /sys: one `sh` command still gives the facts it can.

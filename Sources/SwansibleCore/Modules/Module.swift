@@ -41,7 +41,7 @@ public enum ModuleRegistry {
         "command": CommandModule(shell: false),
         "shell": CommandModule(shell: true),
         "setup": SetupModule(),
-        "gather_facts": SetupModule(),
+        "gather_facts": SetupModule(asGatherFactsAction: true),
         "ping": PingModule(),
         "raw": RawModule(),
         "stat": StatModule(),

@@ -12,7 +12,38 @@ import Foundation
 struct SetupModule: Module {
     static let argumentNames = ["fact_path", "filter", "gather_subset", "gather_timeout"]
 
+    /// Run as the `gather_facts` action (also the implicit "Gathering Facts" task): ansible-core's action plugin
+    /// takes `parallel` itself and reports a failed setup inside `failed_modules`.
+    var asGatherFactsAction = false
+
     func run(_ rawArgs: ValueDict, _ context: ModuleContext) async -> ModuleOutcome {
+        var rawArgs = rawArgs
+        if asGatherFactsAction { rawArgs.removeValue(forKey: "parallel") }
+        let outcome = await gather(rawArgs, context)
+        guard asGatherFactsAction, case .result(let r) = outcome, r["failed"]?.boolValue == true else { return outcome }
+        // What the gather_facts action reports when its setup module failed.
+        var module = ValueDict()
+        module["exception"] = "(traceback unavailable)"
+        module["failed"] = true
+        var invocation = ValueDict()
+        for (k, v) in rawArgs { invocation[k] = v }
+        invocation["fact_path"] = rawArgs["fact_path"] ?? "/etc/ansible/facts.d"
+        invocation["filter"] = rawArgs["filter"].map { v in (try? Self.stringList(v, name: "filter")).flatMap { $0 }.map { .list($0.map(Value.string)) } ?? v } ?? []
+        invocation["gather_subset"] = rawArgs["gather_subset"].map { v in (try? Self.stringList(v, name: "gather_subset")).flatMap { $0 }.map { .list($0.map(Value.string)) } ?? v } ?? ["all"]
+        invocation["gather_timeout"] = rawArgs["gather_timeout"] ?? 10
+        module["invocation"] = ["module_args": .dict(invocation)]
+        module["msg"] = .string((r["msg"]?.stringValue ?? "").replacingOccurrences(
+            of: "Unsupported parameters for (setup) module", with: "Unsupported parameters for (ansible.legacy.setup) module"))
+        var wrapped = ValueDict()
+        wrapped["ansible_facts"] = .dict([:])
+        wrapped["changed"] = false
+        wrapped["failed"] = true
+        wrapped["failed_modules"] = ["ansible.legacy.setup": .dict(module)]
+        wrapped["msg"] = "The following modules failed to execute: ansible.legacy.setup."
+        return .result(wrapped)
+    }
+
+    private func gather(_ rawArgs: ValueDict, _ context: ModuleContext) async -> ModuleOutcome {
         for key in rawArgs.keys where !Self.argumentNames.contains(key) {
             return .result(failure(
                 "Unsupported parameters for (setup) module: \(key). Supported parameters include: "
