@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "SwansibleCore", targets: ["SwansibleCore"]),
         .executable(name: "swansible", targets: ["SwansibleCLI"]),
+        .executable(name: "swansible-api-example", targets: ["SwansibleExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,9 +48,13 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The embedding example of the docs (the seed's scenario as a program).
+        .executableTarget(
+            name: "SwansibleExample", dependencies: ["SwansibleCore", "SwansibleData"], swiftSettings: strict),
+
         // Measures the SSH engine on the test hosts; run by the benchmark scripts, never by tests.
         .executableTarget(
-            name: "SwansibleBench", dependencies: ["SwansibleSSH", "SwansibleData"], swiftSettings: strict),
+            name: "SwansibleBench", dependencies: ["SwansibleSSH", "SwansibleData", "SwansibleCore"], swiftSettings: strict),
 
         .testTarget(name: "SwansibleDataTests", dependencies: ["SwansibleData"]),
         .testTarget(name: "SwansibleYAMLTests", dependencies: ["SwansibleYAML"]),

@@ -4,6 +4,7 @@
 //   swansible-bench transfer --hosts-json … [--hosts 50] [--size-mb 10] [--method stream|sftp|scp] [--dir /tmp]
 //       [--timeout 120]  (per host and transfer)
 //   swansible-bench floor --hosts-json … --hosts N --tasks T   (connect + auth + T execs per host, reused session)
+//   swansible-bench parse --file big.yml [--rounds 20]   (PlaybookLoader.load in-process; no hosts; Tests/bench/parse-bench)
 //
 // Common options: --raw also prints every sample as `RAW<TAB>label<TAB>seconds,seconds,…` (what
 // Tests/bench/ssh-bench parses); --loops N runs the engine on N event-loop threads (default: one per core, at most 4);
@@ -28,8 +29,12 @@ struct Options {
     var single: Int?
     /// Where `transfer` writes on the hosts (/dev/shm keeps the disk out of the measurement).
     var directory = "/tmp"
+    /// Seconds after which a phase that has not finished prints the engine's state (diagnosing hangs); 0 = never.
+    var watchdog = 30
     /// Seconds after which one host's transfer is abandoned (a stalled transfer then fails instead of hanging).
     var timeout = 120
+    /// The playbook `parse` loads.
+    var file = ""
 }
 
 func parseOptions() -> Options {
@@ -53,6 +58,8 @@ func parseOptions() -> Options {
         case "--single": o.single = Int(value())
         case "--dir": o.directory = value()
         case "--timeout": o.timeout = Int(value()) ?? o.timeout
+        case "--watchdog": o.watchdog = Int(value()) ?? o.watchdog
+        case "--file": o.file = value()
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -143,10 +150,34 @@ func machineBusySeconds() -> Double {
 /// CPU spent during phases, printed with --raw as `RAWCPU<TAB>label<TAB>machine:self,…` (seconds).
 nonisolated(unsafe) var cpuByLabel: [(String, [(Double, Double)])] = []
 
+/// Runs `body`; when it takes longer than --watchdog seconds, prints the engine's state to stderr (once a
+/// watchdog period) so a hang can be diagnosed before the benchmark's timeout kills the process.
+func watched<T: Sendable>(_ label: String, _ body: () async throws -> T) async rethrows -> T {
+    guard options.watchdog > 0 else { return try await body() }
+    let watchdog = Task {
+        var waited = 0
+        while true {
+            try await Task.sleep(for: .seconds(options.watchdog))
+            waited += options.watchdog
+            let state = await client.debugState()
+            FileHandleStderr.write("watchdog: \(label) still running after \(waited) s\n\(state)\n")
+        }
+    }
+    defer { watchdog.cancel() }
+    return try await body()
+}
+
+enum FileHandleStderr {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = Glibc.write(2, &bytes, bytes.count)
+    }
+}
+
 /// Runs `body`, recording the machine's and this process's CPU seconds for `label`.
-func measuringCPU<T>(_ label: String, _ body: () async throws -> T) async rethrows -> T {
+func measuringCPU<T: Sendable>(_ label: String, _ body: () async throws -> T) async rethrows -> T {
     let machine0 = machineBusySeconds(), self0 = cpuSeconds()
-    let result = try await body()
+    let result = try await watched(label, body)
     let sample = (machineBusySeconds() - machine0, cpuSeconds() - self0)
     if let i = cpuByLabel.firstIndex(where: { $0.0 == label }) {
         cpuByLabel[i].1.append(sample)
@@ -179,6 +210,10 @@ func peakRSSMB() -> Double {
 }
 
 let options = parseOptions()
+if options.command == "parse" {
+    parseBench(file: options.file, rounds: options.rounds)
+    exit(0)
+}
 let fleet = try Fleet(json: options.hostsJSON, count: options.hosts)
 let client = SSHClient(loopCount: options.loops)
 

@@ -60,6 +60,8 @@ final class ConnectOperation: Operation {
         deadline = .now + options.connectTimeout
     }
 
+    var debugState: String { "connect \(state) attempt \(attemptIndex)" }
+
     deinit {
         freeAgent()
         passwordCString?.deallocate()
@@ -217,7 +219,7 @@ final class ConnectOperation: Operation {
 
             case .finished:
                 freeAgent()
-                c.setKeepalive(options.keepaliveInterval)
+                c.setKeepalive(options.keepaliveInterval, countMax: options.keepaliveCountMax)
                 completion.resume(.success(()))
                 return .done
             }

@@ -7,6 +7,9 @@ enum Step {
     case done
     /// Waiting for the socket: `EPOLLIN`, `EPOLLOUT` or both.
     case wait(UInt32)
+    /// Not finished and not waiting: step again after the loop has served its other connections (a large
+    /// output or input must not hold the loop's thread, and every other host's timers, for seconds).
+    case yield
 }
 
 /// One piece of work on a connection (connect, exec, transfer), run as a state machine on the
@@ -16,6 +19,8 @@ protocol Operation: AnyObject {
     var deadline: ContinuousClock.Instant? { get }
     /// Advances as far as libssh2 allows without blocking.
     func step(_ connection: ConnectionCore) -> Step
+    /// Where the operation is, for ``EventLoop/debugState()``.
+    var debugState: String { get }
     /// Gives up: resumes the caller with `error`. Returns true when the operation still has
     /// cleanup to step through (closing its channel), false when it is finished.
     func abort(_ connection: ConnectionCore, _ error: SSHError) -> Bool
@@ -47,7 +52,27 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     private(set) var broken: SSHError?
     private var queue: [any Operation] = []
     private var keepaliveInterval: Duration?
+    /// Keepalives a peer may leave unanswered while an operation waits on it (OpenSSH's ServerAliveCountMax).
+    private var keepaliveCountMax = 3
+    /// When the peer last showed it is alive (bytes arrived, or queued bytes were taken) while an operation
+    /// waited on it; reset when an operation starts after an idle spell.
+    private var lastHeard = ContinuousClock.now
+    /// When the last liveness probe went out.
+    private var lastProbe: ContinuousClock.Instant?
     private var inCleanup = false
+    private var cleanupDeadline: ContinuousClock.Instant?
+    /// Events the loop watches for this connection right now.
+    private var watching: UInt32 = 0
+    /// Test hook: in an exec's read pass that has found nothing yet, wait between the stdout and the stderr read
+    /// until the peer sends something, then this long more: the loop thread of a loaded machine, made
+    /// deterministic (see `endOfOutputReadByTheOtherStreamDoesNotHang`).
+    var testPauseBetweenReads: Duration?
+
+    func testWaitForPeer(then pause: Duration) {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&p, 1, 2000)
+        usleep(UInt32(pause.components.seconds * 1_000_000 + pause.components.attoseconds / 1_000_000_000_000))
+    }
 
     init(loop: EventLoop, host: String, port: Int) {
         self.loop = loop
@@ -59,10 +84,16 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
         releaseResources()
     }
 
-    func setKeepalive(_ interval: Duration?) {
+    /// Keepalives: on an idle session every `interval`; while an operation waits for the peer, a probe that
+    /// the server must answer after `interval` of silence, and the session is declared dead after
+    /// `countMax` intervals without a sign of life.
+    func setKeepalive(_ interval: Duration?, countMax: Int = 3) {
         keepaliveInterval = interval
-        guard let session, let interval else { return }
-        libssh2_keepalive_config(session, 0, UInt32(max(1, interval.components.seconds)))
+        keepaliveCountMax = max(1, countMax)
+        guard let session, interval != nil else { return }
+        // libssh2 rate-limits keepalives by its own interval (in whole seconds, at least 2); the loop's timers
+        // decide when to send, so keep libssh2's limit below ours.
+        libssh2_keepalive_config(session, 0, 2)
     }
 
     /// Queues `operation`; it runs when those before it are done.
@@ -72,7 +103,12 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
             return
         }
         queue.append(operation)
-        if queue.count == 1 { drive() }
+        if queue.count == 1 {
+            // Silence while idle says nothing about the peer: count from now.
+            lastHeard = .now
+            lastProbe = nil
+            drive()
+        }
     }
 
     /// Withdraws `operation` (its caller was cancelled).
@@ -93,14 +129,19 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
             case .done:
                 queue.removeFirst()
                 inCleanup = false
+                cleanupDeadline = nil
+            case .yield:
+                loop.execute { [self] in drive() }
+                return
             case .wait(let events):
                 if let broken {
                     // The step broke the session; fail everything queued.
                     failAll(broken)
                     return
                 }
+                watching = events
                 loop.watch(fd, events: events, handler: self)
-                loop.setDeadline(inCleanup ? ContinuousClock.now + .seconds(5) : operation.deadline, for: self)
+                loop.setDeadline(nextDeadline(for: operation), for: self)
                 return
             }
             if let broken {
@@ -108,26 +149,99 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
                 return
             }
         }
-        // Idle: nothing to watch until the next operation; keepalives by timer.
-        if fd >= 0 { loop.watch(fd, events: 0, handler: self) }
+        // Idle: watch only for the peer going away (EPOLLERR and EPOLLHUP are always reported); keepalives by timer.
+        if fd >= 0 {
+            watching = EPOLLRDHUP.rawValue
+            loop.watch(fd, events: watching, handler: self)
+        }
         loop.setDeadline(keepaliveInterval.map { ContinuousClock.now + $0 }, for: self)
     }
 
+    /// The earliest of the operation's deadline (or the cleanup's) and the next liveness check.
+    private func nextDeadline(for operation: any Operation) -> ContinuousClock.Instant? {
+        var deadline = inCleanup ? cleanupDeadline : operation.deadline
+        if let interval = keepaliveInterval, session != nil {
+            let check = max(lastHeard, lastProbe ?? lastHeard) + interval
+            deadline = deadline.map { min($0, check) } ?? check
+        }
+        return deadline
+    }
+
+    var debugLine: String {
+        var directions: Int32 = 0
+        if let session { directions = libssh2_session_block_directions(session) }
+        let current = queue.first.map { "\($0.debugState)" } ?? "idle"
+        return "\(host):\(port) queue \(queue.count) [\(current)] blocked \(directions)"
+            + (inCleanup ? " cleanup" : "") + (broken.map { " broken: \($0.message)" } ?? "")
+    }
+
     func handleEvents(_ events: UInt32) {
+        if queue.isEmpty {
+            // Idle, and the peer closed the connection or the socket failed: no later operation can succeed.
+            // (Also stops level-triggered epoll from reporting the hang-up again and again.)
+            if events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                markBroken(SSHError(.disconnected, "Shared connection to \(host) closed."))
+                releaseResources()
+            }
+            return
+        }
+        // Bytes arrived, or the peer took queued bytes (EPOLLOUT when waiting for room): it is alive.
+        if events & EPOLLIN.rawValue != 0 || (events & EPOLLOUT.rawValue != 0 && watching == EPOLLOUT.rawValue) {
+            lastHeard = .now
+            lastProbe = nil
+        }
         drive()
     }
 
     func deadlineExpired() {
-        guard !queue.isEmpty else {
+        guard let operation = queue.first else {
             sendKeepalive()
             return
         }
-        if inCleanup {
+        let now = ContinuousClock.now
+        if inCleanup, let cleanupDeadline, cleanupDeadline <= now {
             markBroken(SSHError(.disconnected, "the session did not respond while closing a channel"))
             failAll(broken!)
             return
         }
-        abortCurrent(nil)
+        if !inCleanup, let deadline = operation.deadline, deadline <= now {
+            abortCurrent(nil)
+            return
+        }
+        if let interval = keepaliveInterval {
+            var unread: Int32 = 0
+            if fd >= 0, ioctl(fd, UInt(FIONREAD), &unread) == 0, unread > 0 {
+                // Bytes wait in the socket: the peer spoke; the loop was busy elsewhere. Read them first.
+                lastHeard = now
+                lastProbe = nil
+                drive()
+                return
+            }
+            if now - lastHeard >= interval * keepaliveCountMax {
+                markBroken(SSHError(.disconnected, "Timeout, server \(host) not responding."))
+                failAll(broken!)
+                return
+            }
+            if now - max(lastHeard, lastProbe ?? lastHeard) >= interval {
+                sendProbe()
+                lastProbe = now
+            }
+        }
+        loop.setDeadline(nextDeadline(for: operation), for: self)
+    }
+
+    /// Asks the server for an answer (a keepalive with want_reply) while an operation waits on it. Only when
+    /// no packet of the operation is half sent and the socket has room: libssh2 cannot interleave packets,
+    /// and a keepalive that went out only in part would block every later packet of the session.
+    private func sendProbe() {
+        guard let session, fd >= 0,
+            libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0
+        else { return }
+        var unsent: Int32 = 0
+        guard ioctl(fd, UInt(TIOCOUTQ), &unsent) == 0, unsent < 16 * 1024 else { return }
+        var next: Int32 = 0
+        libssh2_keepalive_config(session, 1, 2)
+        _ = libssh2_keepalive_send(session, &next)
     }
 
     private func abortCurrent(_ error: SSHError?) {
@@ -135,6 +249,7 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
         let error = error ?? SSHError(.timeout, "timed out")
         if operation.abort(self, error) {
             inCleanup = true
+            cleanupDeadline = .now + .seconds(5)
             drive()
         } else {
             queue.removeFirst()
@@ -145,6 +260,7 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     private func sendKeepalive() {
         guard let session, broken == nil else { return }
         var next: Int32 = 0
+        libssh2_keepalive_config(session, 0, 2)  // no answer wanted: nobody reads while idle
         let rc = libssh2_keepalive_send(session, &next)
         if rc != 0 && rc != LIBSSH2_ERROR_EAGAIN && isSessionFatal(rc) {
             markBroken(SSHError.last(session, .disconnected, "keepalive failed"))

@@ -9,6 +9,8 @@ protocol LoopHandler: AnyObject {
     func handleEvents(_ events: UInt32)
     /// The deadline set with ``EventLoop/setDeadline(_:for:)`` has passed.
     func deadlineExpired()
+    /// One line for ``EventLoop/debugState()``.
+    var debugLine: String { get }
 }
 
 /// One thread that owns a share of the SSH sessions and drives them with level-triggered epoll.
@@ -29,7 +31,14 @@ final class EventLoop: @unchecked Sendable {
     private var handlers: [Int32: any LoopHandler] = [:]
     private var interest: [Int32: UInt32] = [:]
     private var timers = DeadlineHeap()
-    private var timerGeneration: [ObjectIdentifier: UInt64] = [:]
+    private struct TimerState {
+        var generation: UInt64
+        /// The deadline of the handler's entry in the heap.
+        var scheduled: ContinuousClock.Instant
+        /// The deadline the handler asked for last (never earlier than `scheduled`).
+        var wanted: ContinuousClock.Instant
+    }
+    private var timerGeneration: [ObjectIdentifier: TimerState] = [:]
     private var nextGeneration: UInt64 = 0
     /// A scratch buffer for channel reads, shared by every operation of this loop.
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
@@ -86,15 +95,45 @@ final class EventLoop: @unchecked Sendable {
 
     /// Calls `handler.deadlineExpired()` once `deadline` has passed; nil cancels. One deadline per
     /// handler: a new one replaces the old.
+    ///
+    /// Handlers move their deadline on nearly every event (liveness checks), so a later deadline does not
+    /// push a heap entry: it is recorded, and the entry already in the heap re-arms itself when it fires
+    /// early. The heap holds at most a few entries per handler.
     func setDeadline(_ deadline: ContinuousClock.Instant?, for handler: any LoopHandler) {
         let id = ObjectIdentifier(handler)
-        nextGeneration += 1
         guard let deadline else {
             timerGeneration.removeValue(forKey: id)
             return
         }
-        timerGeneration[id] = nextGeneration
+        if var current = timerGeneration[id], current.scheduled <= deadline {
+            current.wanted = deadline
+            timerGeneration[id] = current
+            return
+        }
+        nextGeneration += 1
+        timerGeneration[id] = TimerState(generation: nextGeneration, scheduled: deadline, wanted: deadline)
         timers.push(.init(deadline: deadline, generation: nextGeneration, handler: handler))
+    }
+
+    /// What the loop waits for, for diagnostics (a hang): every watched socket with its handler's state, the
+    /// kernel's view of the epoll set, and the timers. Call on the loop's thread.
+    func debugState() -> String {
+        let queued = inbox.withLock { $0.count }
+        var lines = ["loop \(name): inbox \(queued), \(handlers.count) sockets, \(timers.count) timers, \(timerGeneration.count) live"]
+        let fdinfo = readSmallFile("/proc/self/fdinfo/\(epfd)")
+        var kernel: [Int32: String] = [:]
+        for line in fdinfo.split(separator: "\n") where line.hasPrefix("tfd:") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count >= 4, let fd = Int32(parts[1]) { kernel[fd] = String(parts[3]) }
+        }
+        for (fd, handler) in handlers.sorted(by: { $0.key < $1.key }) {
+            var pending: Int32 = 0
+            _ = ioctl(fd, UInt(FIONREAD), &pending)
+            let registered = kernel[fd].map { "epoll \($0)" } ?? "NOT IN EPOLL"
+            lines.append("  fd \(fd) want \(interest[fd].map { String($0, radix: 16) } ?? "-") \(registered) "
+                + "unread \(pending): \(handler.debugLine)")
+        }
+        return lines.joined(separator: "\n")
     }
 
     private func run() {
@@ -133,7 +172,14 @@ final class EventLoop: @unchecked Sendable {
         while let first = timers.first, first.deadline <= now {
             timers.pop()
             let id = ObjectIdentifier(first.handler)
-            guard timerGeneration[id] == first.generation else { continue }
+            guard let state = timerGeneration[id], state.generation == first.generation else { continue }
+            if state.wanted > now {
+                // Moved later since this entry was pushed: re-arm for the wanted time.
+                nextGeneration += 1
+                timerGeneration[id] = TimerState(generation: nextGeneration, scheduled: state.wanted, wanted: state.wanted)
+                timers.push(.init(deadline: state.wanted, generation: nextGeneration, handler: first.handler))
+                continue
+            }
             timerGeneration.removeValue(forKey: id)
             first.handler.deadlineExpired()
         }
@@ -150,6 +196,7 @@ private struct DeadlineHeap {
     private var items: [Entry] = []
 
     var first: Entry? { items.first }
+    var count: Int { items.count }
 
     mutating func push(_ entry: Entry) {
         items.append(entry)
@@ -224,4 +271,19 @@ func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
     }, box)
     pthread_attr_destroy(&attributes)
     precondition(rc == 0, "pthread_create failed: \(rc)")
+}
+
+/// The text of a small file such as one under /proc ("" when unreadable).
+func readSmallFile(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -59,6 +59,12 @@ final class ExecOperation: Operation {
         if inputFD >= 0 { close(inputFD) }
     }
 
+    var debugState: String {
+        "exec \(state) out \(stdout.count)\(stdoutEOF ? " eof" : "") err \(stderr.count)\(stderrEOF ? " eof" : "") "
+            + "in \(inputOffset)/\(input.count)\(inputDone ? " done" : "")\(eofSent ? " eof-sent" : "")"
+            + (aborted ? " aborted" : "") + " window \(channel.map { libssh2_channel_window_write_ex($0, nil) } ?? 0)"
+    }
+
     /// Gives up on the command (timeout, cancellation). libssh2 1.10 cannot signal a remote
     /// process, and sshd closes a session channel only once its process has exited, so waiting
     /// for the close could take as long as the command: the channel is closed from our side and
@@ -81,7 +87,12 @@ final class ExecOperation: Operation {
         }
     }
 
+    /// Bytes moved (output read, input written) in one step before it yields to the loop's other connections.
+    private static let bytesPerStep = 1 << 20
+    private var inputWritten = 0
+
     func step(_ c: ConnectionCore) -> Step {
+        let movedBefore = stdout.count + stderr.count + inputWritten
         while true {
             switch state {
             case .open:
@@ -109,7 +120,9 @@ final class ExecOperation: Operation {
             case .io:
                 switch pumpIO(c) {
                 case .blocked: return c.waitForSession()
-                case .progress: continue
+                case .progress:
+                    if stdout.count + stderr.count + inputWritten - movedBefore >= Self.bytesPerStep { return .yield }
+                    continue
                 case .finished: state = .close
                 case .failed(let error):
                     completion.resume(.failure(error))
@@ -217,22 +230,45 @@ final class ExecOperation: Operation {
             default: break
             }
         }
-        // Then drain both output streams.
-        for stream in [Int32(0), Int32(1)] {
-            while !(stream == 0 ? stdoutEOF : stderrEOF) {
-                let n = libssh2_channel_read_ex(channel, stream, c.loop.scratch.baseAddress, c.loop.scratch.count)
-                if n == Int(LIBSSH2_ERROR_EAGAIN) { break }
-                if n < 0 { return .failed(c.failure(.channel, "reading the command's output failed", code: Int32(n))) }
-                if n == 0 {
-                    if libssh2_channel_eof(channel) != 0 {
-                        if stream == 0 { stdoutEOF = true } else { stderrEOF = true }
-                    }
-                    break
+        // Then drain both output streams. Each read first pulls everything the socket holds into libssh2, so
+        // the stderr read can queue stdout data or the channel's EOF after the stdout read returned EAGAIN:
+        // the socket is then empty and waiting for it would wait forever. Read again until a pass finds
+        // nothing new and libssh2 holds no unread bytes for the channel.
+        var quietPasses = 0
+        while quietPasses < 2 {
+            var gotSomething = false
+            for stream in [Int32(0), Int32(1)] {
+                if stream == 1, !progressed, !gotSomething, let pause = c.testPauseBetweenReads {
+                    c.testWaitForPeer(then: pause)
                 }
-                let bytes = UnsafeRawBufferPointer(start: c.loop.scratch.baseAddress, count: n)
-                if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
-                progressed = true
+                while !(stream == 0 ? stdoutEOF : stderrEOF) {
+                    let n = libssh2_channel_read_ex(channel, stream, c.loop.scratch.baseAddress, c.loop.scratch.count)
+                    if n == Int(LIBSSH2_ERROR_EAGAIN) { break }
+                    if n < 0 { return .failed(c.failure(.channel, "reading the command's output failed", code: Int32(n))) }
+                    if n == 0 {
+                        if libssh2_channel_eof(channel) != 0 {
+                            if stream == 0 { stdoutEOF = true } else { stderrEOF = true }
+                            gotSomething = true
+                        }
+                        break
+                    }
+                    let bytes = UnsafeRawBufferPointer(start: c.loop.scratch.baseAddress, count: n)
+                    if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
+                    gotSomething = true
+                }
             }
+            if gotSomething {
+                progressed = true
+                quietPasses = 0
+                continue
+            }
+            if stdoutEOF && stderrEOF { break }
+            var buffered: UInt = 0
+            _ = libssh2_channel_window_read_ex(channel, &buffered, nil)
+            // Nothing buffered and no EOF pending: the socket is the only source left. (A second quiet pass
+            // with bytes still buffered means data on a stream other than stdout/stderr: ignore it.)
+            if buffered == 0 && libssh2_channel_eof(channel) == 0 { break }
+            quietPasses += 1
         }
         if become != nil {
             switch become!.scan(stdout: &stdout, stderr: &stderr, ended: stdoutEOF && stderrEOF) {
@@ -294,6 +330,7 @@ final class ExecOperation: Operation {
                     continue
                 }
                 inputOffset += n
+                inputWritten += n
                 progressed = true
                 continue
             }

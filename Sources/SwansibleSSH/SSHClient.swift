@@ -45,6 +45,19 @@ public final class SSHClient: Sendable {
         return connection
     }
 
+    /// Diagnostics for a run that seems stuck: each event loop's sockets, what their connections wait for, and
+    /// whether the kernel has unread bytes for them. Not a stable format.
+    public func debugState() async -> String {
+        var parts: [String] = []
+        for loop in group.loops {
+            let text = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+                loop.execute { continuation.resume(returning: loop.debugState()) }
+            }
+            parts.append(text)
+        }
+        return parts.joined(separator: "\n")
+    }
+
     private func resolve(host: String, port: Int) async throws(SSHError) -> [SocketAddress] {
         if let numeric = numericAddress(host, port: port) { return [numeric] }
         let result: Result<[SocketAddress], SSHError> = await withCheckedContinuation { continuation in

@@ -62,17 +62,26 @@ public struct SSHOptions: Sendable, Hashable {
     public var connectTimeout: Duration
     /// Time allowed for the SSH handshake and authentication once TCP is up.
     public var handshakeTimeout: Duration
-    /// Interval of SSH keepalive messages on an idle session; nil turns them off.
+    /// Interval of SSH keepalive messages (OpenSSH's `ServerAliveInterval`); nil turns them off, and with
+    /// them the detection of a dead peer. On an idle session a keepalive goes out every interval; while a
+    /// command or transfer waits on the server, a keepalive the server must answer goes out after an
+    /// interval of silence (at least 2 s apart).
     public var keepaliveInterval: Duration?
+    /// Keepalive intervals of silence, while an operation waits on the server, after which the session is
+    /// declared dead: the operation and every later one on the session fail with "Timeout, server … not
+    /// responding." (OpenSSH's `ServerAliveCountMax`). A command that runs long but whose host answers
+    /// keepalives is never cut off by this; use the command's timeout for that.
+    public var keepaliveCountMax: Int
 
     public init(
         hostKeyPolicy: HostKeyPolicy = .defaultKnownHosts, connectTimeout: Duration = .seconds(10),
-        handshakeTimeout: Duration? = nil, keepaliveInterval: Duration? = .seconds(30)
+        handshakeTimeout: Duration? = nil, keepaliveInterval: Duration? = .seconds(30), keepaliveCountMax: Int = 3
     ) {
         self.hostKeyPolicy = hostKeyPolicy
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout ?? connectTimeout
         self.keepaliveInterval = keepaliveInterval
+        self.keepaliveCountMax = keepaliveCountMax
     }
 }
 

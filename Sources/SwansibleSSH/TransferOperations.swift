@@ -73,6 +73,8 @@ final class WriteFileOperation: Operation {
 
     deinit { data.close() }
 
+    var debugState: String { "write-file \(state) \(path)" }
+
     func abort(_ connection: ConnectionCore, _ error: SSHError) -> Bool {
         completion.resume(.failure(error))
         // A half-written transfer leaves the SFTP/SCP state of the session undefined: drop the session.
@@ -214,6 +216,8 @@ final class ReadFileOperation: Operation {
         self.path = path
         deadline = timeout.map { .now + $0 }
     }
+
+    var debugState: String { "read-file \(state) \(path) \(content.count) bytes" }
 
     func abort(_ connection: ConnectionCore, _ error: SSHError) -> Bool {
         completion.resume(.failure(error))

@@ -16,12 +16,14 @@ extension Renderer {
     func applyFilter(_ call: PluginCall, _ input: RV, _ frame: Frame) throws -> RV {
         let name = Checker.canonical(call.name)
         guard let def = Filters.table[name] else { throw TErr.python("No filter named '\(call.name)' found.") }
-        return try callFilter(def, input, try evalArgs(call.args, frame))
+        // An alias (`count`, `d`) is its own plugin in ansible-core: failures name it.
+        return try callFilter(
+            def, input, try evalArgs(call.args, frame), reportedName: Filters.aliases[name] != nil ? name : nil)
     }
 
     /// Calls a filter as ansible-core's plugin wrapper does: an undefined argument is the result, an undefined
     /// met inside becomes the result, other failures become "The filter plugin '…' failed: …".
-    func callFilter(_ def: FilterDef, _ input: RV, _ args: Args) throws -> RV {
+    func callFilter(_ def: FilterDef, _ input: RV, _ args: Args, reportedName: String? = nil) throws -> RV {
         if !def.acceptsUndefined {
             if input.isUndefined { return input }
             if let u = args.firstUndefined { return u }
@@ -29,7 +31,7 @@ extension Renderer {
         do {
             return try def.fn(self, input, try def.sig.bind(args))
         } catch let e as PyError {
-            throw TErr.plugin("filter", "ansible.builtin." + def.canonical, e.message)
+            throw TErr.plugin("filter", "ansible.builtin." + (reportedName ?? def.canonical), e.message)
         } catch let e as TErr where e.kind == .undefined {
             return .undefined(Undefined(message: e.message))
         }
@@ -65,6 +67,16 @@ enum Filters {
     /// A filter on the value's text.
     private static func s(_ name: String, _ fn: @escaping @Sendable (String) -> String) -> FilterDef {
         f(name) { r, v, _ in .value(.string(fn(try r.text(v)))) }
+    }
+
+    /// A filter over a path (`os.path` functions take only strings).
+    private static func path(_ name: String, _ fn: @escaping @Sendable (String) -> String) -> FilterDef {
+        f(name) { r, v, _ in
+            guard try r.concrete(v).stringValue != nil else {
+                throw PyError("expected str, bytes or os.PathLike object, not \(r.pluginInputTypeName(v))")
+            }
+            return .value(.string(fn(try r.text(v))))
+        }
     }
 
     static let all: [FilterDef] = core + strings + lists + data + regexes + paths + encodings + math
@@ -199,6 +211,8 @@ enum Filters {
             let items = try r.concreteItems(v)
             guard !items.isEmpty else { throw PyError("Cannot choose from an empty sequence") }
             let i = seeded != nil ? seeded!.below(items.count) : Int.random(in: 0..<items.count, using: &system)
+            // Python's random.choice indexes its argument: a dict (keys are strings here) has no key i.
+            if x.dictValue != nil { throw PyError("\(i)") }
             return .value(items[i])
         },
         f("shuffle", ["seed"]) { r, v, a in
@@ -304,6 +318,9 @@ enum Filters {
             return .value(.string(s))
         },
         f("from_json", ["profile"], varkw: true) { r, v, _ in
+            guard try r.concrete(v).stringValue != nil else {
+                throw PyError("the JSON object must be str, bytes or bytearray, not \(r.pluginInputTypeName(v))")
+            }
             let s = try r.text(v)
             do {
                 return .value(try Value(json: s))
@@ -433,7 +450,7 @@ enum Filters {
         f("split", ["sep", "maxsplit"]) { r, v, a in
             let x = try r.concrete(v)
             guard let s = x.stringValue else {
-                throw PyError("descriptor 'split' for 'str' objects doesn't apply to a '\(r.typeName(v))' object")
+                throw PyError("descriptor 'split' for 'str' objects doesn't apply to a '\(r.pluginInputTypeName(v))' object")
             }
             let sep = nonNull(try r.value(a[0])).map(pyStr)
             let maxsplit = try r.intArg(a[1], "maxsplit", default: -1)
@@ -533,7 +550,10 @@ enum Filters {
                 items = try items.map { try g($0) }
             }
             var total = try r.value(a[1]) ?? .int(0)
-            for item in items { total = try pyArith(.add, total, try r.concrete(item)) }
+            for item in items {
+                total = try pyArith(
+                    .add, total, try r.concrete(item), names: (pyTypeName(total), r.pluginInputTypeName(item)))
+            }
             return .value(total)
         },
         f("sort", ["reverse", "case_sensitive", "attribute"]) { r, v, a in
@@ -571,7 +591,9 @@ enum Filters {
                 throw PyError("You can only sort by either \"key\" or \"value\"")
             }
             let x = try r.concrete(v)
-            guard case .dict(let d) = x else { throw PyError("'\(x.pythonTypeName)' object has no attribute 'items'") }
+            guard case .dict(let d) = x else {
+                throw PyError("'\(r.pluginInputTypeName(v))' object has no attribute 'items'")
+            }
             let pairs = d.map { (key: Value.string($0.key), value: $0.value) }
             let sorted = try stableSort(pairs) { p, q in
                 var k1 = by == "key" ? p.key : p.value
@@ -633,6 +655,9 @@ enum Filters {
             let x = try r.concrete(v)
             if let s = x.stringValue {
                 return .value(.string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))))
+            }
+            guard x.listValue != nil || x.dictValue != nil else {
+                throw PyError("argument must be iterable: '\(r.pluginInputTypeName(v))' object is not iterable")
             }
             return .value(.list(try r.concreteItems(v).reversed()))
         },
@@ -756,7 +781,7 @@ enum Filters {
         f("dict2items", ["key_name", "value_name"]) { r, v, a in
             let x = try r.concrete(v)
             guard case .dict(let d) = x else {
-                throw PyError("dict2items requires a dictionary, got \(lazyClassRepr(x)) instead.")
+                throw PyError("dict2items requires a dictionary, got \(r.pluginInputClassRepr(v)) instead.")
             }
             let kn = try r.stringArg(a[0], default: "key") ?? "key"
             let vn = try r.stringArg(a[1], default: "value") ?? "value"
@@ -772,7 +797,7 @@ enum Filters {
         f("items2dict", ["key_name", "value_name"]) { r, v, a in
             let x = try r.concrete(v)
             guard case .list(let items) = x else {
-                throw PyError("items2dict requires a list, got \(lazyClassRepr(x)) instead.")
+                throw PyError("items2dict requires a list, got \(r.pluginInputClassRepr(v)) instead.")
             }
             var out = ValueDict()
             let keyName = try r.value(a[0]) ?? .string("key")
@@ -985,15 +1010,15 @@ enum Filters {
     // MARK: paths
 
     static let paths: [FilterDef] = [
-        s("basename") { path in
+        path("basename") { path in
             guard let slash = path.lastIndex(of: "/") else { return path }
             return String(path[path.index(after: slash)...])
         },
-        s("dirname") { posixDirname($0) },
+        path("dirname") { posixDirname($0) },
         f("expanduser") { r, v, _ in .value(.string(r.expandUser(try r.text(v)))) },
         f("expandvars") { r, v, _ in .value(.string(r.expandVars(try r.text(v)))) },
-        s("normpath") { posixNormpath($0) },
-        s("realpath") { path in
+        path("normpath") { posixNormpath($0) },
+        path("realpath") { path in
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
             let normalized = posixNormpath(absolute)
             return URL(fileURLWithPath: normalized).resolvingSymlinksInPath().path
@@ -1109,7 +1134,7 @@ enum Filters {
                 if i == .min { throw PyError("integer overflow (beyond 64 bits)") }
                 return .value(.int(Swift.abs(i)))
             case .float(let d)?: return .value(.float(Swift.abs(d)))
-            case nil: throw PyError("bad operand type for abs(): '\(x.pythonTypeName)'")
+            case nil: throw PyError("bad operand type for abs(): '\(r.pluginInputTypeName(v))'")
             }
         },
         f("round", ["precision", "method"]) { r, v, a in
@@ -1120,7 +1145,7 @@ enum Filters {
                 throw PyError("method must be common, ceil or floor")
             }
             guard let n = PyNumber(x) else {
-                throw PyError("type \(x.pythonTypeName) doesn't define __round__ method")
+                throw PyError("type \(r.pluginInputTypeName(v)) doesn't define __round__ method")
             }
             if method == "common" {
                 switch n {
@@ -1224,9 +1249,23 @@ extension Renderer {
             return caseSensitive ? k : ignoreCase(k)
         }
         var bestKey = try key(best)
+        // Python's max()/min() compare each item with the best so far (`item > best`, `item < best`); the
+        // error names ansible-core's types (lazy containers, tagged scalars from variables).
+        func name(_ item: RV, _ k: Value) -> String {
+            switch k {
+            case .list, .dict: return lazyTypeName(k)
+            case .string, .unsafe where !caseSensitive: return k.pythonTypeName
+            default:
+                if case .lazy = item { return taggedTypeName(k) }
+                return k.pythonTypeName
+            }
+        }
         for item in items.dropFirst() {
             let k = try key(item)
-            if max ? try pyLess(bestKey, k) : try pyLess(k, bestKey) {
+            let names = (name(item, k), name(best, bestKey))
+            if max
+                ? try pyCompare(k, bestKey, ">", names: names) == 1 : try pyCompare(k, bestKey, "<", names: names) == -1
+            {
                 best = item
                 bestKey = k
             }
@@ -1403,6 +1442,26 @@ func taggedTypeName(_ v: Value) -> String {
     case .float: return "_AnsibleTaggedFloat"
     case .string, .unsafe: return "_AnsibleTaggedStr"
     default: return lazyTypeName(v)
+    }
+}
+
+extension Renderer {
+    /// The Python type name of a filter's or test's input in ansible-core: variable data are tagged or lazy,
+    /// and containers handed to a plugin are wrapped lazily even when written as literals.
+    func pluginInputTypeName(_ rv: RV) -> String {
+        switch rv {
+        case .lazy: return typeName(rv)
+        case .value(let v): return lazyTypeName(v)
+        default: return typeName(rv)
+        }
+    }
+
+    /// `<class '…'>` of a plugin's input, with the module ansible-core's tagged and lazy types live in.
+    func pluginInputClassRepr(_ rv: RV) -> String {
+        let name = pluginInputTypeName(rv)
+        if name.hasPrefix("_AnsibleTagged") { return "<class 'ansible.module_utils._internal._datatag.\(name)'>" }
+        if name.hasPrefix("_AnsibleLazy") { return "<class 'ansible._internal._templating._lazy_containers.\(name)'>" }
+        return "<class '\(name)'>"
     }
 }
 

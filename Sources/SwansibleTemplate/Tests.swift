@@ -70,7 +70,9 @@ enum JinjaTests {
 
     private static func compare(_ name: String, _ op: CmpOp) -> TestDef {
         t(name, ["other"], required: 1) { r, x, a in
-            try Renderer.compare(op, try r.concrete(x), try r.concrete(a[0]!))
+            try Renderer.compare(
+                op, try r.concrete(x), try r.concrete(a[0]!),
+                names: (r.pluginInputTypeName(x), r.pluginInputTypeName(a[0]!)))
         }
     }
 
@@ -117,12 +119,12 @@ enum JinjaTests {
         },
         t("even") { r, x, _ in
             let v = try r.concrete(x)
-            guard PyNumber(v) != nil else { throw PyError("not all arguments converted during string formatting") }
+            try r.checkModTwo(x, v)
             return pyEq(try pyArith(.mod, v, .int(2)), .int(0))
         },
         t("odd") { r, x, _ in
             let v = try r.concrete(x)
-            guard PyNumber(v) != nil else { throw PyError("not all arguments converted during string formatting") }
+            try r.checkModTwo(x, v)
             return pyEq(try pyArith(.mod, v, .int(2)), .int(1))
         },
         t("lower") { r, x, _ in
@@ -203,14 +205,23 @@ enum JinjaTests {
         t("subset", ["b"], required: 1) { r, x, a in
             let p = try r.concreteItems(x)
             let q = try r.concreteItems(a[0]!)
+            try checkHashable(p + q)
             return p.allSatisfy { i in q.contains { pyEq($0, i) } }
         },
         t("superset", ["b"], required: 1) { r, x, a in
             let p = try r.concreteItems(x)
             let q = try r.concreteItems(a[0]!)
+            try checkHashable(p + q)
             return q.allSatisfy { i in p.contains { pyEq($0, i) } }
         },
-        t("contains", ["value"], required: 1) { r, x, a in try pyContains(try r.concrete(x), try r.concrete(a[0]!)) },
+        t("contains", ["value"], required: 1) { r, x, a in
+            let container = try r.concrete(x)
+            switch container {
+            case .string, .unsafe, .list, .dict: break
+            default: throw PyError("argument of type '\(r.pluginInputTypeName(x))' is not iterable")
+            }
+            return try pyContains(container, try r.concrete(a[0]!))
+        },
         t("isnan") { r, x, _ in
             if case .float(let d) = try r.concrete(x) { return d.isNaN }
             return false
@@ -565,5 +576,22 @@ struct PEP440Version {
             return x.lexicographicallyPrecedes(y) ? -1 : 1
         }
         return 0
+    }
+}
+
+extension Renderer {
+    /// `value % 2` as Python fails it for the `even` / `odd` tests on what is not a number.
+    func checkModTwo(_ rv: RV, _ v: Value) throws {
+        guard PyNumber(v) == nil else { return }
+        if v.stringValue != nil { throw PyError("not all arguments converted during string formatting") }
+        throw PyError("unsupported operand type(s) for %: '\(pluginInputTypeName(rv))' and 'int'")
+    }
+}
+
+/// ansible-core's `subset` / `superset` build Python sets: a list or dict element is unhashable (named as the
+/// lazy container ansible-core wraps it in).
+func checkHashable(_ items: [Value]) throws {
+    if let bad = items.first(where: { $0.listValue != nil || $0.dictValue != nil }) {
+        throw PyError("unhashable type: '\(lazyTypeName(bad))'")
     }
 }

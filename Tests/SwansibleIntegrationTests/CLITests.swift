@@ -237,3 +237,44 @@ struct CLITests {
         #expect(stats["h3"] == ["ok": 7, "changed": 7, "unreachable": 0, "failed": 0, "skipped": 0, "rescued": 0, "ignored": 0])
     }
 }
+
+@Suite("swansible CLI interrupt", .needsHosts)
+struct CLIInterruptTests {
+    /// SIGINT mid-run: the running step is withdrawn, nothing new starts, the finished task is in the JSON and the
+    /// exit code is ansible-playbook's 99.
+    @Test func sigintStopsTheRunAndReportsWhatFinished() throws {
+        let t = try TestHosts.get()
+        let dir = try makeProject(hosts: Array(t.hosts.prefix(2)), playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - name: quick
+                  command: "true"
+                - name: slow
+                  command: sleep 60
+                - name: never
+                  command: "true"
+            """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: swansibleBinary())
+        process.arguments = ["play", "-i", "inventory", "site.yml", "--json"]
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let started = Date()
+        try process.run()
+        // Give it time to finish `quick` and start `slow`, then interrupt.
+        Thread.sleep(forTimeInterval: 3)
+        process.interrupt()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 99)
+        #expect(Date().timeIntervalSince(started) < 30, "the interrupted command must not run to its end")
+        #expect(String(decoding: errData, as: UTF8.self).contains("[ERROR]: User interrupted execution"))
+        let seed = try JSONDecoder().decode(Value.self, from: outData)
+        #expect(seed["quick"]?["success"]?.dictValue?.count == 2)
+        #expect(seed["never"] == nil)
+    }
+}

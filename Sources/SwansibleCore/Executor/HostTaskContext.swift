@@ -501,10 +501,13 @@ struct HostTaskContext: Sendable {
             return unreachable(message)
         case .result(var result):
             let errorText = result.removeValue(forKey: "_swansible_error")?.stringValue
+            // The whole [ERROR] text after "Task failed: " when it is not "Module failed: <msg>" (a module's own
+            // wording, e.g. "Action failed: ...").
+            let taskError = result.removeValue(forKey: "_swansible_task_error")?.stringValue
             if let facts = result["ansible_facts"]?.dictValue { outcome.facts.merge(facts) { $1 } }
             if let delegatedVars { result["_ansible_delegated_vars"] = .dict(delegatedVars) }
             let failed = result["failed"]?.boolValue == true
-            return (result, failed ? "Module failed: " + (errorText ?? result["msg"]?.stringValue ?? "") : nil)
+            return (result, failed ? taskError ?? "Module failed: " + (errorText ?? result["msg"]?.stringValue ?? "") : nil)
         }
     }
 

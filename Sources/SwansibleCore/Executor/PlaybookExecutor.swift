@@ -28,6 +28,8 @@ public final class PlaybookExecutor {
     private var unreachableHosts: Set<String> = []
     /// Set when a play asked for the whole playbook to stop (every host failed, any_errors_fatal, …).
     private var stopPlaybook = false
+    /// `--start-at-task`: tasks are skipped until one of that name (or matching it as a pattern) comes.
+    private var startAtTaskReached = false
 
     public init(inventory: Inventory, options: RunOptions, onEvent: (@Sendable (RunEvent) -> Void)? = nil) {
         self.inventory = inventory
@@ -47,12 +49,13 @@ public final class PlaybookExecutor {
     /// Runs every play of the playbook.
     public func run(_ playbook: Playbook) async -> PlaybookResult {
         emit(.playbookStart, ["playbook": .string((playbook.path as NSString).lastPathComponent)])
-        for play in playbook.plays where !stopPlaybook {
+        for play in playbook.plays where !stopPlaybook && !Task.isCancelled {
             await runPlay(play, playbook: playbook)
         }
         await pool.closeAll()
         emit(.stats, ["stats": .dict(ValueDict(uniqueKeysWithValues: stats.map { ($0.key, $0.value.value) }))])
-        let exitCode: Int32 = !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
+        // 99: interrupted (ansible-playbook's exit code for a user interrupt).
+        let exitCode: Int32 = Task.isCancelled ? 99 : !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
         return PlaybookResult(seed: seed, stats: stats, exitCode: exitCode, events: events)
     }
 
@@ -124,7 +127,7 @@ public final class PlaybookExecutor {
 
         // Batches are cut from every host of the play (also those that failed earlier); each batch runs the
         // whole play and gets its own PLAY banner, as ansible-core does.
-        for batch in batches(hosts, play: play) {
+        for batch in batches(hosts, play: play) where !Task.isCancelled {
             emit(.playStart, ["play": .string(play.name)])
             for host in batch where stats[host] == nil && !failedHosts.contains(host) && !unreachableHosts.contains(host) {
                 stats[host] = HostStats()
@@ -144,7 +147,7 @@ public final class PlaybookExecutor {
                 await runSection(section, state: state)
                 await flushHandlers(state: state)
             }
-            if !state.breakPlay, !state.endPlay, options.forceHandlers || true {
+            if !state.breakPlay, !state.endPlay {
                 await flushHandlers(state: state)
             }
             let failedNow = failedHosts.count + unreachableHosts.count - failedBefore
@@ -248,9 +251,13 @@ public final class PlaybookExecutor {
     /// through blocks, rescues and always sections.
     private func runSection(_ nodes: [TaskNode], state: PlayState) async {
         guard !nodes.isEmpty else { return }
+        if renderedPlayKeyword(state.play, "strategy")?.stringValue.map(ModuleRegistry.shortName) == "free" {
+            await runSectionFree(nodes, state: state)
+            return
+        }
         var cursors: [String: TaskCursor] = [:]
         for host in state.active { cursors[host] = TaskCursor(nodes) }
-        while !state.breakPlay && !state.endPlay && !state.endBatch {
+        while !state.breakPlay && !state.endPlay && !state.endBatch && !Task.isCancelled {
             // A failure that ran through an always section fails the host once that section is done.
             var next: [(String, TaskCursor.Position)] = []
             for host in state.active {
@@ -263,7 +270,7 @@ public final class PlaybookExecutor {
             guard let chosen = next.min(by: { $0.1 < $1.1 }) else { break }
             let hostsForTask = next.filter { $0.1 == chosen.1 }.map(\.0)
             let task = chosen.1.task
-            if task.role?.isDuplicate == true || !selectedByTags(task) {
+            if task.role?.isDuplicate == true || !selectedByTags(task) || !startReached(task, state: state) {
                 for host in hostsForTask { cursors[host]?.advance() }
                 continue
             }
@@ -273,6 +280,78 @@ public final class PlaybookExecutor {
             }
             await runTaskOnHosts(task, hosts: hostsForTask, state: state, cursors: &cursors, isHandler: false)
         }
+    }
+
+    /// The free strategy: every host goes through the tasks at its own pace (at most `forks` at once); a task's
+    /// start is announced when the first host reaches it.
+    private func runSectionFree(_ nodes: [TaskNode], state: PlayState) async {
+        var cursors: [String: TaskCursor] = [:]
+        for host in state.active { cursors[host] = TaskCursor(nodes) }
+        var keys: [[Int]: (key: String, name: String)] = [:]
+        let forks = max(1, options.forks)
+        var waiting = state.active
+        await withTaskGroup(of: (String, PlayTask, [Int], HostTaskOutcome).self) { group in
+            var running = 0
+            while true {
+                var stillWaiting: [String] = []
+                for host in waiting where state.active.contains(host) {
+                    if state.breakPlay || state.endPlay || Task.isCancelled { break }
+                    while let position = cursors[host]?.peek() {
+                        let task = position.task
+                        if task.role?.isDuplicate == true || !selectedByTags(task) || !startReached(task, state: state) {
+                            cursors[host]?.advance()
+                            continue
+                        }
+                        if task.module == "meta" {
+                            await runMeta(task, hosts: [host], state: state, cursors: &cursors)
+                            continue
+                        }
+                        guard running < forks else {
+                            stillWaiting.append(host)
+                            break
+                        }
+                        let entry: (key: String, name: String)
+                        if let known = keys[position.order] {
+                            entry = known
+                        } else {
+                            let name = templatedName(task, state: state, host: host)
+                            entry = (seed.startTask(named: name), name)
+                            keys[position.order] = entry
+                            emit(.taskStart, ["task": .string(entry.key)], display: [
+                                "name": .string(task.bannerName(forKey: name)), "task_path": .string(task.mark.description),
+                            ])
+                        }
+                        let context = makeContext(task: task, host: host, state: state)
+                        let order = position.order
+                        group.addTask { (host, task, order, await context.run()) }
+                        running += 1
+                        break
+                    }
+                    if cursors[host]?.isFailed == true, state.active.contains(host) { markFailed(host, state: state) }
+                }
+                waiting = stillWaiting
+                guard let (host, task, order, outcome) = await group.next() else { break }
+                running -= 1
+                let entry = keys[order]!
+                await process([outcome], task: task, key: entry.key, name: entry.name, hosts: [host], runOnce: false,
+                              state: state, cursors: &cursors)
+                if cursors[host]?.isFailed == true, state.active.contains(host) { markFailed(host, state: state) }
+                waiting.append(host)
+            }
+        }
+    }
+
+    /// `--start-at-task NAME`: ansible-core compares the task's name and its `role : name` form, also as a
+    /// shell pattern; everything before the first match is skipped.
+    private func startReached(_ task: PlayTask, state: PlayState) -> Bool {
+        guard let start = options.startAtTask, !startAtTaskReached, task.id != -1 else { return true }
+        let name = task.name ?? ""
+        let full = task.displayName
+        if name == start || full == start || fnmatch(start, name, 0) == 0 || fnmatch(start, full, 0) == 0 {
+            startAtTaskReached = true
+            return true
+        }
+        return false
     }
 
     /// `--tags` / `--skip-tags`.
@@ -334,11 +413,26 @@ public final class PlaybookExecutor {
         let key = seed.startTask(named: name)
         emit(isHandler ? .handlerTaskStart : .taskStart, ["task": .string(key)], display: [
             "name": .string(task.bannerName(forKey: name)), "task_path": .string(task.mark.description),
+            "hosts": .int(hostsForTask.count),
         ])
         // run_once: the first host runs it; its result is what every host gets.
         let runOnce = isTrueForPlay(task.keyword("run_once"), state: state) || task.module == "pause"
         let runHosts = runOnce ? Array(hostsForTask.prefix(1)) : hostsForTask
         let outcomes = await runTask(task, on: runHosts, state: state)
+        await process(outcomes, task: task, key: key, name: name, hosts: hostsForTask, runOnce: runOnce, state: state,
+                      cursors: &cursors)
+    }
+
+    /// Records the outcomes of a task and moves each host's cursor on (rescue, always, includes, failures).
+    private func process(
+        _ outcomes: [HostTaskOutcome], task: PlayTask, key: String, name: String, hosts hostsForTask: [String],
+        runOnce: Bool, state: PlayState, cursors: inout [String: TaskCursor]
+    ) async {
+        var outcomes = outcomes
+        if Task.isCancelled {
+            // Interrupted: what finished counts; steps cut short by the cancellation are not results.
+            outcomes.removeAll { $0.result.result["msg"]?.stringValue == "cancelled" }
+        }
         var anyErrorsFatal = false
         var sawFailure = false
         var includes: [(String, [IncludeRequest])] = []
@@ -539,7 +633,7 @@ public final class PlaybookExecutor {
                 guard let notified = state.notified[index], !notified.isEmpty else { continue }
                 let hosts = state.batch.filter {
                     notified.contains($0) && !unreachableHosts.contains($0)
-                        && (state.active.contains($0) || (options.forceHandlers && failedHosts.contains($0)))
+                        && (state.active.contains($0) || (forceHandlers(state) && failedHosts.contains($0)))
                 }
                 state.notified[index] = nil
                 guard !hosts.isEmpty else { continue }
@@ -556,6 +650,12 @@ public final class PlaybookExecutor {
                 ran = true
             }
         }
+    }
+
+    /// `--force-handlers` or the play's `force_handlers`: notified handlers run on failed hosts too.
+    private func forceHandlers(_ state: PlayState) -> Bool {
+        if let v = state.play.keywords["force_handlers"] { return isTrueForPlay(v, state: state) }
+        return options.forceHandlers
     }
 
     // MARK: - meta
@@ -766,7 +866,8 @@ public final class PlaybookExecutor {
             }
             for await outcome in group {
                 outcomes.append(outcome)
-                if let context = iterator.next() {
+                // Cancelled: hosts already running finish their step; no new host starts.
+                if !Task.isCancelled, let context = iterator.next() {
                     group.addTask { await context.run() }
                 }
             }
@@ -777,6 +878,8 @@ public final class PlaybookExecutor {
     /// The variables of a host, lowest precedence first (ansible-core's order).
     private func layers(for host: String, task: PlayTask?, state: PlayState) -> [ValueDict] {
         var layers: [ValueDict] = []
+        // The play's roles export their defaults (lowest of all) and vars (above vars_files) to the whole play.
+        for role in state.play.roles { layers.append(role.defaults) }
         if let task { layers.append(contentsOf: task.roleDefaultLayers) }
         layers.append(inventory.variables(for: host))
         let facts = factCache[host] ?? [:]
@@ -793,6 +896,7 @@ public final class PlaybookExecutor {
         }
         layers.append(state.play.vars)
         layers.append(state.varsFiles)
+        for role in state.play.roles { layers.append(role.vars) }
         if let task {
             layers.append(contentsOf: task.roleVarLayers)
             for b in task.blockVars { layers.append(b) }

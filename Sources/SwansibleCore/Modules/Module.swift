@@ -42,6 +42,16 @@ public enum ModuleRegistry {
         "shell": CommandModule(shell: true),
         "setup": SetupModule(),
         "gather_facts": SetupModule(asGatherFactsAction: true),
+        "ping": PingModule(),
+        "raw": RawModule(),
+        "stat": StatModule(),
+        "file": FileModule(),
+        "copy": CopyModule(),
+        "template": TemplateModule(),
+        "fetch": FetchModule(),
+        "script": ScriptModule(),
+        "tempfile": TempfileModule(),
+        "lineinfile": LineinfileModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).

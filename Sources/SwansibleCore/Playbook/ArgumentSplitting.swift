@@ -16,66 +16,80 @@ public enum ArgumentSplitting {
 
     /// Splits on spaces and newlines like ansible-core's `split_args`: quoted strings and Jinja2 blocks
     /// (`{{ }}`, `{% %}`, `{# #}`) stay whole, quotes are kept, a backslash before a newline joins lines.
+    /// Works on UTF-8 bytes: every delimiter is ASCII, which never occurs inside a multi-byte character.
     public static func splitArgs(_ args: String) throws(ArgumentError) -> [String] {
         var tokens: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var hasCurrent = false
-        var quote: Character? = nil
+        var quote: UInt8 = 0
         var printDepth = 0, blockDepth = 0, commentDepth = 0
+        let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n"), backslash = UInt8(ascii: "\\")
+        let lbrace = UInt8(ascii: "{"), rbrace = UInt8(ascii: "}"), percent = UInt8(ascii: "%")
+        let hash = UInt8(ascii: "#"), dquote = UInt8(ascii: "\""), squote = UInt8(ascii: "'")
         // Leading and trailing spaces are dropped; a final newline stays (a YAML block scalar's).
-        var trimmed = Substring(args)
-        while trimmed.first == " " { trimmed.removeFirst() }
-        while trimmed.last == " " { trimmed.removeLast() }
-        let chars = Array(trimmed)
-        var i = 0
-        func inside() -> Bool { quote != nil || printDepth > 0 || blockDepth > 0 || commentDepth > 0 }
-        while i < chars.count {
-            let c = chars[i]
-            let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
-            do {
-                // Jinja2 delimiters count inside quotes too (as in ansible-core's split_args).
-                if c == "{" && next == "{" { printDepth += 1; current += "{{"; hasCurrent = true; i += 2; continue }
-                if c == "{" && next == "%" { blockDepth += 1; current += "{%"; hasCurrent = true; i += 2; continue }
-                if c == "{" && next == "#" { commentDepth += 1; current += "{#"; hasCurrent = true; i += 2; continue }
-                if c == "}" && next == "}" && printDepth > 0 { printDepth -= 1; current += "}}"; i += 2; continue }
-                if c == "%" && next == "}" && blockDepth > 0 { blockDepth -= 1; current += "%}"; i += 2; continue }
-                if c == "#" && next == "}" && commentDepth > 0 { commentDepth -= 1; current += "#}"; i += 2; continue }
-            }
-            if c == "\\" && next != nil && quote != nil {
+        let all = Array(args.utf8)
+        var start = 0, end = all.count
+        while start < end && all[start] == space { start += 1 }
+        while end > start && all[end - 1] == space { end -= 1 }
+        func flush() {
+            tokens.append(String(decoding: current, as: UTF8.self))
+            current.removeAll(keepingCapacity: true)
+            hasCurrent = false
+        }
+        var i = start
+        while i < end {
+            let c = all[i]
+            let next: UInt8 = i + 1 < end ? all[i + 1] : 0
+            // Jinja2 delimiters count inside quotes too (as in ansible-core's split_args).
+            if c == lbrace && (next == lbrace || next == percent || next == hash) {
+                if next == lbrace { printDepth += 1 } else if next == percent { blockDepth += 1 } else { commentDepth += 1 }
                 current.append(c)
-                current.append(next!)
+                current.append(next)
+                hasCurrent = true
                 i += 2
                 continue
             }
-            if (c == "\"" || c == "'") && printDepth == 0 && blockDepth == 0 && commentDepth == 0 {
-                if quote == nil {
+            if next == rbrace
+                && ((c == rbrace && printDepth > 0) || (c == percent && blockDepth > 0) || (c == hash && commentDepth > 0))
+            {
+                if c == rbrace { printDepth -= 1 } else if c == percent { blockDepth -= 1 } else { commentDepth -= 1 }
+                current.append(c)
+                current.append(next)
+                i += 2
+                continue
+            }
+            let inside = quote != 0 || printDepth > 0 || blockDepth > 0 || commentDepth > 0
+            if c == backslash && i + 1 < end && quote != 0 {
+                current.append(c)
+                current.append(next)
+                i += 2
+                continue
+            }
+            if (c == dquote || c == squote) && printDepth == 0 && blockDepth == 0 && commentDepth == 0 {
+                if quote == 0 {
                     quote = c
                 } else if quote == c {
-                    quote = nil
+                    quote = 0
                 }
                 current.append(c)
                 hasCurrent = true
                 i += 1
                 continue
             }
-            if c == " " && !inside() {
+            if c == space && !inside {
                 // Like ansible-core (which splits on single spaces), each further space is an empty word,
                 // so the raw parameters keep their spacing when joined again.
-                tokens.append(current)
-                current = ""
-                hasCurrent = false
+                flush()
                 i += 1
                 continue
             }
-            if c == "\n" && !inside() {
-                if current.hasSuffix("\\") {
+            if c == newline && !inside {
+                if current.last == backslash {
                     current.removeLast()
                 } else {
-                    current.append("\n")
+                    current.append(newline)
                 }
-                tokens.append(current)
-                current = ""
-                hasCurrent = false
+                flush()
                 i += 1
                 continue
             }
@@ -83,11 +97,11 @@ public enum ArgumentSplitting {
             hasCurrent = true
             i += 1
         }
-        if quote != nil || printDepth > 0 || blockDepth > 0 || commentDepth > 0 {
+        if quote != 0 || printDepth > 0 || blockDepth > 0 || commentDepth > 0 {
             throw ArgumentError(
                 "failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(args)")
         }
-        if hasCurrent { tokens.append(current) }
+        if hasCurrent { tokens.append(String(decoding: current, as: UTF8.self)) }
         return tokens
     }
 
@@ -98,7 +112,7 @@ public enum ArgumentSplitting {
         var raw: [String] = []
         for word in try splitArgs(args) {
             guard let eq = unescapedEquals(word) else {
-                raw.append(word.replacingAll("\\=", with: "="))
+                raw.append(word.contains("\\=") ? word.replacingAll("\\=", with: "=") : word)
                 continue
             }
             let key = String(word[..<eq])
@@ -124,16 +138,18 @@ public enum ArgumentSplitting {
     }
 
     private static func unescapedEquals(_ word: String) -> String.Index? {
-        var previous: Character? = nil
-        var index = word.startIndex
+        // On UTF-8 bytes: '=' and '\\' are ASCII, so a byte match is a character boundary.
+        let utf8 = word.utf8
+        var previous: UInt8 = 0
+        var index = utf8.startIndex
         var first = true
-        while index < word.endIndex {
-            let c = word[index]
+        while index < utf8.endIndex {
+            let c = utf8[index]
             // A leading '=' does not split (ansible-core searches from position 1).
-            if c == "=" && !first && previous != "\\" { return index }
+            if c == UInt8(ascii: "=") && !first && previous != UInt8(ascii: "\\") { return index }
             previous = c
             first = false
-            index = word.index(after: index)
+            index = utf8.index(after: index)
         }
         return nil
     }

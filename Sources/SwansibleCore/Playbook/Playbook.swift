@@ -35,10 +35,11 @@ public struct Play: Sendable {
     public var tasks: [TaskNode]
     public var postTasks: [TaskNode]
     public var handlers: [TaskNode]
-    /// The roles of `roles:` (dependencies included, in the order their tasks run). Their tasks are already
-    /// at the start of ``tasks`` (each role's in an implicit block carrying the role's keywords and vars)
-    /// and their handlers at the start of ``handlers``. Kept for the variables a play's roles export:
-    /// every task of the play sees their ``RoleContext/defaults`` and ``RoleContext/vars``.
+    /// The roles of `roles:` and of `import_role` (dependencies included, in load order). The tasks of
+    /// `roles:` are already at the start of ``tasks`` (each role's in an implicit block carrying the role's
+    /// keywords and vars) and their handlers at the start of ``handlers`` (import_role handlers at the end).
+    /// Kept for the variables these public roles export: every task of the play sees their
+    /// ``RoleContext/defaults`` (lowest precedence) and ``RoleContext/vars`` (above play vars_files).
     public var roles: [RoleContext] = []
     /// become, become_user, become_method, remote_user, connection, ignore_errors, environment, check_mode,
     /// diff, any_errors_fatal, max_fail_percentage, serial, strategy, order, run_once, throttle, tags,

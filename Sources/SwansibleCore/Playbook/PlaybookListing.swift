@@ -75,6 +75,38 @@ public enum PlaybookListing {
         "[" + items.map(pythonString).joined(separator: ", ") + "]"
     }
 
+    /// Python's repr of a value (as ansible-core's messages show data).
+    static func pythonRepr(_ v: Value) -> String {
+        switch v {
+        case .null: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .float(let d): return v.json().contains(".") || v.json().contains("e") ? v.json() : v.json() + ".0"
+        case .string(let s), .unsafe(let s): return pythonString(s)
+        case .list(let l): return "[" + l.map(pythonRepr).joined(separator: ", ") + "]"
+        case .dict(let d): return "{" + d.map { pythonString($0.key) + ": " + pythonRepr($0.value) }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// Python's str of a value: strings bare, everything else as repr.
+    static func pythonStr(_ v: Value) -> String {
+        if let s = v.stringValue { return s }
+        return pythonRepr(v)
+    }
+
+    /// The class name ansible-core 2.19 shows for a value loaded from YAML.
+    static func taggedClass(_ v: Value) -> String {
+        switch v {
+        case .dict: return "<class 'ansible.module_utils._internal._datatag._AnsibleTaggedDict'>"
+        case .list: return "<class 'ansible.module_utils._internal._datatag._AnsibleTaggedList'>"
+        case .string, .unsafe: return "<class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'>"
+        case .int: return "<class 'ansible.module_utils._internal._datatag._AnsibleTaggedInt'>"
+        case .float: return "<class 'ansible.module_utils._internal._datatag._AnsibleTaggedFloat'>"
+        case .bool: return "<class 'bool'>"
+        case .null: return "<class 'NoneType'>"
+        }
+    }
+
     static func pythonString(_ s: String) -> String {
         let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
         var out = String(quote)

@@ -13,6 +13,8 @@ public struct PlaybookLoader {
     /// When false, modules ansible-core knows but swansible cannot run yet load anyway (for `--syntax-check`
     /// and `--list-*`, which run nothing).
     public var requireSupportedModules = true
+    /// ModuleRegistry.supported, computed once (it is built on each access).
+    private let supportedModules = ModuleRegistry.supported
     /// The directory of the playbook being loaded (ansible's loader basedir).
     var playbookDirectory = FileManager.default.currentDirectoryPath
     /// The role whose files are being loaded, if any.
@@ -91,11 +93,14 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         guard let root else { return Playbook(path: path, directory: directory, plays: []) }
         guard root.isSequence else {
-            throw AnsibleError("A playbook must be a list of plays, got a \(typeName(root)) instead", at: root.mark)
+            throw AnsibleError(
+                "A playbook must be a list of plays, got a \(PlaybookListing.taggedClass(root.value)) instead: \(absolute)",
+                at: root.mark)
         }
         for item in root.items {
             guard item.isMapping else {
-                throw AnsibleError("A playbook must be a list of plays, got a \(typeName(item)) instead", at: item.mark)
+                throw AnsibleError(
+                    "playbook entries must be either valid plays or 'import_playbook' statements", at: item.mark)
             }
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
                 guard let file = imported.value.stringValue else {
@@ -112,7 +117,7 @@ public struct PlaybookLoader {
 
     mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw AnsibleError("the \(what): \(path) could not be found", kind: .general)
+            throw AnsibleError.fileNotFound(path)
         }
         do {
             let document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: path)
@@ -148,11 +153,12 @@ public struct PlaybookLoader {
             guard Self.playKeywords.contains(key) else {
                 throw AnsibleError("'\(key)' is not a valid attribute for a Play", at: pair.key.mark)
             }
+            if key == "tags" { try Self.checkTags(pair.value) }
             keywords[key] = pair.value.value
             keywords.marks[key] = pair.value.mark
         }
         guard let hosts = node["hosts"] else {
-            throw AnsibleError("the field 'hosts' is required but was not set", at: node.mark)
+            throw AnsibleError("The field 'hosts' is required but was not set.", at: node.mark)
         }
         let name: String
         if let n = keywords["name"], !n.isNull {
@@ -183,14 +189,15 @@ public struct PlaybookLoader {
                 roleTasks.append(.block(loaded.block))
                 roleHandlers += loaded.handlers
             }
-            play.roles = playRoles
         }
-        play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false)
-        play.tasks = roleTasks + (try loadTaskList(node["tasks"], inherited: inherited, handlers: false))
-        play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false)
-        play.handlers = roleHandlers + (try loadTaskList(node["handlers"], inherited: inherited, handlers: true))
+        play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false, owner: node.mark)
+        play.tasks = roleTasks + (try loadTaskList(node["tasks"], inherited: inherited, handlers: false, owner: node.mark))
+        play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false, owner: node.mark)
+        play.handlers = roleHandlers + (try loadTaskList(node["handlers"], inherited: inherited, handlers: true, owner: node.mark))
             + importedHandlers
         importedHandlers = []
+        // `roles:` and import_role roles (public: their defaults and vars reach every task of the play).
+        play.roles = playRoles
         return play
     }
 
@@ -211,24 +218,25 @@ public struct PlaybookLoader {
         throw AnsibleError("Vars in a Play must be specified as a dictionary.", at: node.mark)
     }
 
-    mutating func loadTaskList(_ node: YAMLNode?, inherited: [Keywords], handlers: Bool) throws(AnsibleError)
-        -> [TaskNode]
+    mutating func loadTaskList(_ node: YAMLNode?, inherited: [Keywords], handlers: Bool, owner: SourceMark? = nil)
+        throws(AnsibleError) -> [TaskNode]
     {
         guard let node, !node.value.isNull else { return [] }
         guard node.isSequence else {
-            throw AnsibleError("A malformed block was encountered while loading tasks: \(node.value.json()) should be a list or None", at: node.mark)
+            throw AnsibleError(
+                "A malformed block was encountered while loading tasks: \(PlaybookListing.pythonStr(node.value)) should be a list or None but is \(PlaybookListing.taggedClass(node.value))",
+                at: owner ?? node.mark)
         }
         var result: [TaskNode] = []
         for item in node.items {
             guard item.isMapping else {
+                // ansible-core shows the list it was given, without a place.
+                let repr = PlaybookListing.pythonRepr(node.value)
                 throw AnsibleError(
-                    "A malformed block was encountered while loading a block: \(item.value.json()) should be a dict",
-                    at: item.mark)
+                    "A malformed block was encountered while loading a block: The ds (\(repr)) should be a dict but was a <class 'list'>",
+                    at: SourceMark(file: "<unknown>", line: 0, column: 0), excerpt: repr)
             }
             if item["block"] != nil {
-                if handlers {
-                    throw AnsibleError("Using a block as a handler is not supported.", at: item.mark)
-                }
                 result.append(.block(try loadBlock(item, inherited: inherited, handlers: handlers)))
             } else if let (kind, argNode) = staticImport(item) {
                 result += try loadImport(kind, item, argNode, inherited: inherited, handlers: handlers)
@@ -249,6 +257,7 @@ public struct PlaybookLoader {
                 throw AnsibleError("'\(key)' is not a valid attribute for a Block", at: pair.key.mark)
             }
             if key == "block" || key == "rescue" || key == "always" { continue }
+            if key == "tags" { try Self.checkTags(pair.value) }
             keywords[key] = pair.value.value
             keywords.marks[key] = pair.value.mark
         }
@@ -270,6 +279,7 @@ public struct PlaybookLoader {
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
+                if key == "tags" { try Self.checkTags(pair.value) }
                 keywords[key] = pair.value.value
                 keywords.marks[key] = pair.value.mark
             } else {
@@ -317,13 +327,13 @@ public struct PlaybookLoader {
         _ node: YAMLNode, action: String, argsValue: Value, keywords: Keywords, inherited: [Keywords], handler: Bool
     ) throws(AnsibleError) -> PlayTask {
         let module = ModuleRegistry.shortName(action)
-        let isInclude = Self.includeActions.contains(action)
-        guard ModuleRegistry.isKnown(module) else {
+        guard supportedModules.contains(module) || ModuleRegistry.builtinModules.contains(module) else {
             throw AnsibleError(
                 "couldn't resolve module/action '\(action)'. This often indicates a misspelling, missing collection, or incorrect module path.",
                 at: node.mark)
         }
-        guard isInclude || !requireSupportedModules || ModuleRegistry.isSupported(module) else {
+        // include_tasks/include_role load once the executor lists them among its controller actions.
+        guard !requireSupportedModules || supportedModules.contains(module) else {
             throw AnsibleError(
                 "module '\(action)' is not supported by swansible. Supported: \(ModuleRegistry.supported.sorted().joined(separator: ", "))",
                 at: node.mark)
@@ -345,12 +355,16 @@ public struct PlaybookLoader {
         }
         if let extra = keywords["args"] {
             guard case .dict(let d) = extra else {
-                throw AnsibleError("args must be a dictionary, received \(extra.json())", at: keywords.marks["args"] ?? node.mark)
+                throw AnsibleError(
+                    "The value of the task `args` keyword is invalid.", at: keywords.marks["args"] ?? node.mark,
+                    help: "A mapping or template which resolves to a mapping is required.")
             }
             for (k, v) in d { args[k] = v }
         }
         if !handler, keywords["listen"] != nil {
-            throw AnsibleError("'listen' is not a valid attribute for a PlayTask", at: keywords.marks["listen"] ?? node.mark)
+            throw AnsibleError(
+                "'listen' is not a valid attribute for a Task\nThis error can be suppressed as a warning using the \"invalid_task_attribute_failed\" configuration",
+                at: node.pair(forKey: "listen")?.key.mark ?? node.mark)
         }
         nextTaskID += 1
         let name = keywords["name"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.json()) }
@@ -368,6 +382,16 @@ public struct PlaybookLoader {
             }
         }
         return task
+    }
+}
+
+extension PlaybookLoader {
+    /// `tags:` must be a list or a comma-separated string (ansible's Taggable._load_tags).
+    static func checkTags(_ node: YAMLNode) throws(AnsibleError) {
+        switch node.value {
+        case .list, .string, .unsafe: return
+        default: throw AnsibleError("tags must be specified as a list", at: node.mark, kind: .general)
+        }
     }
 }
 

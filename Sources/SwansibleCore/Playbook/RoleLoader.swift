@@ -64,6 +64,7 @@ extension PlaybookLoader {
             for pair in node.pairs {
                 let key = pair.key.value.stringValue ?? pair.key.value.json()
                 if Self.roleKeywords.contains(key) {
+                    if key == "tags" { try Self.checkTags(pair.value) }
                     spec.keywords[key] = pair.value.value
                     spec.keywords.marks[key] = pair.value.mark
                 } else {
@@ -71,7 +72,7 @@ extension PlaybookLoader {
                 }
             }
             guard let found = (node["role"] ?? node["name"])?.value.stringValue, !found.isEmpty else {
-                throw AnsibleError("role definitions must contain a role name", at: node.mark)
+                throw AnsibleError("role definitions must contain a role name", at: node.mark, kind: .general)
             }
             spec.name = found
             return spec
@@ -177,7 +178,8 @@ extension PlaybookLoader {
             if let tasksNode = try loadDocument(tasksFile, what: "file") {
                 guard tasksNode.isSequence || tasksNode.value.isNull else {
                     throw AnsibleError(
-                        "The tasks/main.yml file for role '\(name)' must contain a list of tasks.", at: tasksNode.mark)
+                        "The tasks/main.yml file for role '\(name)' must contain a list of tasks: \(PlaybookListing.pythonStr(tasksNode.value)) should be a list or None but is \(PlaybookListing.taggedClass(tasksNode.value))",
+                        at: tasksNode.mark)
                 }
                 children += try loadTaskList(tasksNode, inherited: inner, handlers: false)
             }
@@ -230,7 +232,7 @@ extension PlaybookLoader {
             return ((roleName as NSString).lastPathComponent, asPath)
         }
         throw AnsibleError(
-            "the role '\(roleName)' was not found in \(searches.joined(separator: ":"))", at: mark)
+            "the role '\(roleName)' was not found in \(searches.joined(separator: ":"))", at: mark, kind: .general)
     }
 
     /// `<role>/<sub>/main.yml` (`.yaml`, `.json`, bare `main`), or `<sub>/<main>` when given.
@@ -316,6 +318,7 @@ extension PlaybookLoader {
                 }
                 throw AnsibleError("conflicting action statements: \(actionKey.isEmpty ? key : actionKey), \(key)", at: node.mark)
             }
+            if key == "tags" { try Self.checkTags(pair.value) }
             keywords[key] = pair.value.value
             keywords.marks[key] = pair.value.mark
         }
@@ -377,7 +380,7 @@ extension PlaybookLoader {
             throw AnsibleError("A recursion loop was detected importing \(file)", at: node.mark)
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw AnsibleError("Could not find or access '\(file)' on the Ansible Controller.", at: node.mark)
+            throw AnsibleError.fileNotFound(path)
         }
         importStack.append(path)
         defer { importStack.removeLast() }

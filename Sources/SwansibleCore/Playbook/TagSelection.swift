@@ -6,8 +6,8 @@ public import SwansibleData
 /// an `import_tasks`, an `import_role`), role dependency and the play. `include_tasks`/`include_role` tags
 /// belong to the include task only; the included tasks get them only through `apply: {tags: …}`.
 public enum TagSelection {
-    /// ansible's Taggable.evaluate_tags: whether a task with `taskTags` runs under `only` (`--tags`,
-    /// empty meaning all) and `skip` (`--skip-tags`).
+    /// ansible's Taggable.evaluate_tags: whether a task with `taskTags` runs under `only` (`--tags`;
+    /// empty means ansible's default `all`) and `skip` (`--skip-tags`).
     ///
     /// - `always` runs unless skipped by name (`--skip-tags always`) or by `--skip-tags all` … which
     ///   spares `always` unless `always` is skipped too;
@@ -16,7 +16,8 @@ public enum TagSelection {
     public static func shouldRun(taskTags: Set<String>, only: [String], skip: [String]) -> Bool {
         let untagged: Set<String> = ["untagged"]
         let tags = taskTags.isEmpty ? untagged : taskTags
-        let only = Set(only)
+        // ansible's default for --tags is `all` (which leaves out `never`).
+        let only = Set(only.isEmpty ? ["all"] : only)
         let skip = Set(skip)
         var run = true
         if !only.isEmpty {

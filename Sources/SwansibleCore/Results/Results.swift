@@ -140,3 +140,25 @@ public struct PlaybookResult: Sendable {
     public var exitCode: Int32
     public var events: [RunEvent]
 }
+
+extension SeedResults: Encodable {
+    /// The `--json` document: `{task: {"success": {host: result}, "failed": …, "unreachable": …, "skipped": …}}`.
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension RunEvent: Encodable {
+    /// The `--events` line of the event.
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension PlaybookResult: Encodable {
+    private enum Keys: String, CodingKey { case seed, stats, exitCode = "exit_code" }
+
+    /// `{"seed": …, "stats": {host: counters}, "exit_code": n}`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(Value.dict(ValueDict(uniqueKeysWithValues: stats.map { ($0.key, $0.value.value) })), forKey: .stats)
+        try c.encode(exitCode, forKey: .exitCode)
+    }
+}

@@ -28,12 +28,16 @@ import SwansibleYAML
 ///   - playbookDir: the loader's base directory (the directory of the playbook); also the working directory
 ///     of `pipe` and `lines` commands.
 ///   - inRole: the task comes from a role (ansible-core's `is_role`: `role_path` is defined).
-public func makeCoreTemplateHooks(searchPaths: [String], playbookDir: String? = nil, inRole: Bool = false)
-    -> TemplateHooks
-{
+///   - firstFoundSubdir: for the hooks that expand a `with_first_found` loop,
+///     `CoreLookups.firstFoundLoopSubdir(action: task.action)`; nil otherwise.
+public func makeCoreTemplateHooks(
+    searchPaths: [String], playbookDir: String? = nil, inRole: Bool = false, firstFoundSubdir: String? = nil
+) -> TemplateHooks {
     let base = playbookDir ?? searchPaths.last ?? FileManager.default.currentDirectoryPath
     var hooks = TemplateHooks()
-    hooks.lookups = CoreLookups(searchPaths: searchPaths.isEmpty ? [base] : searchPaths, basedir: base, isRole: inRole)
+    hooks.lookups = CoreLookups(
+        searchPaths: searchPaths.isEmpty ? [base] : searchPaths, basedir: base, isRole: inRole,
+        firstFoundSubdir: firstFoundSubdir)
     hooks.toYAML = { value, options in try CoreYAML.dump(value, options) }
     hooks.fromYAML = { text in try CoreYAML.load(text) }
     hooks.fromYAMLAll = { text in try CoreYAML.loadAll(text) }
@@ -57,11 +61,23 @@ public struct CoreLookups: LookupProvider {
     public var basedir: String
     /// The task comes from a role.
     public var isRole: Bool
+    /// The subdirectory `first_found` searches: nil when it is called as a lookup (ansible-core then searches
+    /// with no subdirectory); for a `with_first_found` loop, ansible-core's choice from the task's action:
+    /// see ``CoreLookups/firstFoundLoopSubdir(action:)``.
+    public var firstFoundSubdir: String?
 
-    public init(searchPaths: [String], basedir: String, isRole: Bool = false) {
+    public init(searchPaths: [String], basedir: String, isRole: Bool = false, firstFoundSubdir: String? = nil) {
         self.searchPaths = searchPaths
         self.basedir = basedir
         self.isRole = isRole
+        self.firstFoundSubdir = firstFoundSubdir
+    }
+
+    /// The subdirectory a `with_first_found` loop searches for a task whose action is `action`: `templates`,
+    /// `vars` or `files`, the first of "template", "var", "file" the action name contains (else `files`).
+    public static func firstFoundLoopSubdir(action: String) -> String {
+        for word in ["template", "var", "file"] where action.contains(word) { return word + "s" }
+        return "files"
     }
 
     public func lookup(name: String, terms: [Value], options: ValueDict) throws -> [Value] {
@@ -112,15 +128,16 @@ public struct CoreLookups: LookupProvider {
             let needle = try Self.text(term)
             guard let path = find(subdir: "files", needle) else {
                 throw LookupError.failed(
-                    "Unable to access the file \(pyStringRepr(needle)): File not found. Use -vvvvv to see paths searched.")
+                    "Unable to access the file \(pyStringRepr(needle)): "
+                        + "File not found. Use -vvvvv to see paths searched.")
             }
             let data: Data
             do {
                 data = try Self.readFile(path)
             } catch {
                 throw LookupError.failed(
-                    "Unable to access the file \(pyStringRepr(needle)): An error occurred while trying to read the file \(pyStringRepr(path)): \(error)"
-                )
+                    "Unable to access the file \(pyStringRepr(needle)): "
+                        + "An error occurred while trying to read the file \(pyStringRepr(path)): \(error)")
             }
             var text = String(decoding: data, as: UTF8.self)
             if lstrip { text = Self.pyLstrip(text) }
@@ -185,7 +202,9 @@ public struct CoreLookups: LookupProvider {
         }
         var current = try parse(options)
         func splitOn(_ items: [String], _ separators: Set<Character>) -> [String] {
-            items.flatMap { item in item.split(omittingEmptySubsequences: false, whereSeparator: separators.contains).map(String.init) }
+            items.flatMap { item in
+                item.split(omittingEmptySubsequences: false, whereSeparator: separators.contains).map(String.init)
+            }
         }
         func process(_ terms: [Value]) throws -> [String] {
             var total: [String] = []
@@ -202,7 +221,8 @@ public struct CoreLookups: LookupProvider {
                     continue
                 default:
                     throw LookupError.failed(
-                        "Invalid term supplied. A string, dict or list is required, not \(pyStringRepr(term.pythonTypeName))).")
+                        "Invalid term supplied. A string, dict or list is required, "
+                            + "not \(pyStringRepr(term.pythonTypeName))).")
                 }
                 let fileList = splitOn(files, [",", ";"])
                 let pathList = splitOn(current.paths, [",", ":", ";"])
@@ -218,7 +238,9 @@ public struct CoreLookups: LookupProvider {
         for candidate in try process(effective) {
             // Invoked as a lookup (not `with_first_found`), ansible-core searches with no subdirectory, which
             // its path joining spells "None".
-            if let found = find(subdir: "None", candidate) { return [.string(Self.normalize(found))] }
+            if let found = find(subdir: firstFoundSubdir ?? "None", candidate) {
+                return [.string(Self.normalize(found))]
+            }
         }
         if current.skip { return [] }
         throw LookupError.failed("No file was found when using first_found.")
@@ -290,7 +312,8 @@ public struct CoreLookups: LookupProvider {
         switch v {
         case .list(let l): return try l.map(text)
         case .null: return []
-        case .string(let s), .unsafe(let s): return s.isEmpty ? [] : s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        case .string(let s), .unsafe(let s):
+            return s.isEmpty ? [] : s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         default: return [try text(v)]
         }
     }
@@ -495,13 +518,15 @@ private func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_acti
 /// PyYAML's `yaml.dump` / `yaml.load` as ansible-core's YAML filters call them.
 enum CoreYAML {
     static func dump(_ value: Value, _ options: SwansibleTemplate.YAMLDumpOptions) throws -> String {
-        var o = SwansibleYAML.YAMLDumpOptions(
+        let o = SwansibleYAML.YAMLDumpOptions(
             indent: options.indent, width: options.width, defaultFlowStyle: options.defaultFlowStyle,
             sortKeys: options.sortKeys, allowUnicode: true, explicitStart: options.explicitStart,
             explicitEnd: options.explicitEnd)
         for (k, v) in options.extra {
             switch k {
-            case "allow_unicode": o.allowUnicode = v.isTruthy
+            case "allow_unicode":
+                // The filters pass allow_unicode=True themselves.
+                throw LookupError.failed("yaml.dump() got multiple values for keyword argument 'allow_unicode'")
             case "canonical", "line_break", "encoding", "version", "tags", "Dumper": break
             default: throw LookupError.failed("dump_all() got an unexpected keyword argument \(pyStringRepr(k))")
             }

@@ -1,0 +1,87 @@
+import Foundation
+@testable import SwansibleCore
+import SwansibleData
+import Testing
+
+@Suite("File-module helpers")
+struct ModuleHelpersTests {
+    private func file(_ mode: UInt32) -> RemoteStat { RemoteStat(exists: true, mode: 0o100000 | mode) }
+    private func dir(_ mode: UInt32) -> RemoteStat { RemoteStat(exists: true, mode: 0o040000 | mode) }
+
+    @Test func octalAndIntegerModes() throws {
+        #expect(try resolveMode("0644", current: file(0o600), umask: 0o022) == 0o644)
+        #expect(try resolveMode("644", current: file(0o600), umask: 0o022) == 0o644)
+        #expect(try resolveMode("0o750", current: file(0o600), umask: 0o022) == 0o750)
+        #expect(try resolveMode(.int(0o640), current: file(0o600), umask: 0o022) == 0o640)
+        #expect(throws: ModeError.self) { try resolveMode(.int(0o17777), current: file(0o600), umask: 0o022) }
+    }
+
+    /// Expected values as ansible-core's `_symbolic_mode_to_octal` computes them (and chmod(1) agrees).
+    @Test func symbolicModes() throws {
+        #expect(try resolveMode("u=rw,g=r,o=", current: file(0o755), umask: 0o022) == 0o640)
+        #expect(try resolveMode("u=rw,g=r", current: file(0o644), umask: 0o022) == 0o644)
+        #expect(try resolveMode("u+x", current: file(0o644), umask: 0o022) == 0o744)
+        #expect(try resolveMode("+x", current: file(0o644), umask: 0o022) == 0o755)
+        #expect(try resolveMode("+w", current: file(0o444), umask: 0o022) == 0o644)  // the umask masks g/o
+        #expect(try resolveMode("a-w", current: file(0o666), umask: 0o022) == 0o444)
+        #expect(try resolveMode("g+X", current: file(0o644), umask: 0o022) == 0o644)
+        #expect(try resolveMode("g+X", current: dir(0o700), umask: 0o022) == 0o710)
+        #expect(try resolveMode("u+rwX,g+rX,o=", current: file(0o604), umask: 0o022) == 0o640)
+        #expect(try resolveMode("g=u", current: file(0o640), umask: 0o022) == 0o660)
+        #expect(try resolveMode("u+s,o+t", current: file(0o755), umask: 0o022) == 0o5755)
+        #expect(throws: ModeError.self) { try resolveMode("u+q", current: file(0o644), umask: 0o022) }
+        #expect(throws: ModeError.self) { try resolveMode("abc", current: file(0o644), umask: 0o022) }
+    }
+
+    @Test func probeParsesStatLines() {
+        let out = """
+            I:1001:1001:0022:swtest:swtest
+            T:S:81a4|1001|1001|6|2|123|65024|1795630943|1795630943|1795630943|8|4096|0|0|2026-11-25 18:22:23.500000000 +0000|2026-11-25 18:22:23.000000000 +0000|2026-11-25 18:22:23.000000000 +0000|swtest|UNKNOWN
+            T:A:rw
+            T:K:f572d396fae9206628714fb2ce00f72e94f2258f
+            TX:N
+            other line
+            """
+        let p = RemoteProbe(Array(out.utf8))
+        let st = p["T"]
+        #expect(st.exists && st.isReg && !st.isDir)
+        #expect(st.modeString == "0644")
+        #expect(st.nlink == 2 && st.state == "hard")
+        #expect(st.ownerName == "swtest" && st.groupName == "1001")
+        #expect(st.mtime == 1795630943.5)
+        #expect(st.readable && st.writeable && !st.executable)
+        #expect(st.checksum == "f572d396fae9206628714fb2ce00f72e94f2258f")
+        #expect(!p["TX"].exists)
+        #expect(p.identity.umask == 0o022 && p.identity.user == "swtest")
+        #expect(p.other == ["other line"])
+    }
+
+    @Test func pythonPathFunctions() {
+        #expect(normalizePath("/a/b/../c/./d//e") == "/a/c/d/e")
+        #expect(normalizePath("a/../../b") == "../b")
+        #expect(pythonDirname("/a/b/") == "/a/b")
+        #expect(pythonDirname("/a") == "/")
+        #expect(pythonDirname("a") == "")
+        #expect(pythonJoin("/d/", "x") == "/d/x")
+        #expect(pythonJoin("/d", "/x") == "/x")
+    }
+
+    /// The tar stream is read by the system's tar: names (long ones split into prefix/name), contents.
+    @Test func tarArchiveReadsBack() throws {
+        let long = String(repeating: "d", count: 90) + "/" + String(repeating: "e", count: 60) + "/f ü.txt"
+        let files: [(String, [UInt8])] = [("a.txt", Array("one\n".utf8)), ("sub dir/b", []), (long, Array(repeating: 7, count: 1000))]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tar-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(TarWriter.archive(files)).write(to: URL(fileURLWithPath: dir + "/x.tar"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "cd \(dir) && mkdir out && tar -xf x.tar -C out"]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(FileManager.default.contents(atPath: dir + "/out/a.txt") == Data("one\n".utf8))
+        #expect(FileManager.default.contents(atPath: dir + "/out/sub dir/b") == Data())
+        #expect(FileManager.default.contents(atPath: dir + "/out/" + long) == Data(repeating: 7, count: 1000))
+    }
+}
