@@ -731,6 +731,10 @@ def canonical_stdout(text: str) -> str:
             m = HOST_LINE.match(line)
             if m:
                 chunks.append([1, m.group(2), [line]])
+            elif INCLUDED_LINE.match(line):
+                # `included: FILE for HOSTS` follows all the task's host results (ansible-core processes
+                # includes once the task is done on every host): its own chunk, after the hosts
+                chunks.append([2, line, [line]])
             elif MESSAGE_LINE.match(line):
                 chunks.append([0, "", [line]])
             elif chunks:
@@ -745,8 +749,9 @@ def canonical_stdout(text: str) -> str:
                 tail.insert(0, last.pop())
         messages = sorted((c for c in chunks if c[0] == 0), key=lambda c: c[2])
         hosts = sorted((c for c in chunks if c[0] == 1), key=lambda c: c[1])
+        includes = [c for c in chunks if c[0] == 2]
         out.extend(head)
-        for c in messages + hosts:
+        for c in messages + hosts + includes:
             out.extend(c[2])
         out.extend(tail)
         section.clear()
