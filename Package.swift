@@ -53,7 +53,8 @@ let package = Package(
 
         .testTarget(name: "SwansibleDataTests", dependencies: ["SwansibleData"]),
         .testTarget(name: "SwansibleYAMLTests", dependencies: ["SwansibleYAML"]),
-        .testTarget(name: "SwansibleTemplateTests", dependencies: ["SwansibleTemplate"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SwansibleTemplateTests", dependencies: ["SwansibleTemplate", "SwansibleCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SwansibleCoreTests", dependencies: ["SwansibleCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SwansibleSSHKeyTests", dependencies: ["SwansibleSSH"]),
         // Over real sshd test hosts (Tests/hosts/testhosts): SSH engine, modules, executor, CLI.

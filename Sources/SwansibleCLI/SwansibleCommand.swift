@@ -10,11 +10,29 @@ struct SwansibleCommand: AsyncParsableCommand {
         commandName: "swansible",
         abstract: "Runs Ansible playbooks natively: no Python on the controller or the hosts.",
         discussion: """
-            Exit codes, as ansible-playbook: 0 success, 1 error, 2 a host failed, 4 a host was unreachable \
-            or the playbook could not be parsed, 64 bad usage.
+            Exit codes, as ansible-playbook: 0 success, 1 error, 2 a host failed or bad command-line usage, \
+            4 a host was unreachable or the playbook could not be parsed, 5 a bad ansible.cfg or option.
             """,
         version: "swansible \(Swansible.version) (ansible-core \(Swansible.ansibleCoreVersion) compatible)",
         subcommands: [Play.self, Run.self, InventoryCommand.self])
+
+    /// As swift-argument-parser's, except that bad usage exits with 2, as ansible's argparse does (not 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by `play` and `run`, named as ansible-playbook and ansible name them.
@@ -25,7 +43,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: [.customShort("e"), .customLong("extra-vars")], help: "key=value, JSON, YAML or @file (repeatable).")
     var extraVars: [String] = []
 
-    @Option(name: [.customShort("f"), .long], help: "Hosts worked on at once (default 50).")
+    @Option(name: [.customShort("f"), .long], help: "Hosts worked on at once (default 50; ansible.cfg forks).")
     var forks: Int?
 
     @Option(name: [.customShort("l"), .long], help: "Further limit the hosts to this pattern.")
@@ -37,6 +55,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: [.customLong("private-key"), .customLong("key-file")], help: "Private key file.")
     var privateKey: String?
 
+    @Flag(name: [.customShort("k"), .customLong("ask-pass")], help: "Ask for the connection password (on the terminal).")
+    var askPass = false
+
+    @Option(name: .customLong("connection-password-file"), help: "Read the connection password from this file.")
+    var connectionPasswordFile: String?
+
     @Flag(name: [.customShort("b"), .long], help: "Run with become (sudo by default).")
     var become = false
 
@@ -45,6 +69,12 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: .customLong("become-method"))
     var becomeMethod: String?
+
+    @Flag(name: [.customShort("K"), .customLong("ask-become-pass")], help: "Ask for the become password (on the terminal).")
+    var askBecomePass = false
+
+    @Option(name: .customLong("become-password-file"), help: "Read the become password from this file.")
+    var becomePasswordFile: String?
 
     @Flag(name: [.customShort("C"), .long], help: "Check mode: change nothing.")
     var check = false
@@ -55,63 +85,112 @@ struct CommonOptions: ParsableArguments {
     @Option(name: [.customShort("T"), .long], help: "Connection timeout in seconds (default 10).")
     var timeout: Int?
 
-    @Flag(name: .customShort("v"), help: "More output (repeat for more).")
+    @Flag(name: .customShort("v"), help: "More output (repeat for more: -vv, -vvv).")
     var verbose: Int
 
-    @Flag(name: .long, help: "Print only the result structure as JSON on stdout.")
+    @Flag(name: .long, help: "Print only the result structure as JSON on stdout (Docs/cli.md).")
     var json = false
 
-    @Option(name: .long, help: "Write the ordered event stream to this file as JSON lines.")
+    @Option(name: .long, help: "Write the ordered event stream to this file as JSON lines, as it happens.")
     var events: String?
 
-    func runOptions() throws -> RunOptions {
+    /// The run's options: defaults, then ansible.cfg and `ANSIBLE_*` (``AnsibleConfig``), then these flags.
+    func runOptions(config: AnsibleConfig) throws -> RunOptions {
         var o = RunOptions()
-        let env = ProcessInfo.processInfo.environment
-        if let f = forks { o.forks = f } else if let f = env["ANSIBLE_FORKS"].flatMap(Int.init) { o.forks = f }
-        o.limit = limit
-        o.remoteUser = user ?? env["ANSIBLE_REMOTE_USER"]
-        o.privateKeyFile = privateKey ?? env["ANSIBLE_PRIVATE_KEY_FILE"]
-        o.become = become
-        o.becomeUser = becomeUser
-        o.becomeMethod = becomeMethod
-        o.check = check
-        o.diff = diff
-        o.timeout = timeout ?? env["ANSIBLE_TIMEOUT"].flatMap(Int.init)
-        o.verbosity = verbose
-        if let hkc = env["ANSIBLE_HOST_KEY_CHECKING"], ["false", "no", "0", "off"].contains(hkc.lowercased()) {
-            o.hostKeyChecking = false
+        try config.apply(to: &o)
+        if let f = forks {
+            guard f >= 1 else { throw CLIError(message: "The number of processes (--forks) must be >= 1", exitCode: 2) }
+            o.forks = f
         }
-        o.sshCommonArgs = env["ANSIBLE_SSH_COMMON_ARGS"]
-        o.sshExtraArgs = env["ANSIBLE_SSH_EXTRA_ARGS"]
+        if let limit { o.limit = limit }
+        if let user { o.remoteUser = user }
+        if let privateKey { o.privateKeyFile = absolutePathOf(expandTilde(privateKey)) }
+        if become { o.become = true }
+        if let becomeUser { o.becomeUser = becomeUser }
+        if let becomeMethod { o.becomeMethod = becomeMethod }
+        if check { o.check = true }
+        if diff { o.diff = true }
+        if let timeout { o.timeout = timeout }
+        if verbose > 0 { o.verbosity = verbose }
         for item in extraVars { o.extraVars.merge(try parseExtraVars(item)) { $1 } }
+        try askPasswords(config: config, into: &o)
         return o
     }
 
-    func loadInventory(playbookDirectory: String?) throws -> (Inventory, [String]) {
-        var warnings: [String] = []
-        var sources = inventory
-        if sources.isEmpty, let env = ProcessInfo.processInfo.environment["ANSIBLE_INVENTORY"] {
-            sources = env.split(separator: ",").map(String.init)
+    /// `-k`/`-K` (or ask_pass/become_ask_pass in ansible.cfg), and the password files; prompts as ansible words them.
+    private func askPasswords(config: AnsibleConfig, into o: inout RunOptions) throws {
+        let ask = askPass || config.bool(.askPass) == true
+        let askBecome = askBecomePass || config.bool(.becomeAskPass) == true
+        var becomePrompt = "BECOME password: "
+        if ask {
+            o.connectionPassword = try Terminal.readSecret(prompt: "SSH password: ", option: "-k/--ask-pass")
+            becomePrompt = "BECOME password[defaults to SSH password]: "
+        } else if let file = connectionPasswordFile {
+            o.connectionPassword = try readPasswordFile(file)
         }
-        if sources.isEmpty { sources = ["/etc/ansible/hosts"] }
-        let inv = try Inventory.load(sources: sources, playbookDirectory: playbookDirectory, warnings: &warnings)
+        if askBecome {
+            let secret = try Terminal.readSecret(prompt: becomePrompt, option: "-K/--ask-become-pass")
+            o.becomePassword = ask && secret.isEmpty ? o.connectionPassword : secret
+        } else if let file = becomePasswordFile {
+            o.becomePassword = try readPasswordFile(file)
+        }
+    }
+
+    /// The inventory: `-i` sources, else ansible.cfg's `inventory` / `ANSIBLE_INVENTORY`, else /etc/ansible/hosts.
+    func loadInventory(config: AnsibleConfig, playbookDirectory: String?) throws -> (Inventory, [String]) {
+        var warnings: [String] = []
+        let sources = inventory.isEmpty ? config.inventorySources : inventory
+        let inv = try Inventory.load(
+            sources: sources, playbookDirectory: playbookDirectory, options: try config.inventoryOptions(), warnings: &warnings)
         return (inv, warnings)
     }
+}
+
+/// A password file's first line (ansible strips the trailing newline).
+func readPasswordFile(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: expandTilde(path)) else {
+        throw CLIError(message: "The password file \(path) was not found", exitCode: 1)
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+}
+
+func expandTilde(_ path: String) -> String {
+    guard path == "~" || path.hasPrefix("~/") else { return path }
+    return (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + path.dropFirst(1)
+}
+
+/// Loads ansible.cfg and prints its warnings; with `-v`, says which file is used, as ansible does.
+func loadConfig(verbosity: Int, quiet: Bool) throws -> AnsibleConfig {
+    let config = try AnsibleConfig.load()
+    for w in config.warnings { printError("[WARNING]: " + w) }
+    let level = verbosity > 0 ? verbosity : ((try? config.int(.verbosity)) ?? nil) ?? 0
+    if level > 0 && !quiet {
+        printLine(config.path.map { "Using \($0) as config file" } ?? "No config file found; using defaults")
+    }
+    return config
 }
 
 /// `-e`: `@file` (YAML or JSON), a JSON/YAML mapping, or `k=v` pairs.
 func parseExtraVars(_ text: String) throws -> ValueDict {
     if text.hasPrefix("@") {
-        let path = String(text.dropFirst())
+        let path = absolutePathOf(expandTilde(String(text.dropFirst())))
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError(message: "the file_name '\(path)' does not exist, or is not readable", exitCode: 1)
+            throw AnsibleError.fileNotFound(absolutePathOf(path))
         }
         let value = try YAML.loadValue(text: String(decoding: data, as: UTF8.self), file: path)
         return value.dictValue ?? [:]
     }
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") {
-        let value = try YAML.loadValue(text: trimmed, file: "<extra vars>")
+        let value: Value
+        do {
+            value = try YAML.loadValue(text: trimmed, file: "<CLI option '-e'>")
+        } catch {
+            // ansible-core: the value has no file to show, so no source lines.
+            throw AnsibleError(error.message, at: error.mark)
+        }
         guard let d = value.dictValue else {
             throw CLIError(message: "Invalid extra vars data supplied. '\(text)' could not be made into a dictionary", exitCode: 1)
         }
@@ -139,6 +218,9 @@ func fail(_ error: any Error) -> ExitCode {
     case let e as CLIError:
         stderr.write(Data(("[ERROR]: " + e.message + "\n").utf8))
         return ExitCode(e.exitCode)
+    case let e as AnsibleConfigError:
+        stderr.write(Data(("[ERROR]: " + e.message + "\n").utf8))
+        return ExitCode(e.exitCode)
     case let e as YAMLError:
         stderr.write(Data(("[ERROR]: " + e.description + "\n").utf8))
         return ExitCode(1)
@@ -149,15 +231,19 @@ func fail(_ error: any Error) -> ExitCode {
 }
 
 final class EventSink: @unchecked Sendable {
-    // @unchecked: events arrive in order from the run's single task.
+    // @unchecked: events arrive in order from the run's single task; the progress line has its own lock.
     let output: DefaultOutput?
     let file: FileHandle?
+    let progress: ProgressLine?
+    var extra: ((RunEvent) -> Void)?
 
-    init(output: DefaultOutput?, eventsPath: String?) throws {
+    init(output: DefaultOutput?, eventsPath: String?, progress: ProgressLine? = nil) throws {
         self.output = output
+        self.progress = progress
         if let eventsPath {
-            FileManager.default.createFile(atPath: eventsPath, contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: eventsPath) else {
+            guard FileManager.default.createFile(atPath: eventsPath, contents: nil),
+                let handle = FileHandle(forWritingAtPath: eventsPath)
+            else {
                 throw CLIError(message: "cannot write the events file \(eventsPath)", exitCode: 1)
             }
             file = handle
@@ -167,8 +253,18 @@ final class EventSink: @unchecked Sendable {
     }
 
     func handle(_ event: RunEvent) {
-        output?.handle(event)
+        // The events file first: a consumer tailing it sees each event as soon as it happens.
         if let file { file.write(Data((event.value.json(.compactSorted) + "\n").utf8)) }
+        guard let progress else {
+            output?.handle(event)
+            extra?(event)
+            return
+        }
+        progress.handle(event)
+        progress.around {
+            output?.handle(event)
+            extra?(event)
+        }
     }
 }
 
@@ -180,41 +276,117 @@ func printLine(_ s: String) {
     FileHandle.standardOutput.write(Data((s + "\n").utf8))
 }
 
+/// How text output looks: colors (ansible's rules: force_color, nocolor/NO_COLOR, stdout a terminal) and width.
+func makePalette(_ config: AnsibleConfig) -> Palette {
+    Palette(enabled: config.useColor(isTerminal: Terminal.isTerminal(1)), config: config)
+}
+
 extension SwansibleCommand {
     struct Play: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run playbooks, as ansible-playbook does.")
+            abstract: "Run playbooks, as ansible-playbook does.",
+            version: SwansibleCommand.configuration.version)
 
         @OptionGroup var common: CommonOptions
 
         @Flag(name: .customLong("syntax-check"), help: "Check the playbooks' syntax and stop.")
         var syntaxCheck = false
 
+        @Flag(name: .customLong("force-handlers"), help: "Run handlers even if a task fails.")
+        var forceHandlers = false
+
+        @Option(name: .customLong("start-at-task"), help: "Start the playbook at the task with this name.")
+        var startAtTask: String?
+
+        @Flag(name: .customLong("list-hosts"), help: "List the hosts each play would run on, and stop.")
+        var listHosts = false
+
+        @Flag(name: .customLong("list-tasks"), help: "List the tasks each play would run, and stop.")
+        var listTasks = false
+
+        @Flag(name: .customLong("list-tags"), help: "List the tags of each play, and stop.")
+        var listTags = false
+
+        @Option(name: [.customShort("t"), .customLong("tags")], help: "Run only tasks with these tags (comma list, repeatable).")
+        var tags: [String] = []
+
+        @Option(name: .customLong("skip-tags"), help: "Skip tasks with these tags (comma list, repeatable).")
+        var skipTags: [String] = []
+
         @Argument(help: "Playbook files.")
         var playbooks: [String]
 
+        /// `-t a,b -t c` → `[a, b, c]` (ansible splits each value on commas).
+        static func splitTags(_ values: [String]) -> [String] {
+            values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                .filter { !$0.isEmpty }
+        }
+
         func run() async throws {
             do {
-                var options = try common.runOptions()
-                if options.forks <= 0 { options.forks = 50 }
+                let config = try loadConfig(verbosity: common.verbose, quiet: common.json)
+                var options = try common.runOptions(config: config)
+                if forceHandlers { options.forceHandlers = true }
+                if let startAtTask { options.startAtTask = startAtTask }
+                options.tags = Self.splitTags(tags)
+                options.skipTags = Self.splitTags(skipTags)
+                for p in playbooks where !FileManager.default.fileExists(atPath: p) {
+                    throw CLIError(message: "the playbook: \(p) could not be found", exitCode: 1)
+                }
                 if syntaxCheck {
-                    var loader = PlaybookLoader()
+                    var loader = PlaybookLoader(rolesPath: options.rolesPath)
+                    loader.requireSupportedModules = false
                     for p in playbooks { _ = try loader.load(path: p) }
-                    if !common.json { printLine("\nplaybook: \(playbooks.joined(separator: " "))") }
+                    if !common.json {
+                        for p in playbooks { printLine("\nplaybook: \(p)") }
+                    }
+                    return
+                }
+                if listHosts || listTasks || listTags {
+                    var loader = PlaybookLoader(rolesPath: options.rolesPath)
+                    loader.requireSupportedModules = false
+                    var loaded: [(String, SwansibleCore.Playbook)] = []
+                    for p in playbooks { loaded.append((p, try loader.load(path: p))) }
+                    let directory = playbooks.first.map { (absolutePathOf($0) as NSString).deletingLastPathComponent }
+                    let (inventory, warnings) = try common.loadInventory(config: config, playbookDirectory: directory)
+                    for w in warnings { printError("[WARNING]: " + w) }
+                    var request = PlaybookListing.Request()
+                    request.hosts = listHosts
+                    request.tasks = listTasks
+                    request.tags = listTags
+                    request.onlyTags = options.tags
+                    request.skipTags = options.skipTags
+                    request.limit = options.limit
+                    for (path, playbook) in loaded {
+                        let text = try PlaybookListing.render(playbook, path: path, inventory: inventory, request: request)
+                        FileHandle.standardOutput.write(Data(text.utf8))
+                    }
                     return
                 }
                 let directory = playbooks.first.map { (absolutePathOf($0) as NSString).deletingLastPathComponent }
-                let (inventory, warnings) = try common.loadInventory(playbookDirectory: directory)
-                let output = common.json ? nil : DefaultOutput(verbosity: common.verbose, write: printLine)
+                let (inventory, warnings) = try common.loadInventory(config: config, playbookDirectory: directory)
+                var output: DefaultOutput?
+                if !common.json {
+                    output = DefaultOutput(
+                        verbosity: options.verbosity, palette: makePalette(config), columns: Terminal.bannerColumns(),
+                        diffContext: options.diffContext, write: printLine)
+                    if options.verbosity > 1 {
+                        var loader = PlaybookLoader(rolesPath: options.rolesPath)
+                        loader.requireSupportedModules = false
+                        output?.playCounts = playbooks.map { ($0, (try? loader.load(path: $0).plays.count) ?? 0) }
+                    }
+                }
                 var allWarnings = warnings
                 if inventory.hostNames.isEmpty {
                     allWarnings.append(
                         "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'")
                 }
                 for w in allWarnings { printError("[WARNING]: " + w) }
-                let sink = try EventSink(output: output, eventsPath: common.events)
+                let progress = ProgressLine.ifTerminal(enabled: !common.json)
+                let sink = try EventSink(output: output, eventsPath: common.events, progress: progress)
                 let result = try await Swansible.runPlaybooks(
                     playbooks, inventory: inventory, options: options, onEvent: { sink.handle($0) })
+                progress?.finish()
                 if common.json {
                     printLine(result.seed.value.json(.results))
                 }
@@ -229,7 +401,8 @@ extension SwansibleCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run one module on hosts, as the ansible ad-hoc command does.")
+            abstract: "Run one module on hosts, as the ansible ad-hoc command does.",
+            version: SwansibleCommand.configuration.version)
 
         @OptionGroup var common: CommonOptions
 
@@ -242,50 +415,50 @@ extension SwansibleCommand {
         @Flag(name: [.customShort("o"), .customLong("one-line")], help: "One line per host.")
         var oneLine = false
 
+        @Flag(name: .long, help: "Group hosts with identical output, with compact host ranges (as dshbak -c).")
+        var collapse = false
+
         @Argument(help: "Host pattern.")
         var pattern: String
 
         func run() async throws {
             do {
-                let options = try common.runOptions()
-                let (inventory, _) = try common.loadInventory(playbookDirectory: nil)
-                let sink = try EventSink(output: nil, eventsPath: common.events)
+                let config = try loadConfig(verbosity: common.verbose, quiet: common.json)
+                let options = try common.runOptions(config: config)
+                let (inventory, warnings) = try common.loadInventory(config: config, playbookDirectory: nil)
+                for w in warnings { printError("[WARNING]: " + w) }
+                let printer = AdHocOutput(
+                    module: module, oneLine: oneLine, verbosity: options.verbosity, palette: makePalette(config),
+                    write: printLine)
+                let progress = ProgressLine.ifTerminal(enabled: !common.json)
+                let sink = try EventSink(output: nil, eventsPath: common.events, progress: progress)
+                let collapse = self.collapse
+                let json = common.json
+                if !json {
+                    sink.extra = { event in
+                        guard event.isHostResult, event.kind != .warning else {
+                            if event.kind == .warning, let m = event.data["message"]?.stringValue { printError("[WARNING]: " + m) }
+                            if event.kind == .noHostsMatched { printError("[WARNING]: No hosts matched, nothing to do") }
+                            return
+                        }
+                        if collapse { printer.collect(event) } else { printer.show(event) }
+                    }
+                }
                 let result = try await Swansible.runAdHoc(
                     pattern: pattern, module: module, arguments: args, inventory: inventory, options: options,
                     onEvent: { sink.handle($0) })
-                let entry = result.seed.tasks.values.first ?? SeedResults.TaskEntry()
-                if common.json {
+                progress?.finish()
+                if json {
+                    let entry = result.seed.tasks.values.first ?? SeedResults.TaskEntry()
                     printLine(entry.value.json(.pretty))
-                } else {
-                    let printer = DefaultOutput(verbosity: common.verbose, write: printLine)
-                    for (host, r) in entry.success { adHocLine(host, r, label: r["changed"]?.boolValue == true ? "CHANGED" : "SUCCESS", printer) }
-                    for (host, r) in entry.failed { adHocLine(host, r, label: "FAILED!", printer) }
-                    for (host, r) in entry.unreachable { adHocLine(host, r, label: "UNREACHABLE!", printer) }
-                    for (host, r) in entry.skipped { adHocLine(host, r, label: "SKIPPED", printer) }
+                } else if collapse {
+                    printer.showCollapsed()
                 }
                 if result.exitCode != 0 { throw ExitCode(result.exitCode) }
             } catch let e as ExitCode {
                 throw e
             } catch {
                 throw fail(error)
-            }
-        }
-
-        private func adHocLine(_ host: String, _ r: Value, label: String, _ printer: DefaultOutput) {
-            let d = r.dictValue ?? [:]
-            if (module == "command" || module == "shell"), d["rc"] != nil, label != "UNREACHABLE!" {
-                let rc = d["rc"]?.intValue ?? 0
-                if oneLine {
-                    printLine("\(host) | \(label) | rc=\(rc) | (stdout) \((d["stdout"]?.stringValue ?? "").replacingOccurrences(of: "\n", with: "\\n"))")
-                } else {
-                    printLine("\(host) | \(label) | rc=\(rc) >>")
-                    var out = d["stdout"]?.stringValue ?? ""
-                    if let err = d["stderr"]?.stringValue, !err.isEmpty { out += (out.isEmpty ? "" : "\n") + err }
-                    if label == "FAILED!", let msg = d["msg"]?.stringValue, msg != "non-zero return code" { out = msg }
-                    printLine(out)
-                }
-            } else {
-                printLine("\(host) | \(label) => " + printer.dump(d))
             }
         }
     }
@@ -309,23 +482,43 @@ extension SwansibleCommand {
         @Option(name: [.customShort("l"), .long], help: "Limit to this pattern.")
         var limit: String?
 
+        @Flag(name: [.customShort("y"), .long], help: "YAML instead of JSON (with --list and --host).")
+        var yaml = false
+
         @Argument(help: "Group for --graph.")
         var group: String?
 
         func run() async throws {
             do {
+                let config = try AnsibleConfig.load()
+                for w in config.warnings { printError("[WARNING]: " + w) }
                 var warnings: [String] = []
-                let inv = try Inventory.load(sources: inventory.isEmpty ? ["/etc/ansible/hosts"] : inventory, warnings: &warnings)
+                let inv = try Inventory.load(
+                    sources: inventory.isEmpty ? config.inventorySources : inventory,
+                    options: try config.inventoryOptions(), warnings: &warnings)
                 for w in warnings { FileHandle.standardError.write(Data(("[WARNING]: " + w + "\n").utf8)) }
                 let format = Value.JSONFormat(indent: 4, sortKeys: true, ensureASCII: true)
+                let yamlOptions = YAMLDumpOptions(defaultFlowStyle: false, allowUnicode: true)
                 if let host {
-                    printLine((inv.hostJSON(host) ?? .dict([:])).json(format))
+                    guard let vars = inv.hostJSON(host) else {
+                        printError("[WARNING]: Could not match supplied host pattern, ignoring: \(host)")
+                        throw CLIError(message: "You must pass a single valid host to --host parameter", exitCode: 5)
+                    }
+                    if yaml {
+                        let text = YAML.dump(plainStrings(vars), options: yamlOptions)
+                        printLine(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+                    } else {
+                        printLine(vars.json(format))
+                    }
                 } else if graph {
                     if let text = inv.graph(group: group) {
                         printLine(text)
                     } else {
                         throw CLIError(message: "Pattern must be valid group name when using --graph", exitCode: 1)
                     }
+                } else if yaml {
+                    let text = YAML.dump(yamlInventory(try inv.listJSON(limit: limit)), options: yamlOptions)
+                    printLine(text.hasSuffix("\n") ? String(text.dropLast()) : text)
                 } else {
                     printLine(try inv.listJSON(limit: limit).json(format))
                 }
@@ -334,6 +527,48 @@ extension SwansibleCommand {
             } catch {
                 throw fail(error)
             }
+        }
+
+        /// ansible-inventory's `--list --yaml` tree: each group with its `children` (nested) and `hosts` (with
+        /// the host's variables the first time the host appears), empty keys left out; made from `--list`'s data.
+        func yamlInventory(_ list: Value) -> Value {
+            let groups = list.dictValue ?? [:]
+            let hostvars = groups["_meta"]?["hostvars"]?.dictValue ?? [:]
+            var seenHosts: Set<String> = []
+            var seenGroups: Set<String> = []
+            func format(_ name: String) -> ValueDict {
+                let record = groups[name]?.dictValue ?? [:]
+                var entry = ValueDict()
+                var children = ValueDict()
+                for child in record["children"]?.listValue?.compactMap(\.stringValue) ?? [] where child != "all" {
+                    if seenGroups.contains(child) {
+                        children[child] = .dict([:])
+                    } else {
+                        for (k, v) in format(child) { children[k] = v }
+                        seenGroups.insert(child)
+                    }
+                }
+                var hosts = ValueDict()
+                for h in record["hosts"]?.listValue?.compactMap(\.stringValue) ?? [] {
+                    let vars = seenHosts.insert(h).inserted ? plainStrings(hostvars[h] ?? .dict([:])) : .dict([:])
+                    hosts[h] = vars
+                }
+                if !children.isEmpty { entry["children"] = .dict(children) }
+                if !hosts.isEmpty { entry["hosts"] = .dict(hosts) }
+                // ansible drops a group left empty.
+                return entry.isEmpty ? [:] : [name: .dict(entry)]
+            }
+            return .dict(format("all"))
+        }
+
+        /// `{"__ansible_unsafe": s}` (the JSON profile's marking) back to plain strings for YAML.
+        func plainStrings(_ v: Value) -> Value {
+            if let d = v.dictValue {
+                if d.count == 1, let s = d["__ansible_unsafe"]?.stringValue { return .string(s) }
+                return .dict(d.mapValues(plainStrings))
+            }
+            if let l = v.listValue { return .list(l.map(plainStrings)) }
+            return v
         }
     }
 }

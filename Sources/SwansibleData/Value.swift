@@ -174,3 +174,66 @@ extension Value: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressib
         self = .dict(d)
     }
 }
+
+extension Value {
+    /// The number as a Double (ints and floats).
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let f): return f
+        default: return nil
+        }
+    }
+}
+
+/// A dictionary key for encoding ``Value`` dicts in order.
+private struct ValueKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension Value: Codable {
+    public init(from decoder: any Decoder) throws {
+        if let keyed = try? decoder.container(keyedBy: ValueKey.self) {
+            var dict = ValueDict()
+            for key in keyed.allKeys { dict[key.stringValue] = try keyed.decode(Value.self, forKey: key) }
+            self = .dict(dict)
+            return
+        }
+        if var unkeyed = try? decoder.unkeyedContainer() {
+            var list: [Value] = []
+            while !unkeyed.isAtEnd { list.append(try unkeyed.decode(Value.self)) }
+            self = .list(list)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { self = .null }
+        else if let b = try? single.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? single.decode(Int.self) { self = .int(i) }
+        else if let d = try? single.decode(Double.self) { self = .float(d) }
+        else { self = .string(try single.decode(String.self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .dict(let d):
+            var keyed = encoder.container(keyedBy: ValueKey.self)
+            for (k, v) in d { try keyed.encode(v, forKey: ValueKey(stringValue: k)) }
+        case .list(let l):
+            var unkeyed = encoder.unkeyedContainer()
+            for v in l { try unkeyed.encode(v) }
+        default:
+            var single = encoder.singleValueContainer()
+            switch self {
+            case .null: try single.encodeNil()
+            case .bool(let b): try single.encode(b)
+            case .int(let i): try single.encode(i)
+            case .float(let f): try single.encode(f)
+            case .string(let s), .unsafe(let s): try single.encode(s)
+            default: break
+            }
+        }
+    }
+}

@@ -16,12 +16,14 @@ extension Renderer {
     func applyFilter(_ call: PluginCall, _ input: RV, _ frame: Frame) throws -> RV {
         let name = Checker.canonical(call.name)
         guard let def = Filters.table[name] else { throw TErr.python("No filter named '\(call.name)' found.") }
-        return try callFilter(def, input, try evalArgs(call.args, frame))
+        // An alias (`count`, `d`) is its own plugin in ansible-core: failures name it.
+        return try callFilter(
+            def, input, try evalArgs(call.args, frame), reportedName: Filters.aliases[name] != nil ? name : nil)
     }
 
     /// Calls a filter as ansible-core's plugin wrapper does: an undefined argument is the result, an undefined
     /// met inside becomes the result, other failures become "The filter plugin '…' failed: …".
-    func callFilter(_ def: FilterDef, _ input: RV, _ args: Args) throws -> RV {
+    func callFilter(_ def: FilterDef, _ input: RV, _ args: Args, reportedName: String? = nil) throws -> RV {
         if !def.acceptsUndefined {
             if input.isUndefined { return input }
             if let u = args.firstUndefined { return u }
@@ -29,7 +31,7 @@ extension Renderer {
         do {
             return try def.fn(self, input, try def.sig.bind(args))
         } catch let e as PyError {
-            throw TErr.plugin("filter", "ansible.builtin." + def.canonical, e.message)
+            throw TErr.plugin("filter", "ansible.builtin." + (reportedName ?? def.canonical), e.message)
         } catch let e as TErr where e.kind == .undefined {
             return .undefined(Undefined(message: e.message))
         }
@@ -123,9 +125,10 @@ enum Filters {
         f("int", ["default", "base"]) { r, v, a in
             let x = try r.concrete(v)
             let dflt = a[0] ?? .value(.int(0))
-            let base = try r.intArg(a[1], "base", default: 10)
+            // A base that is not an integer is Python's TypeError, which Jinja2 catches: int(float(x)) then.
+            let base = try? r.intArg(a[1], "base", default: 10)
             if let s = x.stringValue {
-                if let i = pyParseInt(s, base: base) { return .value(.int(i)) }
+                if let base, let i = pyParseInt(s, base: base) { return .value(.int(i)) }
                 if let d = pyParseFloat(s), d.isFinite, abs(d) < 9.2e18 { return .value(.int(Int(d))) }
                 return dflt
             }
@@ -198,6 +201,8 @@ enum Filters {
             let items = try r.concreteItems(v)
             guard !items.isEmpty else { throw PyError("Cannot choose from an empty sequence") }
             let i = seeded != nil ? seeded!.below(items.count) : Int.random(in: 0..<items.count, using: &system)
+            // Python's random.choice indexes its argument: a dict (keys are strings here) has no key i.
+            if x.dictValue != nil { throw PyError("\(i)") }
             return .value(items[i])
         },
         f("shuffle", ["seed"]) { r, v, a in
@@ -303,6 +308,9 @@ enum Filters {
             return .value(.string(s))
         },
         f("from_json", ["profile"], varkw: true) { r, v, _ in
+            guard try r.concrete(v).stringValue != nil else {
+                throw PyError("the JSON object must be str, bytes or bytearray, not \(r.pluginInputTypeName(v))")
+            }
             let s = try r.text(v)
             do {
                 return .value(try Value(json: s))
@@ -532,7 +540,10 @@ enum Filters {
                 items = try items.map { try g($0) }
             }
             var total = try r.value(a[1]) ?? .int(0)
-            for item in items { total = try pyArith(.add, total, try r.concrete(item)) }
+            for item in items {
+                total = try pyArith(
+                    .add, total, try r.concrete(item), names: (pyTypeName(total), r.pluginInputTypeName(item)))
+            }
             return .value(total)
         },
         f("sort", ["reverse", "case_sensitive", "attribute"]) { r, v, a in
@@ -570,7 +581,9 @@ enum Filters {
                 throw PyError("You can only sort by either \"key\" or \"value\"")
             }
             let x = try r.concrete(v)
-            guard case .dict(let d) = x else { throw PyError("'\(x.pythonTypeName)' object has no attribute 'items'") }
+            guard case .dict(let d) = x else {
+                throw PyError("'\(r.pluginInputTypeName(v))' object has no attribute 'items'")
+            }
             let pairs = d.map { (key: Value.string($0.key), value: $0.value) }
             let sorted = try stableSort(pairs) { p, q in
                 var k1 = by == "key" ? p.key : p.value
@@ -755,7 +768,7 @@ enum Filters {
         f("dict2items", ["key_name", "value_name"]) { r, v, a in
             let x = try r.concrete(v)
             guard case .dict(let d) = x else {
-                throw PyError("dict2items requires a dictionary, got \(lazyClassRepr(x)) instead.")
+                throw PyError("dict2items requires a dictionary, got \(r.pluginInputClassRepr(v)) instead.")
             }
             let kn = try r.stringArg(a[0], default: "key") ?? "key"
             let vn = try r.stringArg(a[1], default: "value") ?? "value"
@@ -771,7 +784,7 @@ enum Filters {
         f("items2dict", ["key_name", "value_name"]) { r, v, a in
             let x = try r.concrete(v)
             guard case .list(let items) = x else {
-                throw PyError("items2dict requires a list, got \(lazyClassRepr(x)) instead.")
+                throw PyError("items2dict requires a list, got \(r.pluginInputClassRepr(v)) instead.")
             }
             var out = ValueDict()
             let keyName = try r.value(a[0]) ?? .string("key")
@@ -819,11 +832,27 @@ enum Filters {
             }
             var terms = [try r.concrete(v)]
             for x in a.rest { terms.append(try r.concrete(x)) }
+            // Which flattened items come from variable data (their Python type names are ansible-core's tagged
+            // ones in the error message).
+            var tagged: [Bool] = []
+            for (rv, t) in zip([v] + a.rest, terms) where !t.isNull {
+                let fromVars: Bool
+                if case .lazy = rv { fromVars = true } else { fromVars = false }
+                if case .list(let l) = t {
+                    tagged += l.filter { !$0.isNull }.map { _ in fromVars }
+                } else {
+                    tagged.append(fromVars)
+                }
+            }
             let dicts = flatten(terms, levels: 1, skipNulls: true)
             if dicts.isEmpty { return .value(.dict([:])) }
             if dicts.count == 1 { return .value(dicts[0]) }
             var result = dicts[dicts.count - 1]
-            for d in dicts.dropLast().reversed() {
+            for (i, d) in dicts.enumerated().dropLast().reversed() {
+                if d.dictValue == nil, tagged.count == dicts.count, tagged[i] {
+                    throw PyError(
+                        "failed to combine variables, expected dicts but got a '\(taggedTypeName(d))' and a '\(lazyTypeName(result))'.")
+                }
                 result = try mergeHash(d, result, recursive: recursive, listMerge: listMerge)
             }
             return .value(result)
@@ -1103,7 +1132,7 @@ enum Filters {
                 throw PyError("method must be common, ceil or floor")
             }
             guard let n = PyNumber(x) else {
-                throw PyError("type \(x.pythonTypeName) doesn't define __round__ method")
+                throw PyError("type \(r.pluginInputTypeName(v)) doesn't define __round__ method")
             }
             if method == "common" {
                 switch n {
@@ -1178,7 +1207,7 @@ extension Renderer {
             case .string(let s), .unsafe(let s): return s.unicodeScalars.count
             case .list(let l): return l.count
             case .dict(let d): return d.count
-            default: throw PyError("object of type '\(x.pythonTypeName)' has no len()")
+            default: throw PyError("object of type '\(typeName(v))' has no len()")
             }
         case .loop(let box): return box.items.count
         case .seq(let items): return items.count
@@ -1378,6 +1407,37 @@ func cStrftime(_ format: String, epoch: Double, utc: Bool) -> String {
 
 /// The class name Python reports for a filter argument: containers handed to filters are ansible-core's lazy
 /// containers.
+/// The Python type name of a value inside variable data (ansible-core tags scalars with their origin; bool and
+/// None cannot be subclassed; containers are lazy).
+func taggedTypeName(_ v: Value) -> String {
+    switch v {
+    case .int: return "_AnsibleTaggedInt"
+    case .float: return "_AnsibleTaggedFloat"
+    case .string, .unsafe: return "_AnsibleTaggedStr"
+    default: return lazyTypeName(v)
+    }
+}
+
+extension Renderer {
+    /// The Python type name of a filter's or test's input in ansible-core: variable data are tagged or lazy,
+    /// and containers handed to a plugin are wrapped lazily even when written as literals.
+    func pluginInputTypeName(_ rv: RV) -> String {
+        switch rv {
+        case .lazy: return typeName(rv)
+        case .value(let v): return lazyTypeName(v)
+        default: return typeName(rv)
+        }
+    }
+
+    /// `<class '…'>` of a plugin's input, with the module ansible-core's tagged and lazy types live in.
+    func pluginInputClassRepr(_ rv: RV) -> String {
+        let name = pluginInputTypeName(rv)
+        if name.hasPrefix("_AnsibleTagged") { return "<class 'ansible.module_utils._internal._datatag.\(name)'>" }
+        if name.hasPrefix("_AnsibleLazy") { return "<class 'ansible._internal._templating._lazy_containers.\(name)'>" }
+        return "<class '\(name)'>"
+    }
+}
+
 func lazyTypeName(_ v: Value) -> String {
     switch v {
     case .dict: return "_AnsibleLazyTemplateDict"

@@ -203,7 +203,9 @@ extension Renderer {
                 throw TErr(kind: .plugin, message: "The lookup plugin \(pyStringRepr(pluginName)) was not found.")
             }
             do {
-                return try provider.lookup(name: name, terms: terms, options: options).map { .value($0.markedUnsafe) }
+                return try provider.lookup(name: name, terms: terms, options: options, warn: { self.warn($0) }).map {
+                    .value($0.markedUnsafe)
+                }
             } catch LookupError.notFound {
                 throw TErr(kind: .plugin, message: "The lookup plugin \(pyStringRepr(pluginName)) was not found.")
             }

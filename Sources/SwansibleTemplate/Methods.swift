@@ -33,6 +33,12 @@ enum Methods {
         _ receiver: Value, _ name: String, _ args: Renderer.Args, _ r: Renderer, lazy: Bool, scope: LazyScope?
     ) throws -> RV {
         let a = try args.positional.map { try r.concrete($0) }
+        if name == "join", receiver.stringValue != nil, case .lazy? = args.positional.first, case .list(let l)? = a.first,
+            let i = l.firstIndex(where: { $0.stringValue == nil })
+        {
+            // Items of variable data are ansible-core's tagged types, which Python's message names.
+            throw PyError("sequence item \(i): expected str instance, \(taggedTypeName(l[i])) found")
+        }
         var kw: [String: Value] = [:]
         for (k, v) in args.keywords { kw[k] = try r.concrete(v) }
         var receiver = receiver

@@ -56,7 +56,7 @@ struct PyRegex {
             if flags.contains(.multiline) { options.insert(.anchorsMatchLines) }
             if flags.contains(.dotAll) { options.insert(.dotMatchesLineSeparators) }
             guard let icu = try? NSRegularExpression(pattern: translated, options: options) else {
-                throw PyError("\(error)")
+                throw PyError(PyRegex.syntaxError(pattern) ?? "\(error)")
             }
             engine = .icu(icu, names: PyRegex.groupNames(translated))
         }
@@ -65,6 +65,61 @@ struct PyRegex {
             if $0.count > 2000 { $0.removeAll() }
             $0[key] = box
         }
+    }
+
+    /// Python's `re.error` text for the common mistakes in a pattern that did not compile (unbalanced
+    /// parentheses, an unterminated character set, a quantifier with nothing to repeat, a trailing backslash);
+    /// nil when none is found.
+    static func syntaxError(_ pattern: String) -> String? {
+        let s = Array(pattern.unicodeScalars)
+        var open: [Int] = []
+        var i = 0
+        var atomStart = true  // nothing before that a quantifier could repeat
+        var afterQuantifier = false
+        while i < s.count {
+            let c = s[i]
+            switch c {
+            case "\\":
+                if i + 1 >= s.count { return "bad escape (end of pattern) at position \(i)" }
+                i += 2
+                atomStart = false
+                afterQuantifier = false
+                continue
+            case "[":
+                var j = i + 1
+                if j < s.count, s[j] == "^" { j += 1 }
+                if j < s.count, s[j] == "]" { j += 1 }
+                while j < s.count, s[j] != "]" { j += s[j] == "\\" ? 2 : 1 }
+                if j >= s.count { return "unterminated character set at position \(i)" }
+                i = j + 1
+                atomStart = false
+                afterQuantifier = false
+                continue
+            case "(":
+                open.append(i)
+                if i + 1 < s.count, s[i + 1] == "?" { i += 1 }
+                atomStart = true
+                afterQuantifier = false
+            case ")":
+                if open.isEmpty { return "unbalanced parenthesis at position \(i)" }
+                open.removeLast()
+                atomStart = false
+                afterQuantifier = false
+            case "|":
+                atomStart = true
+                afterQuantifier = false
+            case "*", "+", "?":
+                if afterQuantifier && c != "?" && c != "+" { return "multiple repeat at position \(i)" }
+                if atomStart { return "nothing to repeat at position \(i)" }
+                if afterQuantifier { afterQuantifier = false } else { afterQuantifier = true }
+            default:
+                atomStart = false
+                afterQuantifier = false
+            }
+            i += 1
+        }
+        if let p = open.last { return "missing ), unterminated subpattern at position \(p)" }
+        return nil
     }
 
     /// Named groups of a (translated) pattern and their numbers.

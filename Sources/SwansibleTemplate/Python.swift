@@ -65,7 +65,7 @@ func pyIsPrintable(_ s: Unicode.Scalar) -> Bool {
 }
 
 /// `repr(str)`: single quotes unless the text has a single quote and no double quote.
-func pyStringRepr(_ s: String) -> String {
+public func pyStringRepr(_ s: String) -> String {
     let useDouble = s.unicodeScalars.contains("'") && !s.unicodeScalars.contains("\"")
     let quote: Unicode.Scalar = useDouble ? "\"" : "'"
     var out = String.UnicodeScalarView()
@@ -235,12 +235,24 @@ func pyArith(_ op: BinOp, _ a: Value, _ b: Value, names: (String, String)? = nil
             if n > 0 { try checkSize(l.count.multipliedReportingOverflow(by: n).overflow ? Int.max : l.count * n) }
             return .list(repeatList(l, n))
         }
+        // ansible-core's lazy list (variable data) repeats itself through `operator.index`, which words it so.
+        let lazyList = "_AnsibleLazyTemplateList"
+        if a.listValue != nil && an == lazyList {
+            throw PyError("'\(pyTypeName(b))' object cannot be interpreted as an integer")
+        }
+        if b.listValue != nil && bn == lazyList {
+            throw PyError("'\(pyTypeName(a))' object cannot be interpreted as an integer")
+        }
         if a.isString || b.isString || a.listValue != nil || b.listValue != nil {
             let other = a.isString || a.listValue != nil ? bn : an
             throw PyError("can't multiply sequence by non-int of type '\(other)'")
         }
     case .mod:
-        if let s = a.stringValue { return .string(try pyPercentFormat(s, b)) }
+        if let s = a.stringValue {
+            // A list from variable data is a Python list, never a tuple: one argument, and (having the mapping
+            // protocol) exempt from "not all arguments converted".
+            return .string(try pyPercentFormat(s, b, listIsOneArgument: bn == "_AnsibleLazyTemplateList"))
+        }
     default: break
     }
     throw PyError("unsupported operand type(s) for \(op.rawValue): '\(an)' and '\(bn)'")
@@ -349,11 +361,11 @@ func pyNeg(_ v: Value, plus: Bool = false, name: String? = nil) throws(PyError) 
 }
 
 /// Python's `%` string formatting (`'%s-%02d' % (a, b)`), for the common conversions.
-func pyPercentFormat(_ format: String, _ arg: Value) throws(PyError) -> String {
+func pyPercentFormat(_ format: String, _ arg: Value, listIsOneArgument: Bool = false) throws(PyError) -> String {
     var args: [Value]
     var mapping: ValueDict? = nil
     switch arg {
-    case .list(let l): args = l
+    case .list(let l): args = listIsOneArgument ? [arg] : l
     case .dict(let d):
         args = [arg]
         mapping = d
@@ -435,7 +447,7 @@ func pyPercentFormat(_ format: String, _ arg: Value) throws(PyError) -> String {
         }
         out += try formatOne(conv: Character(conv), value: value, flags: flags, width: width, precision: precision)
     }
-    if mapping == nil && argIndex < args.count {
+    if mapping == nil && !listIsOneArgument && argIndex < args.count {
         throw PyError("not all arguments converted during string formatting")
     }
     return out

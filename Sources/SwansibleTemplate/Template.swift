@@ -14,8 +14,12 @@
 //    lookups (`env`, `vars`, data lookups built in; others through `LookupProvider`).
 //  - Python semantics: repr/str, comparisons, arithmetic, `%` and `str.format`, str/list/dict methods,
 //    Python's seeded `random`, datetimes from `now()`/`to_datetime`.
+//  - Controller lookups (file, fileglob, first_found, pipe, lines) and the YAML filters come from the core's
+//    hooks (SwansibleCore's `makeCoreTemplateHooks`); `TemplateEngine.fuzzParse` is the parser's fuzz target.
 // Known gaps: integers beyond 64 bits raise an overflow error (Python has big ints); dict keys are strings
-// (an int key prints as '1'); regex compile errors use Swift's/ICU's words; set-like filters order
+// (an int key prints as '1'); regex compile errors other than the common ones (unbalanced parentheses,
+// unterminated sets, nothing to repeat) use Swift's/ICU's words; no object identity for `sameas` on
+// containers; `from_yaml` errors are not PyYAML's text; set-like filters order
 // strings by first appearance (Python's order depends on the hash seed); `{% extends %}`/`{% block %}`
 // are not supported; a list literal holding undefined values is usable as a sequence but a dict literal
 // holding one raises at once.
@@ -55,6 +59,16 @@ public protocol LookupProvider: Sendable {
     /// (without `wantlist` and `errors`). Returns the plugin's list of results. Throw ``LookupError/notFound``
     /// for a lookup you do not provide; any other error's description becomes the failure message.
     func lookup(name: String, terms: [Value], options: ValueDict) throws -> [Value]
+
+    /// As ``lookup(name:terms:options:)``, with a way to display a `[WARNING]` as ansible-core's lookups do
+    /// (e.g. `fileglob` on a directory that is not found). The default calls the three-argument form.
+    func lookup(name: String, terms: [Value], options: ValueDict, warn: (String) -> Void) throws -> [Value]
+}
+
+extension LookupProvider {
+    public func lookup(name: String, terms: [Value], options: ValueDict, warn: (String) -> Void) throws -> [Value] {
+        try lookup(name: name, terms: terms, options: options)
+    }
 }
 
 /// Errors a ``LookupProvider`` may throw.
@@ -378,6 +392,11 @@ public final class TemplateEngine: Sendable {
             $0[key] = compiled
         }
         return compiled
+    }
+
+    /// ``compile(_:kind:escapeBackslashes:overrides:)`` without the cache (for ``fuzzParse(_:)``).
+    static func compileForFuzzing(_ source: String, kind: UnitKind, escapeBackslashes: Bool) -> Compiled {
+        compileUncached(source, kind: kind, escapeBackslashes: escapeBackslashes, overrides: TemplateOverrides())
     }
 
     private static func compileUncached(

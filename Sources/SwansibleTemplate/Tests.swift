@@ -70,7 +70,9 @@ enum JinjaTests {
 
     private static func compare(_ name: String, _ op: CmpOp) -> TestDef {
         t(name, ["other"], required: 1) { r, x, a in
-            try Renderer.compare(op, try r.concrete(x), try r.concrete(a[0]!))
+            try Renderer.compare(
+                op, try r.concrete(x), try r.concrete(a[0]!),
+                names: (r.pluginInputTypeName(x), r.pluginInputTypeName(a[0]!)))
         }
     }
 
@@ -117,12 +119,12 @@ enum JinjaTests {
         },
         t("even") { r, x, _ in
             let v = try r.concrete(x)
-            guard PyNumber(v) != nil else { throw PyError("not all arguments converted during string formatting") }
+            try r.checkModTwo(x, v)
             return pyEq(try pyArith(.mod, v, .int(2)), .int(0))
         },
         t("odd") { r, x, _ in
             let v = try r.concrete(x)
-            guard PyNumber(v) != nil else { throw PyError("not all arguments converted during string formatting") }
+            try r.checkModTwo(x, v)
             return pyEq(try pyArith(.mod, v, .int(2)), .int(1))
         },
         t("lower") { r, x, _ in
@@ -210,7 +212,14 @@ enum JinjaTests {
             let q = try r.concreteItems(a[0]!)
             return q.allSatisfy { i in p.contains { pyEq($0, i) } }
         },
-        t("contains", ["value"], required: 1) { r, x, a in try pyContains(try r.concrete(x), try r.concrete(a[0]!)) },
+        t("contains", ["value"], required: 1) { r, x, a in
+            let container = try r.concrete(x)
+            switch container {
+            case .string, .unsafe, .list, .dict: break
+            default: throw PyError("argument of type '\(r.pluginInputTypeName(x))' is not iterable")
+            }
+            return try pyContains(container, try r.concrete(a[0]!))
+        },
         t("isnan") { r, x, _ in
             if case .float(let d) = try r.concrete(x) { return d.isNaN }
             return false
@@ -470,7 +479,11 @@ func versionCompare(_ value: Value, _ version: Value, op: String, strict: Value?
     }
     let c: Int
     do {
-        c = try compareVersions(try parseVersion(pyStr(value), kind), try parseVersion(pyStr(version), kind))
+        if type == "pep440" {
+            c = PEP440Version.compare(try PEP440Version(pyStr(value)), try PEP440Version(pyStr(version)))
+        } else {
+            c = try compareVersions(try parseVersion(pyStr(value), kind), try parseVersion(pyStr(version), kind))
+        }
     } catch let e as PyError {
         throw PyError("Version comparison failed: \(e.message)")
     }
@@ -481,5 +494,94 @@ func versionCompare(_ value: Value, _ version: Value, op: String, strict: Value?
     case "le": return c <= 0
     case "gt": return c > 0
     default: return c >= 0
+    }
+}
+
+/// A PEP 440 version as `packaging.version.Version` parses and orders it (epoch, release without trailing
+/// zeros, pre-release, post-release, dev release, local label).
+struct PEP440Version {
+    /// One ordering component: below everything, a number, a text, or above everything.
+    enum Part: Comparable {
+        case low
+        case text(String)
+        case number(Int)
+        case high
+    }
+
+    var key: [[Part]]
+
+    nonisolated(unsafe) static let pattern = try! NSRegularExpression(
+        pattern: #"""
+            ^\s*v?(?:([0-9]+)!)?([0-9]+(?:\.[0-9]+)*)\
+            ([-_.]?(alpha|a|beta|b|preview|pre|c|rc)[-_.]?([0-9]+)?)?\
+            ((?:-([0-9]+))|(?:[-_.]?(post|rev|r)[-_.]?([0-9]+)?))?\
+            ([-_.]?(dev)[-_.]?([0-9]+)?)?\
+            (?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$
+            """#.replacingOccurrences(of: "\\\n", with: ""), options: [.caseInsensitive])
+
+    init(_ text: String) throws {
+        let ns = text as NSString
+        guard let m = Self.pattern.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else {
+            throw PyError("Invalid version: \(pyStringRepr(text))")
+        }
+        func group(_ i: Int) -> String? {
+            let r = m.range(at: i)
+            return r.location == NSNotFound ? nil : ns.substring(with: r).lowercased()
+        }
+        func number(_ s: String?) -> Int { s.flatMap { Int($0) } ?? 0 }
+        let epoch = number(group(1))
+        var release = (group(2) ?? "0").split(separator: ".").map { Int($0) ?? 0 }
+        while release.count > 1, release.last == 0 { release.removeLast() }
+        if release == [0] { release = [] }
+        var pre: [Part]
+        var post: [Part]
+        var dev: [Part]
+        let hasPre = group(3) != nil
+        let hasPost = group(6) != nil
+        let hasDev = group(10) != nil
+        if hasPre {
+            var letter = group(4) ?? ""
+            switch letter {
+            case "alpha": letter = "a"
+            case "beta": letter = "b"
+            case "c", "pre", "preview": letter = "rc"
+            default: break
+            }
+            pre = [.text(letter), .number(number(group(5)))]
+        } else if !hasPost && hasDev {
+            pre = [.low]
+        } else {
+            pre = [.high]
+        }
+        if hasPost {
+            post = [.number(group(7) != nil ? number(group(7)) : number(group(9)))]
+        } else {
+            post = [.low]
+        }
+        dev = hasDev ? [.number(number(group(12)))] : [.high]
+        var local: [Part] = [.low]
+        if let l = group(13) {
+            local = l.split(whereSeparator: { "-_.".contains($0) }).flatMap { p -> [Part] in
+                if let i = Int(p) { return [.number(i), .text("")] }
+                return [.low, .text(String(p))]
+            }
+        }
+        key = [[.number(epoch)], release.map { .number($0) }, pre, post, dev, local]
+    }
+
+    static func compare(_ a: PEP440Version, _ b: PEP440Version) -> Int {
+        for (x, y) in zip(a.key, b.key) where x != y {
+            return x.lexicographicallyPrecedes(y) ? -1 : 1
+        }
+        return 0
+    }
+}
+
+extension Renderer {
+    /// `value % 2` as Python fails it for the `even` / `odd` tests on what is not a number.
+    func checkModTwo(_ rv: RV, _ v: Value) throws {
+        guard PyNumber(v) == nil else { return }
+        if v.stringValue != nil { throw PyError("not all arguments converted during string formatting") }
+        throw PyError("unsupported operand type(s) for %: '\(pluginInputTypeName(rv))' and 'int'")
     }
 }

@@ -427,3 +427,19 @@ struct HostvarsTests {
                 == ["a": "web1", "list": ["hi web1"]])
     }
 }
+
+/// A provider serving files from a dictionary (right-stripped, as the file lookup does): checks that the
+/// engine hands lookups to its provider and treats the results as untrusted.
+struct FakeLookups: LookupProvider {
+    var files: [String: String]
+    func lookup(name: String, terms: [Value], options: ValueDict) throws -> [Value] {
+        guard name == "file" else { throw LookupError.notFound }
+        return try terms.map { term in
+            let path = term.stringValue ?? ""
+            guard let content = files[path] else { throw LookupError.failed("no such file \(path)") }
+            var text = Substring(content)
+            while let last = text.last, last.isWhitespace { text.removeLast() }
+            return .string(String(text))
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import SwansibleCore
 import SwansibleData
 import Testing
 
@@ -85,28 +86,15 @@ final class WarningBox: @unchecked Sendable {
     var all: [TemplateWarning] { lock.withLock { items } }
 }
 
-/// Stands in for the core's file and pipe lookups: serves the case's files (right-stripped, as the file lookup
-/// does) and `echo` commands.
-struct FakeLookups: LookupProvider {
-    var files: [String: String]
-    func lookup(name: String, terms: [Value], options: ValueDict) throws -> [Value] {
-        switch name {
-        case "file":
-            return try terms.map { term in
-                let path = term.stringValue ?? ""
-                guard let content = files[path] else {
-                    throw LookupError.failed(
-                        "Unable to access the file '\(path)': File not found. Use -vvvvv to see paths searched.")
-                }
-                var text = Substring(content)
-                while let last = text.last, last.isWhitespace { text.removeLast() }
-                return .string(String(text))
-            }
-        case "pipe":
-            return terms.map { .string(($0.stringValue ?? "").replacingOccurrences(of: "echo ", with: "")) }
-        default:
-            throw LookupError.notFound
-        }
+/// Writes a case's `files` where the recorder wrote them (atomically, so parallel cases that read the same
+/// file never see it half written).
+func placeFixtureFiles(_ files: [String: String]) throws {
+    for (path, content) in files {
+        let url = URL(fileURLWithPath: path)
+        if (try? String(contentsOf: url, encoding: .utf8)) == content { continue }
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(content.utf8).write(to: url, options: .atomic)
     }
 }
 
@@ -128,16 +116,22 @@ struct FixtureTests {
 
     func check(_ c: RecordedCase) {
         let templates = c.templates
-        let engine = TemplateEngine(
-            hooks: TemplateHooks(
-                lookups: FakeLookups(files: c.files), environment: c.env.isEmpty ? [:] : c.env,
-                loadTemplate: { name in
-                    // The core's loader words this as Jinja2's TemplateNotFound does.
-                    guard let t = templates[name] else {
-                        throw LookupError.failed("'\(name)' not found in search path: '.'")
-                    }
-                    return t
-                }))
+        do {
+            try placeFixtureFiles(c.files)
+        } catch {
+            Issue.record("\(c): cannot write its files: \(error)")
+        }
+        // The core's hooks: controller lookups (file, pipe, fileglob, …) and the YAML filters.
+        var hooks = makeCoreTemplateHooks(searchPaths: ["/tmp/swansible-template-fixture"])
+        hooks.environment = c.env.isEmpty ? [:] : c.env
+        hooks.loadTemplate = { name in
+            // The core's loader words this as Jinja2's TemplateNotFound does.
+            guard let t = templates[name] else {
+                throw LookupError.failed("'\(name)' not found in search path: '.'")
+            }
+            return t
+        }
+        let engine = TemplateEngine(hooks: hooks)
         let variables = VariableDictionary(c.vars.mapValues(fixtureValue))
         let warnings = WarningBox()
         var options = TemplateOptions(onWarning: { warnings.add($0) })

@@ -129,6 +129,16 @@ class Case:
     def features(self) -> list:
         return list(self.meta["features"])
 
+    def inventory_args(self, inventory: Path) -> list:
+        """`-i <generated inventory>`, or nothing for a case that is a whole project whose ansible.cfg names its
+        own inventory (`"own_inventory": true`)."""
+        return [] if self.meta.get("own_inventory") else ["-i", inventory]
+
+    def extra_env(self, setup) -> dict:
+        """The case's `env` (placeholders filled): machine-specific settings for a project case, given to both
+        tools alike."""
+        return {k: fill(str(v), setup, self, f"{self.dir}/case.json env {k}") for k, v in self.meta.get("env", {}).items()}
+
 
 CASE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -143,7 +153,8 @@ def load_case(path: Path) -> Case:
     if not meta_file.is_file():
         raise ConfError(f"{path}: no case.json (features it proves; README.md)")
     meta = json.loads(meta_file.read_text())
-    unknown = set(meta) - {"title", "features", "compare", "timeout", "exclusive", "hosts", "notes"}
+    unknown = set(meta) - {"title", "features", "compare", "timeout", "exclusive", "hosts", "notes", "own_inventory",
+                          "env"}
     if unknown:
         raise ConfError(f"{meta_file}: unknown fields {sorted(unknown)}")
     if not meta.get("features"):
@@ -358,13 +369,14 @@ def run_ansible(case: Case, setup: Setup, run_dir: Path, inventory: Path, args: 
     record = side / "record.json"
     cp_dir = Path(tempfile.mkdtemp(prefix="swcp", dir="/tmp"))  # short: unix socket paths are limited to 108 bytes
     env = base_env(side / "home")
+    env.update(case.extra_env(setup))
     env.update({
         "ANSIBLE_CALLBACK_PLUGINS": str(PLUGIN_DIR),
         "ANSIBLE_CALLBACKS_ENABLED": "swansible_record",
         "SWANSIBLE_RECORD_FILE": str(record),
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(cp_dir),
     })
-    cmd = [setup.ansible_playbook, "-i", inventory, "site.yml", *args]
+    cmd = [setup.ansible_playbook, *case.inventory_args(inventory), "site.yml", *args]
     try:
         proc = run_proc(cmd, case.dir, env, case.timeout, side, "ansible-playbook")
     finally:
@@ -394,8 +406,10 @@ def run_swansible(case: Case, setup: Setup, run_dir: Path, inventory: Path, args
     (plain / "home").mkdir(parents=True)
     reset_state(case, setup, plain / "reset.log")
     env = base_env(plain / "home")
+    env.update(case.extra_env(setup))
     env["SWANSIBLE_ANSIBLE_VENV"] = str(setup.venv)  # only the stub (ansible-as-swansible) uses it
-    proc = run_proc([setup.swansible, "play", "-i", inventory, "site.yml", *args], case.dir, env, case.timeout,
+    proc = run_proc([setup.swansible, "play", *case.inventory_args(inventory), "site.yml", *args], case.dir, env,
+                    case.timeout,
                     plain, "swansible play")
     obs.rc, obs.stdout, obs.stderr = proc.rc, proc.stdout, proc.stderr
     if proc.problem:
@@ -406,9 +420,10 @@ def run_swansible(case: Case, setup: Setup, run_dir: Path, inventory: Path, args
     reset_state(case, setup, js / "reset.log")
     events_file = js / "events.jsonl"
     env = base_env(js / "home")
+    env.update(case.extra_env(setup))
     env["SWANSIBLE_ANSIBLE_VENV"] = str(setup.venv)
-    proc = run_proc([setup.swansible, "play", "-i", inventory, "site.yml", "--json", "--events", events_file, *args],
-                    case.dir, env, case.timeout, js, "swansible play --json")
+    proc = run_proc([setup.swansible, "play", *case.inventory_args(inventory), "site.yml", "--json", "--events",
+                     events_file, *args], case.dir, env, case.timeout, js, "swansible play --json")
     if proc.problem:
         obs.problems.append(proc.problem)
     obs.rc_json = proc.rc
@@ -579,6 +594,15 @@ class Normaliser:
             s = rx.sub(token, s)
         return s
 
+    # Rule K (file-module temporaries): the remote file a copy came from is a temporary name (ansible-core: its
+    # remote temporary directory; swansible: a mktemp file beside dest); `content` is staged under a random local
+    # name (`_original_basename`); backup files carry a pid and the time. stat's times, inode and inode generation
+    # differ on every reset of the case's files.
+    UPLOADED_SRC_RE = re.compile(r"(/\.ansible/tmp/ansible-tmp-[^/]+/\.source[^/]*|/\.swansible-tmp-[A-Za-z0-9]+)$")
+    CONTENT_NAME_RE = re.compile(r"^\.[a-z0-9_]{8}$")
+    BACKUP_RE = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
+    STAT_VOLATILE = ("atime", "mtime", "ctime", "inode", "version")
+
     def value(self, v, key=None):
         """A result value: strings through text(); timing keys (rule C) by format; facts (rule F)."""
         if isinstance(v, str):
@@ -586,7 +610,17 @@ class Normaliser:
                 return "<TIMESTAMP>"
             if key == "delta" and DELTA.match(v):
                 return "<DELTA>"
+            if key == "src" and self.UPLOADED_SRC_RE.search(v):
+                return "<UPLOADED_SRC>"
+            if key == "_original_basename" and self.CONTENT_NAME_RE.match(v):
+                return "<CONTENT_TEMPFILE>"
+            if key == "backup_file" and self.BACKUP_RE.search(v):
+                return self.text(self.BACKUP_RE.sub(".<PID>.<TIME>~", v))
             return self.text(v)
+        if isinstance(v, dict) and key == "stat" and "exists" in v:
+            return {k: (f"<VOLATILE:{type(x).__name__}>" if k in self.STAT_VOLATILE and x is not None
+                        and not (isinstance(x, str) and x.startswith("<VOLATILE:")) else self.value(x, k))
+                    for k, x in v.items()}
         if isinstance(v, list):
             return [self.value(x) for x in v]
         if isinstance(v, dict):
@@ -663,9 +697,13 @@ def machine_neutral(obs: Observation) -> Observation:
 # the order of hosts within a task differs from run to run. canonical_stdout() sorts, within each banner's
 # section, the per-host chunks by host (stable, so a host's loop items keep their order) and puts the message
 # chunks ([ERROR]/[WARNING]/... blocks, printed once for the first host that hit them) first, sorted by text.
+# `FAILED - RETRYING: [host]` lines (until/retries) are per-host lines too: they print as attempts fail.
 BANNER = re.compile(r"^(PLAY \[.*|PLAY|TASK \[.*|RUNNING HANDLER \[.*|PLAY RECAP|NO MORE HOSTS LEFT) \*+$")
-HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable): \[([^\]]+)\]")
-MESSAGE_LINE = re.compile(r"^\[(ERROR|WARNING|DEPRECATION WARNING)\]")
+# A colored line (a case that forces color) starts with its SGR escape sequence.
+SGR = r"(?:\x1b\[[0-9;]*m)?"
+HOST_LINE = re.compile(r"^" + SGR + r"(ok|changed|skipping|fatal|failed|included|ignored|rescued|unreachable|FAILED - RETRYING)"
+                       r": \[([^\]]+)\]")
+MESSAGE_LINE = re.compile(r"^" + SGR + r"\[(ERROR|WARNING|DEPRECATION WARNING)\]")
 
 
 # Rule O also covers `included: <file> for h2, h1, h3`: ansible-core lists the hosts in the order their results
@@ -863,7 +901,9 @@ def event_views(events: list):
     glob, per_host, last = [], {}, None
     for e in events:
         # warning: swansible's stream also carries the run's warnings (ansible-core's callbacks see none)
-        if e.get("event") == "warning":
+        # item_*, included, retry: swansible's stream also carries each loop item and each include (the recorder, like
+        # the seed, keeps only the aggregate result and no include or retry events)
+        if e.get("event") in ("warning", "included", "retry") or str(e.get("event", "")).startswith("item_"):
             continue
         # seq: compared on its own (1, 2, 3, ...); the stats payload: compared as the recap
         # result: swansible's events carry each host's result for live consumers; it is compared in the seed

@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     public var becomePassword: String?
     /// Connection timeout in seconds (`-T`, ansible.cfg `timeout`).
     public var timeout: Int?
+    /// Default `timeout:` of every task in seconds (ansible.cfg `task_timeout`); nil or 0 for none.
+    public var taskTimeout: Int?
     public var hostKeyChecking = true
     public var sshCommonArgs: String?
     public var sshExtraArgs: String?
@@ -31,6 +33,13 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// `gathering` from ansible.cfg: implicit (default), explicit or smart.
     public var gathering = "implicit"
+    /// `--start-at-task NAME`: skip the tasks before the first one with this name (the executor must honour it).
+    public var startAtTask: String?
+    /// `[diff] context`: lines of context around a change in `--diff` output.
+    public var diffContext = 3
+    /// Directories searched for roles after `roles/` beside the playbook (ansible.cfg `roles_path`,
+    /// `ANSIBLE_ROLES_PATH`); nil: `ANSIBLE_ROLES_PATH` or ansible's default.
+    public var rolesPath: [String]? = nil
 
     public init() {}
 }

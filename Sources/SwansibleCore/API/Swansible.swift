@@ -28,7 +28,7 @@ public enum Swansible {
         _ paths: [String], inventory: Inventory, options: RunOptions = RunOptions(),
         onEvent: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws(AnsibleError) -> PlaybookResult {
-        var loader = PlaybookLoader()
+        var loader = PlaybookLoader(rolesPath: options.rolesPath)
         var playbooks: [Playbook] = []
         for path in paths { playbooks.append(try loader.load(path: path)) }
         let executor = PlaybookExecutor(inventory: inventory, options: options, onEvent: onEvent)

@@ -6,7 +6,7 @@ import Synchronization
 final class ConnectionPool: Sendable {
     private let client: SSHClient
     private let local = LocalConnection()
-    private let connections = Mutex<[String: Task<Result<any HostConnection, SSHError>, Never>]>([:])
+    private let connections = Mutex<[String: (settings: ConnectionSettings, task: Task<Result<any HostConnection, SSHError>, Never>)]>([:])
 
     init(client: SSHClient) { self.client = client }
 
@@ -15,8 +15,13 @@ final class ConnectionPool: Sendable {
     func connection(for host: String, settings: ConnectionSettings) async -> Result<any HostConnection, SSHError> {
         if settings.kind == .local { return .success(local) }
         let client = self.client
+        var replaced: Task<Result<any HostConnection, SSHError>, Never>?
         let task = connections.withLock { table in
-            if let existing = table[host] { return existing }
+            if let existing = table[host] {
+                if existing.settings == settings { return existing.task }
+                // The host's connection variables changed (set_fact ansible_host, …): connect anew.
+                replaced = existing.task
+            }
             let task = Task { () -> Result<any HostConnection, SSHError> in
                 do throws(SSHError) {
                     var keys: [SSHPrivateKey] = []
@@ -34,9 +39,10 @@ final class ConnectionPool: Sendable {
                     return .failure(error)
                 }
             }
-            table[host] = task
+            table[host] = (settings, task)
             return task
         }
+        if let replaced, case .success(let old) = await replaced.value { await old.close() }
         return await task.value
     }
 
@@ -50,8 +56,8 @@ final class ConnectionPool: Sendable {
             defer { table.removeAll() }
             return Array(table.values)
         }
-        for task in all {
-            if case .success(let c) = await task.value { await c.close() }
+        for entry in all {
+            if case .success(let c) = await entry.task.value { await c.close() }
         }
     }
 }

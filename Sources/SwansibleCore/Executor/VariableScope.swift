@@ -12,13 +12,21 @@ struct VariableScope: TemplateVariables, @unchecked Sendable {
     var layers: [ValueDict]
     var magic: ValueDict
     var hostVariablesProvider: (@Sendable (String) -> VariableScope?)?
+    /// `hostvars` as a value: every host's variables (built only when a template uses `hostvars`).
+    var allHostVariables: (@Sendable () -> Value)?
+
+    init(layers: [ValueDict], magic: ValueDict, hostVariablesProvider: (@Sendable (String) -> VariableScope?)? = nil,
+         allHostVariables: (@Sendable () -> Value)? = nil) {
+        self.layers = layers
+        self.magic = magic
+        self.hostVariablesProvider = hostVariablesProvider
+        self.allHostVariables = allHostVariables
+    }
 
     func variable(_ name: String) -> Value? {
         if let v = magic[name] { return v }
         for layer in layers.reversed() { if let v = layer[name] { return v } }
-        if name == "hostvars", let provider = hostVariablesProvider {
-            _ = provider
-        }
+        if name == "hostvars", let all = allHostVariables { return all() }
         return nil
     }
 

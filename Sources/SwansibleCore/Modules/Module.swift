@@ -40,10 +40,22 @@ public enum ModuleRegistry {
     static let executors: [String: any Module] = [
         "command": CommandModule(shell: false),
         "shell": CommandModule(shell: true),
+        "setup": SetupModule(),
+        "gather_facts": SetupModule(),
+        "ping": PingModule(),
+        "raw": RawModule(),
+        "stat": StatModule(),
+        "file": FileModule(),
+        "copy": CopyModule(),
+        "template": TemplateModule(),
+        "fetch": FetchModule(),
     ]
 
     /// Actions handled by the executor itself (no module runs on the host).
-    static let controllerActions: Set<String> = []
+    static let controllerActions: Set<String> = ControllerActions.names.union(["include_tasks", "include_role"])
+
+    /// debug's results are shown without `invocation`, as ansible-core's callbacks get them.
+    static func isDebug(_ module: String) -> Bool { module == "debug" }
 
     public static var supported: Set<String> { Set(executors.keys).union(controllerActions) }
 

@@ -35,6 +35,11 @@ public struct Play: Sendable {
     public var tasks: [TaskNode]
     public var postTasks: [TaskNode]
     public var handlers: [TaskNode]
+    /// The roles of `roles:` (dependencies included, in the order their tasks run). Their tasks are already
+    /// at the start of ``tasks`` (each role's in an implicit block carrying the role's keywords and vars)
+    /// and their handlers at the start of ``handlers``. Kept for the variables a play's roles export:
+    /// every task of the play sees their ``RoleContext/defaults`` and ``RoleContext/vars``.
+    public var roles: [RoleContext] = []
     /// become, become_user, become_method, remote_user, connection, ignore_errors, environment, check_mode,
     /// diff, any_errors_fatal, max_fail_percentage, serial, strategy, order, run_once, throttle, tags,
     /// ignore_unreachable, …
@@ -56,6 +61,49 @@ public struct Block: Sendable {
     public var vars: ValueDict
     public var keywords: Keywords
     public var mark: SourceMark
+    /// Set on the implicit block that holds a role's tasks (or an `import_tasks` file's: then nil and
+    /// ``isImplicit`` true). ansible-core lists no implicit block; its keywords (`when`, `tags`, `become`, …)
+    /// and vars apply to the tasks inside as any block's do.
+    public var role: RoleContext? = nil
+    public var isImplicit = false
+}
+
+/// A role as one play uses it: where it lives and the variables it brings.
+///
+/// Precedence (ansible-core): ``defaults`` are the lowest variables of all (below inventory vars);
+/// ``vars`` and ``invocationVars`` are already in the implicit block around the role's tasks (block-vars
+/// level, as ansible-core's Block.get_vars puts them); ``params`` sit above registered vars and set_fact,
+/// below extra vars. Files and templates: search ``path``/files (templates) and ``path``/tasks first.
+public struct RoleContext: Sendable, Hashable {
+    /// The role's name as ansible-core shows it (`rolename`, the last path component for a path).
+    public var name: String
+    /// The role's directory (absolute).
+    public var path: String
+    /// defaults/main.yml of the role, over its dependencies' and the roles that depend on it (ansible's
+    /// get_default_vars with the dependency chain).
+    public var defaults: ValueDict
+    /// vars/main.yml of the role, over the roles depending on it and its dependencies' exported vars.
+    public var vars: ValueDict
+    /// Role parameters: keys of a `- role: x` entry (or of `meta` dependencies) that are not keywords,
+    /// merged over the parameters of the roles that depend on it.
+    public var params: ValueDict
+    /// The `vars:` keyword of the role's entry.
+    public var invocationVars: ValueDict
+    /// Names of the roles that pulled this one in as a dependency, outermost first.
+    public var dependencyChain: [String]
+    /// meta/main.yml `allow_duplicates` (include_role/import_role: the task's `allow_duplicates`, default true).
+    public var allowDuplicates: Bool
+    /// Loaded by `import_role`/`include_role` rather than `roles:`.
+    public var fromInclude: Bool
+    /// An equal role (same path, params, when, tags and vars) came earlier in this play and duplicates are
+    /// not allowed: ansible-core lists these tasks but skips them on every host that completed the
+    /// earlier one (in practice: every host still in the play). The executor must not run them.
+    public var isDuplicate: Bool = false
+    /// What ansible-core compares to tell duplicate roles apart.
+    public var identity: String
+
+    /// The role's directory for `files`, `templates`, `tasks`, `vars`, … (for module file search).
+    public func directory(_ sub: String) -> String { path + "/" + sub }
 }
 
 public struct PlayTask: Sendable, Identifiable {
@@ -83,18 +131,37 @@ public struct PlayTask: Sendable, Identifiable {
     /// `listen:` topics of a handler.
     public var listen: [String] = []
     public var mark: SourceMark
+    /// The role the task belongs to (from `roles:`, `import_role`, `include_role` or a role dependency).
+    public var role: RoleContext? = nil
 
     /// The name ansible-core shows in its TASK banner and gives callbacks as `task.get_name()`:
-    /// the name when there is one, else the action as written.
+    /// the name when there is one, else the action as written; a role's tasks get `role : ` before it
+    /// (`TASK [web : install nginx]`, `TASK [web : command]`).
     public var displayName: String {
-        if let name, !name.isEmpty { return name }
+        let base = (name?.isEmpty == false) ? name! : action
+        if let role { return role.name + " : " + base }
+        return base
+    }
+
+    /// How `ansible-playbook --list-tasks` shows the task: `task.get_name()` when it has a name, else
+    /// the bare action (no role prefix).
+    public var listName: String {
+        if let name, !name.isEmpty { return role.map { $0.name + " : " + name } ?? name }
         return action
     }
 
     /// A keyword from the task, else from the nearest enclosing block or play that sets it.
     public func keyword(_ name: String) -> Value? {
         if let v = keywords[name] { return v }
+        // Keywords about the task's own action never come from an enclosing level (an include's loop or
+        // register belongs to the include, not to the tasks it includes).
+        if PlayTask.taskOnlyKeywords.contains(name) || name.hasPrefix("with_") { return nil }
         for level in inherited.reversed() { if let v = level[name] { return v } }
         return nil
     }
+
+    static let taskOnlyKeywords: Set<String> = [
+        "loop", "loop_control", "register", "notify", "listen", "until", "retries", "delay", "changed_when",
+        "failed_when", "name", "action", "local_action", "args", "async", "poll",
+    ]
 }

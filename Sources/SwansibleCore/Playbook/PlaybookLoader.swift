@@ -5,10 +5,50 @@ import Foundation
 /// Reads playbooks into ``Playbook`` values, checking structure as ansible-core does and reporting
 /// problems at their `file:line:col` in ansible-core's words.
 public struct PlaybookLoader {
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var nextTaskID = 0
+    /// Where roles are looked for after `roles/` beside the playbook (ansible's `roles_path`,
+    /// `ANSIBLE_ROLES_PATH`), before the playbook directory itself.
+    public var rolesPath: [String]
+    /// When false, modules ansible-core knows but swansible cannot run yet load anyway (for `--syntax-check`
+    /// and `--list-*`, which run nothing).
+    public var requireSupportedModules = true
+    /// The directory of the playbook being loaded (ansible's loader basedir).
+    var playbookDirectory = FileManager.default.currentDirectoryPath
+    /// The role whose files are being loaded, if any.
+    var currentRole: RoleContext?
+    /// The directory of the task file being loaded (for relative imports).
+    var currentDirectory: String?
+    /// Roles of the play being loaded, with what dedupes them.
+    var playRoles: [RoleContext] = []
+    /// Handlers brought by `import_role` while loading a play's tasks (they go after the play's own).
+    var importedHandlers: [TaskNode] = []
+    /// Role paths being loaded (to report a dependency loop).
+    var roleStack: [String] = []
+    /// Task files being imported (to report an import loop).
+    var importStack: [String] = []
 
-    public init() {}
+    /// - Parameter rolesPath: roles_path; when nil, `ANSIBLE_ROLES_PATH` or ansible's default
+    ///   (`~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles`).
+    public init(rolesPath: [String]? = nil) {
+        if let rolesPath {
+            self.rolesPath = rolesPath
+        } else if let env = ProcessInfo.processInfo.environment["ANSIBLE_ROLES_PATH"], !env.isEmpty {
+            self.rolesPath = env.split(separator: ":").map { Self.expandUser(String($0)) }
+        } else {
+            self.rolesPath = Self.defaultRolesPath
+        }
+    }
+
+    public static var defaultRolesPath: [String] {
+        [ProcessEnvironment.home + "/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
+    }
+
+    static func expandUser(_ p: String) -> String {
+        if p == "~" { return ProcessEnvironment.home }
+        if p.hasPrefix("~/") { return ProcessEnvironment.home + p.dropFirst(1) }
+        return p
+    }
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "vars_prompt", "gather_facts", "gather_subset", "gather_timeout",
@@ -27,7 +67,7 @@ public struct PlaybookLoader {
         "module_defaults", "throttle", "timeout", "collections", "debugger",
     ]
 
-    static let blockKeywords: Set<String> = commonKeywords.union(["block", "rescue", "always"])
+    static let blockKeywords: Set<String> = commonKeywords.union(["block", "rescue", "always", "notify"])
 
     static let taskKeywords: Set<String> = commonKeywords.union([
         "action", "local_action", "args", "loop", "loop_control", "register", "changed_when", "failed_when",
@@ -45,14 +85,20 @@ public struct PlaybookLoader {
         let absolute = absolutePath(path)
         let root = try loadDocument(absolute, what: "playbook")
         let directory = (absolute as NSString).deletingLastPathComponent
+        let savedDirectory = playbookDirectory
+        playbookDirectory = directory
+        defer { playbookDirectory = savedDirectory }
         var plays: [Play] = []
         guard let root else { return Playbook(path: path, directory: directory, plays: []) }
         guard root.isSequence else {
-            throw AnsibleError("A playbook must be a list of plays, got a \(typeName(root)) instead", at: root.mark)
+            throw AnsibleError(
+                "A playbook must be a list of plays, got a \(PlaybookListing.taggedClass(root.value)) instead: \(absolute)",
+                at: root.mark)
         }
         for item in root.items {
             guard item.isMapping else {
-                throw AnsibleError("A playbook must be a list of plays, got a \(typeName(item)) instead", at: item.mark)
+                throw AnsibleError(
+                    "playbook entries must be either valid plays or 'import_playbook' statements", at: item.mark)
             }
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
                 guard let file = imported.value.stringValue else {
@@ -67,9 +113,9 @@ public struct PlaybookLoader {
         return Playbook(path: path, directory: directory, plays: plays)
     }
 
-    private mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
+    mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw AnsibleError("the \(what): \(path) could not be found", kind: .general)
+            throw AnsibleError.fileNotFound(path)
         }
         do {
             let document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: path)
@@ -105,11 +151,12 @@ public struct PlaybookLoader {
             guard Self.playKeywords.contains(key) else {
                 throw AnsibleError("'\(key)' is not a valid attribute for a Play", at: pair.key.mark)
             }
+            if key == "tags" { try Self.checkTags(pair.value) }
             keywords[key] = pair.value.value
             keywords.marks[key] = pair.value.mark
         }
         guard let hosts = node["hosts"] else {
-            throw AnsibleError("the field 'hosts' is required but was not set", at: node.mark)
+            throw AnsibleError("The field 'hosts' is required but was not set.", at: node.mark)
         }
         let name: String
         if let n = keywords["name"], !n.isNull {
@@ -124,14 +171,30 @@ public struct PlaybookLoader {
         if let files = node["vars_files"] {
             play.varsFiles = files.value.listValue ?? [files.value]
         }
-        if node["roles"] != nil, node["roles"]!.value.listValue?.isEmpty == false {
-            throw AnsibleError("roles are not supported by swansible yet", at: node["roles"]!.mark, kind: .parser)
-        }
         let inherited = [keywords]
-        play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false)
-        play.tasks = try loadTaskList(node["tasks"], inherited: inherited, handlers: false)
-        play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false)
-        play.handlers = try loadTaskList(node["handlers"], inherited: inherited, handlers: true)
+        playRoles = []
+        importedHandlers = []
+        currentRole = nil
+        currentDirectory = nil
+        var roleTasks: [TaskNode] = []
+        var roleHandlers: [TaskNode] = []
+        if let rolesNode = node["roles"], !rolesNode.value.isNull {
+            guard rolesNode.isSequence else {
+                throw AnsibleError("A malformed role declaration was encountered.", at: node.mark)
+            }
+            for item in rolesNode.items {
+                let loaded = try loadRole(try roleSpec(item), inherited: inherited, chain: [], fromInclude: false)
+                roleTasks.append(.block(loaded.block))
+                roleHandlers += loaded.handlers
+            }
+            play.roles = playRoles
+        }
+        play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false, owner: node.mark)
+        play.tasks = roleTasks + (try loadTaskList(node["tasks"], inherited: inherited, handlers: false, owner: node.mark))
+        play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false, owner: node.mark)
+        play.handlers = roleHandlers + (try loadTaskList(node["handlers"], inherited: inherited, handlers: true, owner: node.mark))
+            + importedHandlers
+        importedHandlers = []
         return play
     }
 
@@ -152,22 +215,28 @@ public struct PlaybookLoader {
         throw AnsibleError("Vars in a Play must be specified as a dictionary.", at: node.mark)
     }
 
-    mutating func loadTaskList(_ node: YAMLNode?, inherited: [Keywords], handlers: Bool) throws(AnsibleError)
-        -> [TaskNode]
+    mutating func loadTaskList(_ node: YAMLNode?, inherited: [Keywords], handlers: Bool, owner: SourceMark? = nil)
+        throws(AnsibleError) -> [TaskNode]
     {
         guard let node, !node.value.isNull else { return [] }
         guard node.isSequence else {
-            throw AnsibleError("A malformed block was encountered while loading tasks: \(node.value.json()) should be a list or None", at: node.mark)
+            throw AnsibleError(
+                "A malformed block was encountered while loading tasks: \(PlaybookListing.pythonStr(node.value)) should be a list or None but is \(PlaybookListing.taggedClass(node.value))",
+                at: owner ?? node.mark)
         }
         var result: [TaskNode] = []
         for item in node.items {
             guard item.isMapping else {
+                // ansible-core shows the list it was given, without a place.
+                let repr = PlaybookListing.pythonRepr(node.value)
                 throw AnsibleError(
-                    "A malformed block was encountered while loading a block: \(item.value.json()) should be a dict",
-                    at: item.mark)
+                    "A malformed block was encountered while loading a block: The ds (\(repr)) should be a dict but was a <class 'list'>",
+                    at: SourceMark(file: "<unknown>", line: 0, column: 0), excerpt: repr)
             }
             if item["block"] != nil {
                 result.append(.block(try loadBlock(item, inherited: inherited, handlers: handlers)))
+            } else if let (kind, argNode) = staticImport(item) {
+                result += try loadImport(kind, item, argNode, inherited: inherited, handlers: handlers)
             } else {
                 result.append(.task(try loadTask(item, inherited: inherited, handler: handlers)))
             }
@@ -185,6 +254,7 @@ public struct PlaybookLoader {
                 throw AnsibleError("'\(key)' is not a valid attribute for a Block", at: pair.key.mark)
             }
             if key == "block" || key == "rescue" || key == "always" { continue }
+            if key == "tags" { try Self.checkTags(pair.value) }
             keywords[key] = pair.value.value
             keywords.marks[key] = pair.value.mark
         }
@@ -206,6 +276,7 @@ public struct PlaybookLoader {
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
+                if key == "tags" { try Self.checkTags(pair.value) }
                 keywords[key] = pair.value.value
                 keywords.marks[key] = pair.value.mark
             } else {
@@ -258,7 +329,8 @@ public struct PlaybookLoader {
                 "couldn't resolve module/action '\(action)'. This often indicates a misspelling, missing collection, or incorrect module path.",
                 at: node.mark)
         }
-        guard ModuleRegistry.isSupported(module) else {
+        // include_tasks/include_role load once the executor lists them among its controller actions.
+        guard !requireSupportedModules || ModuleRegistry.isSupported(module) else {
             throw AnsibleError(
                 "module '\(action)' is not supported by swansible. Supported: \(ModuleRegistry.supported.sorted().joined(separator: ", "))",
                 at: node.mark)
@@ -280,18 +352,23 @@ public struct PlaybookLoader {
         }
         if let extra = keywords["args"] {
             guard case .dict(let d) = extra else {
-                throw AnsibleError("args must be a dictionary, received \(extra.json())", at: keywords.marks["args"] ?? node.mark)
+                throw AnsibleError(
+                    "The value of the task `args` keyword is invalid.", at: keywords.marks["args"] ?? node.mark,
+                    help: "A mapping or template which resolves to a mapping is required.")
             }
             for (k, v) in d { args[k] = v }
         }
         if !handler, keywords["listen"] != nil {
-            throw AnsibleError("'listen' is not a valid attribute for a PlayTask", at: keywords.marks["listen"] ?? node.mark)
+            throw AnsibleError(
+                "'listen' is not a valid attribute for a Task\nThis error can be suppressed as a warning using the \"invalid_task_attribute_failed\" configuration",
+                at: node.pair(forKey: "listen")?.key.mark ?? node.mark)
         }
         nextTaskID += 1
         let name = keywords["name"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.json()) }
         var task = PlayTask(
             id: nextTaskID, name: name, action: action, module: module, args: args,
             vars: keywords["vars"]?.dictValue ?? [:], keywords: keywords, mark: node.mark)
+        task.role = currentRole
         task.inherited = inherited
         task.isHandler = handler
         if handler {
@@ -302,6 +379,16 @@ public struct PlaybookLoader {
             }
         }
         return task
+    }
+}
+
+extension PlaybookLoader {
+    /// `tags:` must be a list or a comma-separated string (ansible's Taggable._load_tags).
+    static func checkTags(_ node: YAMLNode) throws(AnsibleError) {
+        switch node.value {
+        case .list, .string, .unsafe: return
+        default: throw AnsibleError("tags must be specified as a list", at: node.mark, kind: .general)
+        }
     }
 }
 

@@ -18,6 +18,8 @@ public struct HostResult: Sendable {
     public var rescued: Bool = false
     /// The failure as ansible-core's `[ERROR]: Task failed: …` line words it, when it differs from `msg`.
     public var errorText: String?
+    /// The host a `delegate_to` task ran on.
+    public var delegatedHost: String?
 }
 
 /// The seed's structure: results by task, then by outcome, then by host.
@@ -65,8 +67,11 @@ public struct SeedResults: Sendable {
         let value = Value.dict(result.result)
         switch result.status {
         case .ok, .changed: tasks[key]?.success[result.host] = value
+            unreachableHosts.removeValue(forKey: result.host)
         case .failed: tasks[key]?.failed[result.host] = value
+            unreachableHosts.removeValue(forKey: result.host)
         case .skipped: tasks[key]?.skipped[result.host] = value
+            unreachableHosts.removeValue(forKey: result.host)
         case .unreachable:
             tasks[key]?.unreachable[result.host] = value
             if unreachableHosts[result.host] == nil { unreachableHosts[result.host] = value }
@@ -100,6 +105,12 @@ public struct RunEvent: Sendable {
         case ok, changed, failed, failedIgnored = "failed_ignored", failedRescued = "failed_rescued", skipped
         case unreachable, unreachableIgnored = "unreachable_ignored"
         case noHostsMatched = "no_hosts_matched", noHostsRemaining = "no_hosts_remaining", stats, warning
+        /// One item of a loop (the aggregate follows as ok/changed/failed/skipped).
+        case itemOk = "item_ok", itemChanged = "item_changed", itemFailed = "item_failed", itemSkipped = "item_skipped"
+        /// An `include_tasks` file was loaded for hosts.
+        case included
+        /// An attempt of an `until` task failed; it runs again.
+        case retry
     }
 
     public var sequence: Int
@@ -110,7 +121,10 @@ public struct RunEvent: Sendable {
     public var display: ValueDict = [:]
 
     /// True for the per-host result events.
-    public var isHostResult: Bool { data["host"] != nil && kind != .warning }
+    public var isHostResult: Bool { data["host"] != nil && kind != .warning && !isItem }
+
+    /// True for the per-item results of a loop.
+    public var isItem: Bool { [.itemOk, .itemChanged, .itemFailed, .itemSkipped].contains(kind) }
 
     public var value: Value {
         var d: ValueDict = ["seq": .int(sequence), "event": .string(kind.rawValue)]
@@ -125,4 +139,26 @@ public struct PlaybookResult: Sendable {
     public var stats: OrderedDictionary<String, HostStats>
     public var exitCode: Int32
     public var events: [RunEvent]
+}
+
+extension SeedResults: Encodable {
+    /// The `--json` document: `{task: {"success": {host: result}, "failed": …, "unreachable": …, "skipped": …}}`.
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension RunEvent: Encodable {
+    /// The `--events` line of the event.
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension PlaybookResult: Encodable {
+    private enum Keys: String, CodingKey { case seed, stats, exitCode = "exit_code" }
+
+    /// `{"seed": …, "stats": {host: counters}, "exit_code": n}`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(Value.dict(ValueDict(uniqueKeysWithValues: stats.map { ($0.key, $0.value.value) })), forKey: .stats)
+        try c.encode(exitCode, forKey: .exitCode)
+    }
 }

@@ -1,0 +1,3 @@
+set -e
+printf 'fetch me\n' > "$CONF_DIR/f.txt"
+chown "$CONF_USER" "$CONF_DIR/f.txt"

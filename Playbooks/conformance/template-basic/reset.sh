@@ -1,0 +1,3 @@
+set -e
+echo old > "$CONF_DIR/old.txt"
+chown "$CONF_USER" "$CONF_DIR/old.txt"

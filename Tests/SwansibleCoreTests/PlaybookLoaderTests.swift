@@ -1,0 +1,192 @@
+import Foundation
+import SwansibleData
+import Testing
+
+@testable import SwansibleCore
+
+/// The loader over Tests/corpus/playbooks (the same playbooks Tests/corpus/compare checks against
+/// ansible-playbook --list-tasks).
+@Suite struct PlaybookLoaderTests {
+    static let corpus: String = {
+        var dir = (#filePath as NSString).deletingLastPathComponent
+        while dir != "/" && !FileManager.default.fileExists(atPath: dir + "/Package.swift") {
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return dir + "/Tests/corpus/playbooks"
+    }()
+
+    func load(_ name: String, rolesPath: [String] = []) throws -> Playbook {
+        var loader = PlaybookLoader(rolesPath: rolesPath)
+        loader.requireSupportedModules = false
+        return try loader.load(path: Self.corpus + "/" + name)
+    }
+
+    /// Every task in order with the role it belongs to (blocks' main lists only).
+    func tasks(_ nodes: [TaskNode]) -> [PlayTask] {
+        var out: [PlayTask] = []
+        for node in nodes {
+            switch node {
+            case .task(let t): out.append(t)
+            case .block(let b): out += tasks(b.block)
+            }
+        }
+        return out
+    }
+
+    @Test func rolesComeBeforeTasksWithTheirDefaultsVarsAndParams() throws {
+        let play = try load("03_roles.yml").plays[0]
+        let names = tasks(play.tasks).map(\.displayName)
+        #expect(names == [
+            "common : common setup", "common : ansible.builtin.debug", "db : db server", "db : db inner",
+            "after roles",
+        ])
+        #expect(tasks(play.tasks)[1].listName == "ansible.builtin.debug")
+        #expect(tasks(play.preTasks).map(\.displayName) == ["before roles"])
+        let common = try #require(tasks(play.tasks)[0].role)
+        #expect(common.defaults["common_greeting"] == "hello")
+        #expect(common.vars["common_internal"] == 1)  // vars/main.yaml
+        #expect(common.path == Self.corpus + "/roles/common")
+        let db = try #require(tasks(play.tasks)[2].role)
+        #expect(db.defaults["db_port"] == 5432)  // defaults/main/ directory, files merged in order
+        #expect(db.defaults["db_name"] == "app")
+        #expect(db.params["db_port"] == 6000)
+        // The role's keywords sit on its implicit block.
+        guard case .block(let dbBlock) = play.tasks[1] else { Issue.record("no role block"); return }
+        #expect(dbBlock.isImplicit && dbBlock.role?.name == "db")
+        #expect(dbBlock.keywords["when"] == true)
+        #expect(TagSelection.tags(dbBlock.keywords["tags"]) == ["database"])
+        #expect(play.roles.map(\.name) == ["common", "db"])
+        // Role handlers come first among the play's handlers.
+        #expect(tasks(play.handlers).map(\.displayName) == ["common : restart common"])
+    }
+
+    @Test func dependenciesRunFirstAndDuplicatesAreMarked() throws {
+        let play = try load("04_role_deps.yml").plays[0]
+        let all = tasks(play.tasks)
+        let names = all.map(\.displayName)
+        #expect(Array(names.prefix(5)) == [
+            "common : common setup", "common : ansible.builtin.debug", "db : db server", "db : db inner",
+            "web : install web",
+        ])
+        // db as web's dependency gets web's chain and its own params.
+        let db = try #require(all[2].role)
+        #expect(db.dependencyChain == ["web"])
+        #expect(db.params["db_port"] == 5433)
+        // common again at play level equals web's dependency: a duplicate; dupe twice: the second is one;
+        // pinned allows duplicates; dupe with other vars is a different role.
+        let perTask = all.map { ($0.role?.name ?? "-") + ($0.role?.isDuplicate == true ? "!" : "") }
+        #expect(perTask == [
+            "common", "common", "db", "db", "web", "web", "web", "web", "common!", "common!", "dupe", "dupe!",
+            "pinned", "pinned", "dupe",
+        ])
+        // Handlers: dependencies' before the role's own.
+        #expect(tasks(play.handlers).map(\.displayName) == [
+            "common : restart common", "web : restart web", "common : restart common",
+        ])
+    }
+
+    @Test func importTasksSplicesNestedFilesWithInheritedKeywords() throws {
+        let play = try load("07_import_tasks.yml").plays[0]
+        #expect(tasks(play.tasks).map(\.displayName) == [
+            "setup one", "nested task", "leaf task", "nested task", "leaf task",
+        ])
+        guard case .block(let second) = play.tasks[1] else { Issue.record("no import block"); return }
+        #expect(second.isImplicit && second.keywords["when"] == true)
+        // Tags of the import reach the nested file's tasks.
+        var tagsByName: [(String, Set<String>)] = []
+        TagSelection.walk(play.tasks, play: play) { t, tags in tagsByName.append((t.displayName, tags)) }
+        #expect(tagsByName[2].1 == ["imported", "nested", "leaf", "never"])
+    }
+
+    @Test func includeTasksStaysATaskAndLoadsAtRunTime() throws {
+        let playbook = try load("08_include.yml")
+        let play = playbook.plays[0]
+        let include = tasks(play.tasks)[0]
+        #expect(include.module == "include_tasks" && include.args["_raw_params"] == "tasks/dynamic.yml")
+        var loader = PlaybookLoader(rolesPath: [])
+        let loaded = try loader.loadIncludedTasks(
+            file: "tasks/dynamic.yml", from: include, playbookDirectory: playbook.directory)
+        #expect(tasks(loaded).map(\.displayName) == ["included at run time"])
+        let includeRole = tasks(play.tasks)[3]
+        #expect(includeRole.module == "include_role")
+        let role = try loader.loadIncludedRole(name: "db", from: includeRole, playbookDirectory: playbook.directory)
+        #expect(role.role.fromInclude && role.role.allowDuplicates)
+        #expect(tasks(role.block.block).map(\.displayName) == ["db : db server", "db : db inner"])
+    }
+
+    @Test func roleTaskInARoleIncludeResolvesInTheRole() throws {
+        let play = try load("04_role_deps.yml").plays[0]
+        let include = try #require(tasks(play.tasks).first { $0.module == "include_tasks" })
+        var loader = PlaybookLoader(rolesPath: [])
+        let loaded = try loader.loadIncludedTasks(file: "dynamic.yml", from: include, playbookDirectory: Self.corpus)
+        #expect(tasks(loaded).map(\.displayName) == ["web : web dynamic"])
+    }
+
+    @Test func missingRoleSaysWhereItLooked() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/swansible-role-test-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "- hosts: all\n  roles:\n    - nosuch\n".write(toFile: dir + "/site.yml", atomically: true, encoding: .utf8)
+        var loader = PlaybookLoader(rolesPath: ["/nonexistent/roles"])
+        do {
+            _ = try loader.load(path: dir + "/site.yml")
+            Issue.record("loaded a playbook with a missing role")
+        } catch {
+            #expect(error.message == "the role 'nosuch' was not found in \(dir)/roles:/nonexistent/roles:\(dir)")
+            #expect(error.mark?.line == 3 && error.mark?.column == 7)
+            #expect(error.exitCode == 1)
+        }
+    }
+}
+
+@Suite struct TagSelectionTests {
+    // (task tags, --tags, --skip-tags, runs?) — ansible-core's Taggable.evaluate_tags.
+    static let table: [([String], [String], [String], Bool)] = [
+        ([], [], [], true),
+        (["never"], [], [], false),  // the default --tags is `all`, which leaves `never` out
+        (["never", "debug"], ["debug"], [], true),
+        (["always"], ["other"], [], true),
+        (["always"], [], ["always"], false),
+        (["always"], [], ["all"], true),
+        (["always"], [], ["all", "always"], false),
+        (["a"], [], ["all"], false),
+        ([], ["tagged"], [], false),
+        (["a"], ["tagged"], [], true),
+        (["a", "never"], ["tagged"], [], false),
+        ([], ["untagged"], [], true),
+        (["a"], ["untagged"], [], false),
+        (["a"], [], ["tagged"], false),
+        ([], [], ["tagged"], true),
+        ([], [], ["untagged"], false),
+        (["a", "b"], ["b"], ["a"], false),
+        (["a"], ["all"], [], true),
+        (["a"], ["x"], [], false),
+    ]
+
+    @Test(arguments: table) func evaluateTags(_ c: ([String], [String], [String], Bool)) {
+        #expect(TagSelection.shouldRun(taskTags: Set(c.0), only: c.1, skip: c.2) == c.3)
+    }
+
+    @Test func tagValues() {
+        #expect(TagSelection.tags("a, b,c") == ["a", "b", "c"])
+        #expect(TagSelection.tags(.list(["a", .list(["b"]), 3])) == ["a", "b", "3"])
+        #expect(TagSelection.tags(nil) == [])
+    }
+}
+
+@Suite struct PlayVarsFilesTests {
+    @Test func firstFoundTemplatedAndMerged() throws {
+        let dir = PlaybookLoaderTests.corpus
+        let entries: [Value] = [
+            "common.yml",  // found under vars/
+            .list(["missing-{{ os }}.yml", "listed.yml"]),  // first found wins
+            "{{ undefined }}.yml",  // skipped with a warning
+            "nowhere.yml",  // missing: nothing, no error
+        ]
+        let (vars, warnings) = try PlaybookLoader.loadPlayVarsFiles(entries, playbookDirectory: dir) { text in
+            text.contains("undefined") ? nil : text.replacingOccurrences(of: "{{ os }}", with: "debian")
+        }
+        #expect(vars == ["from_vars_dir": 1, "shared": "vars_dir", "a": 3, "b": 2])
+        #expect(warnings == ["skipping vars_files item due to an undefined variable"])
+    }
+}
