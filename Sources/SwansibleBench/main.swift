@@ -29,6 +29,9 @@ struct Options {
     var single: Int?
     /// Where `transfer` writes on the hosts (/dev/shm keeps the disk out of the measurement).
     var directory = "/tmp"
+    /// floor: run task by task over all hosts (wait for every host before the next task, as ansible's linear
+    /// strategy does) instead of each host's tasks independently.
+    var linear = false
     /// Seconds after which a phase that has not finished prints the engine's state (diagnosing hangs); 0 = never.
     var watchdog = 30
     /// Seconds after which one host's transfer is abandoned (a stalled transfer then fails instead of hanging).
@@ -60,6 +63,7 @@ func parseOptions() -> Options {
         case "--timeout": o.timeout = Int(value()) ?? o.timeout
         case "--watchdog": o.watchdog = Int(value()) ?? o.watchdog
         case "--file": o.file = value()
+        case "--linear": o.linear = true
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -307,6 +311,31 @@ case "transfer":
     printCPU()
     _ = try await connections[0].exec("rm -f \(options.directory)/swansible-bench-*")
     for c in connections { await c.close() }
+
+case "floor" where options.linear:
+    // The floor with ansible's linear strategy: connect all, then each task on every host before the next one.
+    let t0 = ContinuousClock.now
+    let connections = await withTaskGroup(of: SSHConnection?.self) { group in
+        for i in 0..<options.hosts { group.addTask { try? await fleet.connect(i, client: client) } }
+        var all: [SSHConnection] = []
+        for await c in group { if let c { all.append(c) } }
+        return all
+    }
+    var failures = options.hosts - connections.count
+    for _ in 0..<options.execs {
+        failures += await withTaskGroup(of: Int.self) { group in
+            for c in connections {
+                group.addTask { (try? await c.exec(options.commandLine)) == nil ? 1 : 0 }
+            }
+            var n = 0
+            for await f in group { n += f }
+            return n
+        }
+    }
+    for c in connections { await c.close() }
+    let wall = seconds(ContinuousClock.now - t0)
+    print("floor (linear): \(options.hosts) hosts x \(options.execs) tasks: \(fixed(wall, 3)) s wall, \(failures) failed, "
+        + "CPU \(fixed(cpuSeconds(), 2)) s, peak RSS \(fixed(peakRSSMB(), 1)) MB")
 
 case "floor":
     // The floor: connect + auth, then `--tasks` execs per host on the reused session, all hosts at once.

@@ -95,6 +95,13 @@ final class ConnectOperation: Operation {
     }
 
     func step(_ c: ConnectionCore) -> Step {
+        // Once the server speaks SSH, the handshake timeout counts silence, not the total: a server that is slow
+        // but progressing (a thousand handshakes at once on a loaded host) is not cut off; one that stops
+        // answering is, after handshakeTimeout. (OpenSSH's ConnectTimeout covers TCP and the banner; key exchange
+        // and authentication have no limit there.)
+        if state == .handshake || state == .authList || state == .authenticate {
+            deadline = .now + options.handshakeTimeout
+        }
         while true {
             switch state {
             case .tcpStart:

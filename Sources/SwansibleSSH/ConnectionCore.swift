@@ -57,8 +57,9 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     /// When the peer last showed it is alive (bytes arrived, or queued bytes were taken) while an operation
     /// waited on it; reset when an operation starts after an idle spell.
     private var lastHeard = ContinuousClock.now
-    /// When the last liveness probe went out.
+    /// When the last liveness probe went out, and how many went unanswered (OpenSSH counts the same way).
     private var lastProbe: ContinuousClock.Instant?
+    private var probesUnanswered = 0
     private var inCleanup = false
     private var cleanupDeadline: ContinuousClock.Instant?
     /// Events the loop watches for this connection right now.
@@ -107,6 +108,7 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
             // Silence while idle says nothing about the peer: count from now.
             lastHeard = .now
             lastProbe = nil
+            probesUnanswered = 0
             drive()
         }
     }
@@ -189,6 +191,7 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
         if events & EPOLLIN.rawValue != 0 || (events & EPOLLOUT.rawValue != 0 && watching == EPOLLOUT.rawValue) {
             lastHeard = .now
             lastProbe = nil
+            probesUnanswered = 0
         }
         drive()
     }
@@ -214,16 +217,20 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
                 // Bytes wait in the socket: the peer spoke; the loop was busy elsewhere. Read them first.
                 lastHeard = now
                 lastProbe = nil
+                probesUnanswered = 0
                 drive()
                 return
             }
-            if now - lastHeard >= interval * keepaliveCountMax {
-                markBroken(SSHError(.disconnected, "Timeout, server \(host) not responding."))
-                failAll(broken!)
-                return
-            }
             if now - max(lastHeard, lastProbe ?? lastHeard) >= interval {
-                sendProbe()
+                // Dead only after countMax probes went unanswered, each given a full interval: silence measured
+                // in wall time alone would also count a loop thread that could not run (a starved machine).
+                if probesUnanswered >= keepaliveCountMax {
+                    markBroken(SSHError(.disconnected, "Timeout, server \(host) not responding."))
+                    failAll(broken!)
+                    return
+                }
+                sendProbe()  // not sent when the socket has no room: counts as unanswered all the same
+                probesUnanswered += 1
                 lastProbe = now
             }
         }

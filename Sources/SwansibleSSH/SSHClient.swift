@@ -11,12 +11,19 @@ private let libssh2Ready: Int32 = libssh2_init(0)
 public final class SSHClient: Sendable {
     let group: EventLoopGroup
     let keyStore = PrivateKeyStore()
+    private let connectSlots: AsyncSlots
 
-    /// - Parameter loopCount: event-loop threads; nil shares the process-wide loops (one per core).
-    public init(loopCount: Int? = nil) {
+    /// - Parameters:
+    ///   - loopCount: event-loop threads; nil shares the process-wide loops (one per core).
+    ///   - maxConcurrentConnects: connections in their TCP/SSH handshake at once; further connects wait for a
+    ///     slot before their timeouts start. A thousand handshakes started at the same instant all finish late
+    ///     (every server and the controller share the CPU among all of them) and all time out together;
+    ///     admitted in waves they finish one wave after another.
+    public init(loopCount: Int? = nil, maxConcurrentConnects: Int = 100) {
         precondition(libssh2Ready == 0, "libssh2_init failed")
         raiseOpenFileLimit()
         group = loopCount.map { EventLoopGroup(count: $0) } ?? .shared
+        connectSlots = AsyncSlots(max(1, maxConcurrentConnects))
     }
 
     /// The libssh2 version linked in.
@@ -33,6 +40,8 @@ public final class SSHClient: Sendable {
         host: String, port: Int = 22, credentials: SSHCredentials, options: SSHOptions = SSHOptions()
     ) async throws(SSHError) -> SSHConnection {
         let addresses = try await resolve(host: host, port: port)
+        await connectSlots.acquire()
+        defer { connectSlots.release() }
         let loop = group.next()
         let core = ConnectionCore(loop: loop, host: host, port: port)
         let keyStore = self.keyStore
@@ -217,4 +226,55 @@ func withEnvironment(_ command: String, _ environment: [(String, String)]) -> St
 private final class OperationSlot: @unchecked Sendable {
     var operation: (any Operation)?
     var cancelled = false
+}
+
+/// A counting semaphore for async callers (FIFO).
+final class AsyncSlots: Sendable {
+    private struct State {
+        var free: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var head = 0
+    }
+    private let state: Mutex<State>
+
+    init(_ count: Int) { state = Mutex(State(free: count)) }
+
+    func acquire() async {
+        let admitted = state.withLock { s -> Bool in
+            if s.free > 0 {
+                s.free -= 1
+                return true
+            }
+            return false
+        }
+        if admitted { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.free > 0 {
+                    s.free -= 1
+                    return true
+                }
+                s.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if s.head < s.waiters.count {
+                let c = s.waiters[s.head]
+                s.head += 1
+                if s.head == s.waiters.count {
+                    s.waiters.removeAll()
+                    s.head = 0
+                }
+                return c  // the slot passes to the waiter
+            }
+            s.free += 1
+            return nil
+        }
+        next?.resume()
+    }
 }

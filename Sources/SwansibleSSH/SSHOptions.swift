@@ -67,8 +67,8 @@ public struct SSHOptions: Sendable, Hashable {
     /// command or transfer waits on the server, a keepalive the server must answer goes out after an
     /// interval of silence (at least 2 s apart).
     public var keepaliveInterval: Duration?
-    /// Keepalive intervals of silence, while an operation waits on the server, after which the session is
-    /// declared dead: the operation and every later one on the session fail with "Timeout, server … not
+    /// Keepalives in a row the server may leave unanswered (one per interval of silence) while an operation
+    /// waits on it; one more interval of silence and the session is declared dead: the operation and every later one on the session fail with "Timeout, server … not
     /// responding." (OpenSSH's `ServerAliveCountMax`). A command that runs long but whose host answers
     /// keepalives is never cut off by this; use the command's timeout for that.
     public var keepaliveCountMax: Int

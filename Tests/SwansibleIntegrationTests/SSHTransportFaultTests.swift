@@ -7,10 +7,11 @@ import Testing
 // is found as the parent of the remote shell (`$PPID`) and killed or stopped from a second session.
 
 private func faultConnect(
-    _ host: TestHosts.Host, keepalive: Duration? = .seconds(30), countMax: Int = 3, key: String? = nil
+    _ host: TestHosts.Host, keepalive: Duration? = .seconds(30), countMax: Int = 3, key: String? = nil,
+    client: SSHClient = SSHClient()
 ) async throws -> SSHConnection {
     let hosts = try TestHosts.get()
-    return try await SSHClient().connect(
+    return try await client.connect(
         host: host.address, port: host.port,
         credentials: SSHCredentials(
             user: hosts.users.plain.name, privateKeys: [SSHPrivateKey(path: key ?? hosts.keys.ed25519)],
@@ -155,7 +156,7 @@ struct SSHTransportFaultTests {
         #expect(error.kind == .disconnected)
         #expect(error.isConnectionFailure)
         #expect(error.message == "Timeout, server \(hosts.hosts[2].address) not responding.")
-        // 2 intervals of 2 s of silence, checked every interval: 4–6 s, plus slack for a loaded machine.
+        // 2 unanswered keepalives 2 s apart, then one more interval: ~6 s, plus slack for a loaded machine.
         #expect(elapsed >= .seconds(3))
         #expect(elapsed < .seconds(20))
         #expect(await sshError({ try await c.exec("true") })?.kind == .disconnected)
@@ -176,7 +177,8 @@ struct SSHTransportFaultTests {
     /// widens the window between the two reads so the command's end always falls into it.
     @Test func endOfOutputReadByTheOtherStreamDoesNotHang() async throws {
         let hosts = try TestHosts.get()
-        let c = try await faultConnect(hosts.hosts[3])
+        // Its own loop thread: the hook blocks the loop it runs on.
+        let c = try await faultConnect(hosts.hosts[3], client: SSHClient(loopCount: 1))
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             c.core.loop.execute {
                 c.core.testPauseBetweenReads = .milliseconds(100)
