@@ -261,7 +261,7 @@ final class DefaultOutput: @unchecked Sendable {
         var shown = ValueDict()
         for (k, v) in result where !k.hasPrefix("_ansible_") && k != "exception" && k != "warnings" && k != "deprecations" {
             if (k == "invocation" || k == "diff") && verbosity < 3 { continue }
-            shown[k] = Self.stripInternal(v)
+            shown[k] = ResultDisplay.withoutInternalKeys(v)
         }
         var width = indent
         if width == nil && (verbosity >= 3 || result["_ansible_verbose_always"]?.boolValue == true) { width = 4 }
@@ -280,14 +280,4 @@ final class DefaultOutput: @unchecked Sendable {
         }
     }
 
-    private static func stripInternal(_ v: Value) -> Value {
-        switch v {
-        case .dict(let d):
-            var out = ValueDict()
-            for (k, x) in d where !k.hasPrefix("_ansible_") { out[k] = stripInternal(x) }
-            return .dict(out)
-        case .list(let l): return .list(l.map(stripInternal))
-        default: return v
-        }
-    }
 }

@@ -1,7 +1,6 @@
 public import SwansibleData
 import SwansibleSSH
 import SwansibleTemplate
-import SwansibleYAML
 import Foundation
 
 /// What running one task on one host produced, besides the callback result.
@@ -58,7 +57,6 @@ struct HostTaskContext: Sendable {
         let noLog = isTrue(task.keyword("no_log"))
         let raw: ValueDict
         var errorText: String?
-        var loopItems: [ValueDict]? = nil
 
         switch loopItemsValue() {
         case .failure(let message):
@@ -119,7 +117,6 @@ struct HostTaskContext: Sendable {
                     results.append(r)
                     if r["unreachable"]?.boolValue == true { break }
                 }
-                loopItems = results
                 var aggregate: ValueDict = ["results": .list(results.map(Value.dict))]
                 var skipped = true
                 var changed = false
@@ -146,16 +143,12 @@ struct HostTaskContext: Sendable {
                 raw = aggregate
             }
         }
-        _ = loopItems
         outcome.result = hostResult(raw: raw, errorText: errorText, noLog: noLog || raw["_ansible_no_log"]?.boolValue == true)
         if outcome.result.status == .skipped, task.keyword("loop") != nil || task.loopKeyword != nil, raw["results"] != nil {
             outcome.result.result["msg"] = raw["msg"]
         }
         if task.keyword("register") != nil {
             outcome.registered = Self.cleanCopy(raw)
-        }
-        if outcome.result.status == .changed || (outcome.result.status == .failed && raw["changed"]?.boolValue == true && outcome.result.ignored) {
-            // ansible-core notifies handlers of changed results (ignored failures that changed included).
         }
         if outcome.result.status == .changed, let notify = rendered(task.keyword("notify")) {
             outcome.notify = (notify.listValue ?? [notify]).compactMap { $0.stringValue }
@@ -179,20 +172,11 @@ struct HostTaskContext: Sendable {
         }
         var shown: ValueDict
         if noLog {
-            shown = [:]
-            for key in ["attempts", "changed", "retries", "_ansible_no_log", "exception", "warnings", "deprecations"] {
-                if let v = raw[key] { shown[key] = v }
-            }
-            shown["censored"] = .string(Self.noLogMessage)
+            shown = Self.censored(raw)
             if let results = raw["results"]?.listValue {
                 shown["results"] = .list(results.map { item in
                     guard let d = item.dictValue, d["_ansible_no_log"]?.boolValue == true else { return item }
-                    var c = ValueDict()
-                    for key in ["attempts", "changed", "retries", "_ansible_no_log", "exception", "warnings", "deprecations"] {
-                        if let v = d[key] { c[key] = v }
-                    }
-                    c["censored"] = .string(Self.noLogMessage)
-                    return .dict(c)
+                    return .dict(Self.censored(d))
                 })
             }
         } else {
@@ -200,7 +184,7 @@ struct HostTaskContext: Sendable {
             shown.removeValue(forKey: "failed")
             shown.removeValue(forKey: "skipped")
             if ModuleRegistry.isDebug(task.module) { shown.removeValue(forKey: "invocation") }
-            shown = Self.stripInternal(shown, top: true)
+            shown = Self.stripInternal(shown)
         }
         if let delegated = raw["_ansible_delegated_vars"]?.dictValue {
             var subset = ValueDict()
@@ -219,8 +203,18 @@ struct HostTaskContext: Sendable {
         return r
     }
 
+    /// ansible-core's `censor_result`: only the keys it preserves, and the `censored` message.
+    static func censored(_ d: ValueDict) -> ValueDict {
+        var c = ValueDict()
+        for key in ["attempts", "changed", "retries", "_ansible_no_log", "exception", "warnings", "deprecations"] {
+            if let v = d[key] { c[key] = v }
+        }
+        c["censored"] = .string(noLogMessage)
+        return c
+    }
+
     /// Removes `_ansible_*` keys except those callbacks keep.
-    static func stripInternal(_ d: ValueDict, top: Bool) -> ValueDict {
+    static func stripInternal(_ d: ValueDict) -> ValueDict {
         var out = ValueDict()
         for (k, v) in d {
             if k.hasPrefix("_ansible_"), !["_ansible_verbose_always", "_ansible_item_label", "_ansible_no_log",
@@ -232,7 +226,7 @@ struct HostTaskContext: Sendable {
 
     private static func stripInternalValue(_ v: Value) -> Value {
         switch v {
-        case .dict(let d): return .dict(stripInternal(d, top: false))
+        case .dict(let d): return .dict(stripInternal(d))
         case .list(let l): return .list(l.map(stripInternalValue))
         default: return v
         }
@@ -240,22 +234,9 @@ struct HostTaskContext: Sendable {
 
     /// What `register` stores: no `_ansible_*` keys anywhere, no top-level `invocation`.
     static func cleanCopy(_ raw: ValueDict) -> ValueDict {
-        var out = ValueDict()
-        for (k, v) in raw where !k.hasPrefix("_ansible_") && k != "invocation" {
-            out[k] = cleanValue(v)
-        }
+        var out = ResultDisplay.withoutInternalKeys(.dict(raw)).dictValue ?? [:]
+        out.removeValue(forKey: "invocation")
         return out
-    }
-
-    private static func cleanValue(_ v: Value) -> Value {
-        switch v {
-        case .dict(let d):
-            var out = ValueDict()
-            for (k, x) in d where !k.hasPrefix("_ansible_") { out[k] = cleanValue(x) }
-            return .dict(out)
-        case .list(let l): return .list(l.map(cleanValue))
-        default: return v
-        }
     }
 
     // MARK: - loops
@@ -394,7 +375,7 @@ struct HostTaskContext: Sendable {
                     result["retries"] = .int(retries)
                     var shown = result
                     shown.removeValue(forKey: "failed")
-                    outcome.retries.append(Self.stripInternal(shown, top: true))
+                    outcome.retries.append(Self.stripInternal(shown))
                     if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
                 }
             } else {
@@ -586,19 +567,5 @@ extension PlayTask {
     var loopKeyword: (String, Value)? {
         for (k, v) in keywords.values where k.hasPrefix("with_") { return (k, v) }
         return nil
-    }
-}
-
-func makeTemplateHooks() -> TemplateHooks {
-    var hooks = TemplateHooks()
-    hooks.fromYAML = { text throws in
-        try YAMLBridge.load(text)
-    }
-    return hooks
-}
-
-enum YAMLBridge {
-    static func load(_ text: String) throws -> Value {
-        try SwansibleYAML.YAML.loadValue(text: text, file: "<string>", options: .fromYAMLFilter)
     }
 }

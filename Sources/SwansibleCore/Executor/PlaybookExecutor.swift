@@ -70,8 +70,6 @@ public final class PlaybookExecutor {
         var batch: [String]
         /// Hosts of the batch still running.
         var active: [String]
-        /// Hosts that ended the play with `meta: end_host` / `end_play` (not failed).
-        var ended: Set<String> = []
         var varsFiles: ValueDict = [:]
         /// Handler notifications per host (handler index → hosts).
         var notified: [Int: Set<String>] = [:]
@@ -80,7 +78,6 @@ public final class PlaybookExecutor {
         var endBatch = false
         /// A failure stopped the play (any_errors_fatal, max_fail_percentage).
         var breakPlay = false
-        var failedInBatch = 0
 
         init(play: Play, playbook: Playbook, hosts: [String]) {
             self.play = play
@@ -134,9 +131,7 @@ public final class PlaybookExecutor {
             }
             state.batch = batch
             state.active = batch.filter { !failedHosts.contains($0) && !unreachableHosts.contains($0) }
-            state.ended = []
             state.endBatch = false
-            state.failedInBatch = 0
             if state.active.isEmpty { continue }
             let failedBefore = failedHosts.count + unreachableHosts.count
             if gatherFacts(play) {
@@ -362,7 +357,6 @@ public final class PlaybookExecutor {
 
     private func markFailed(_ host: String, state: PlayState) {
         failedHosts.insert(host)
-        state.failedInBatch += 1
         state.active.removeAll { $0 == host }
     }
 
@@ -434,7 +428,6 @@ public final class PlaybookExecutor {
             outcomes.removeAll { $0.result.result["msg"]?.stringValue == "cancelled" }
         }
         var anyErrorsFatal = false
-        var sawFailure = false
         var includes: [(String, [IncludeRequest])] = []
         for outcome in outcomes {
             let r = outcome.result
@@ -456,7 +449,6 @@ public final class PlaybookExecutor {
                     failedResult["failed"] = true
                     hostFacts[r.host, default: [:]]["ansible_failed_result"] = Value.dict(failedResult).markedUnsafe
                 }
-                sawFailure = true
                 if isTrueForPlay(task.keyword("any_errors_fatal") ?? state.play.keywords["any_errors_fatal"], state: state),
                     !shown.rescued
                 {
@@ -478,8 +470,7 @@ public final class PlaybookExecutor {
             }
             if r.status == .unreachable && !r.ignored {
                 unreachableHosts.insert(r.host)
-                state.failedInBatch += 1
-                state.active.removeAll { $0 == r.host }
+                        state.active.removeAll { $0 == r.host }
                 if isTrueForPlay(task.keyword("any_errors_fatal") ?? state.play.keywords["any_errors_fatal"], state: state) {
                     anyErrorsFatal = true
                 }
@@ -487,7 +478,6 @@ public final class PlaybookExecutor {
                 markFailed(r.host, state: state)
             }
         }
-        _ = sawFailure
         if !includes.isEmpty {
             await expandIncludes(includes, task: task, state: state, cursors: &cursors)
         }
@@ -686,7 +676,6 @@ public final class PlaybookExecutor {
                 if holds { flush = true } else { skipReason += ", not running handlers for \(host)" }
             case "end_play":
                 if holds {
-                    for h in state.active { state.ended.insert(h) }
                     state.active.removeAll()
                     state.endPlay = true
                 } else { skipReason += ", continuing play" }
@@ -697,7 +686,6 @@ public final class PlaybookExecutor {
                 } else { skipReason += ", continuing current batch" }
             case "end_host":
                 if holds {
-                    state.ended.insert(host)
                     state.active.removeAll { $0 == host }
                 } else {
                     skipReason += ", continuing execution for \(host)"
@@ -834,15 +822,6 @@ public final class PlaybookExecutor {
         }
     }
 
-    private func resolveInclude(_ file: String, task: PlayTask, state: PlayState) -> String {
-        if file.hasPrefix("/") { return file }
-        let taskDir = (task.mark.file as NSString).deletingLastPathComponent
-        for candidate in [taskDir + "/" + file, taskDir + "/tasks/" + file, state.playbook.directory + "/" + file] {
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-        }
-        return taskDir + "/" + file
-    }
-
     // MARK: - running a task
 
     /// Runs a task on hosts, at most `forks` (and `throttle`) at once; outcomes in completion order.
@@ -882,18 +861,7 @@ public final class PlaybookExecutor {
         for role in state.play.roles { layers.append(role.defaults) }
         if let task { layers.append(contentsOf: task.roleDefaultLayers) }
         layers.append(inventory.variables(for: host))
-        let facts = factCache[host] ?? [:]
-        if !facts.isEmpty {
-            var factVars = ValueDict()
-            var namespaced = ValueDict()
-            for (k, v) in facts {
-                let short = k.hasPrefix("ansible_") ? String(k.dropFirst(8)) : k
-                namespaced[short] = v
-                factVars[k] = v
-            }
-            factVars["ansible_facts"] = .dict(namespaced)
-            layers.append(factVars)
-        }
+        if let facts = factCache[host], !facts.isEmpty { layers.append(factVariables(facts)) }
         layers.append(state.play.vars)
         layers.append(state.varsFiles)
         for role in state.play.roles { layers.append(role.vars) }
@@ -937,6 +905,16 @@ public final class PlaybookExecutor {
     }
 }
 
+/// A host's facts as variables: each fact as itself (`ansible_hostname`, injected as ansible-core's
+/// INJECT_FACTS_AS_VARS does) and all of them under `ansible_facts` without the `ansible_` prefix.
+func factVariables(_ facts: ValueDict) -> ValueDict {
+    var vars = facts
+    var namespaced = ValueDict()
+    for (k, v) in facts { namespaced[k.hasPrefix("ansible_") ? String(k.dropFirst(8)) : k] = v }
+    vars["ansible_facts"] = .dict(namespaced)
+    return vars
+}
+
 /// The other hosts' variables for `hostvars` and `delegate_to`, frozen when a task starts.
 struct HostVariablesSnapshot: @unchecked Sendable {
     // @unchecked: Inventory is immutable during a run.
@@ -952,13 +930,7 @@ struct HostVariablesSnapshot: @unchecked Sendable {
     func scope(for host: String) -> VariableScope? {
         guard inventory.host(named: host) != nil else { return nil }
         var layers: [ValueDict] = [inventory.variables(for: host)]
-        if let facts = factCache[host], !facts.isEmpty {
-            var factVars = facts
-            var namespaced = ValueDict()
-            for (k, v) in facts { namespaced[k.hasPrefix("ansible_") ? String(k.dropFirst(8)) : k] = v }
-            factVars["ansible_facts"] = .dict(namespaced)
-            layers.append(factVars)
-        }
+        if let facts = factCache[host], !facts.isEmpty { layers.append(factVariables(facts)) }
         layers += [play, varsFiles, includedVars[host] ?? [:], hostFacts[host] ?? [:], extraVars]
         var m = magic
         m["inventory_hostname"] = .string(host)

@@ -18,4 +18,16 @@ public enum ResultDisplay {
         if let address = display["delegate"]?.stringValue, address != delegate { label += "(\(address))" }
         return label
     }
+
+    /// The value without any `_ansible_*` key, at every depth (what `register` keeps, what a dump shows).
+    public static func withoutInternalKeys(_ v: Value) -> Value {
+        switch v {
+        case .dict(let d):
+            var out = ValueDict()
+            for (k, x) in d where !k.hasPrefix("_ansible_") { out[k] = withoutInternalKeys(x) }
+            return .dict(out)
+        case .list(let l): return .list(l.map(withoutInternalKeys))
+        default: return v
+        }
+    }
 }
