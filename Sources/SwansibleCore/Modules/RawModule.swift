@@ -24,16 +24,21 @@ struct RawModule: Module {
             return .result(["changed": false, "failed": true, "msg": .string(error.message)])
         }
         let stdout = outputText(result.stdout), stderr = outputText(result.stderr)
-        let rc = result.returnCode
-        var r: ValueDict = ["changed": true, "rc": .int(rc), "stderr": .unsafe(stderr),
-                            "stderr_lines": .list(pythonSplitLines(stderr).map(Value.unsafe)),
-                            "stdout": .unsafe(stdout), "stdout_lines": .list(pythonSplitLines(stdout).map(Value.unsafe))]
-        if rc != 0 {
-            r["failed"] = true
-            r["msg"] = "non-zero return code"
-            r["exception"] = "(traceback unavailable)"
-            r["_swansible_task_error"] = "Action failed: non-zero return code"
-        }
-        return .result(r)
+        return .result(actionOutputResult(rc: result.returnCode, stdout: stdout, stderr: stderr))
     }
+}
+
+/// The result raw and script give (action plugins, not modules): output and rc, always changed; a non-zero rc
+/// fails with ansible-core's "Action failed: non-zero return code".
+func actionOutputResult(rc: Int, stdout: String, stderr: String) -> ValueDict {
+    var r: ValueDict = ["changed": true, "rc": .int(rc), "stderr": .unsafe(stderr),
+                        "stderr_lines": .list(pythonSplitLines(stderr).map(Value.unsafe)),
+                        "stdout": .unsafe(stdout), "stdout_lines": .list(pythonSplitLines(stdout).map(Value.unsafe))]
+    if rc != 0 {
+        r["failed"] = true
+        r["msg"] = "non-zero return code"
+        r["exception"] = "(traceback unavailable)"
+        r["_swansible_task_error"] = "Action failed: non-zero return code"
+    }
+    return r
 }

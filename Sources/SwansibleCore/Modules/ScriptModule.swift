@@ -72,17 +72,7 @@ struct ScriptModule: Module {
                 return .result(["changed": true, "skipped": true, "msg": "Check mode is not supported for this task."])
             }
         }
-        let rc = result.returnCode
-        var r: ValueDict = ["changed": true, "rc": .int(rc), "stderr": .unsafe(stderr),
-                            "stderr_lines": .list(pythonSplitLines(stderr).map(Value.unsafe)),
-                            "stdout": .unsafe(stdout), "stdout_lines": .list(pythonSplitLines(stdout).map(Value.unsafe))]
-        if rc != 0 {
-            r["failed"] = true
-            r["msg"] = "non-zero return code"
-            r["exception"] = "(traceback unavailable)"
-            r["_swansible_task_error"] = "Action failed: non-zero return code"
-        }
-        return .result(r)
+        return .result(actionOutputResult(rc: result.returnCode, stdout: stdout, stderr: stderr))
     }
 
     /// The length of the first shell word of `s` as written (quotes included).
