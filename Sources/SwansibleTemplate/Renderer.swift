@@ -121,15 +121,24 @@ final class Renderer {
 
     /// Ansible's `_post_render_mutation`: trailing newlines that Jinja2 dropped are put back.
     func preserveNewlines(_ source: String, _ result: RV) throws -> RV {
-        guard options.preserveTrailingNewlines, case .value(let v) = result, let s = v.stringValue else {
-            return result
+        guard options.preserveTrailingNewlines else { return result }
+        // A single `{{ expression }}` keeps the variable's (lazy) string; any other template renders to a value.
+        let v: Value
+        let scope: LazyScope?
+        switch result {
+        case .value(let x): (v, scope) = (x, nil)
+        case .lazy(let x, let s): (v, scope) = (x, s)
+        default: return result
         }
+        guard let s = v.stringValue else { return result }
         let want = Renderer.trailingNewlines(source)
         let have = Renderer.trailingNewlines(s)
-        if want > have {
-            return .value(.string(s + String(repeating: options.overrides.newlineSequence, count: want - have)))
+        guard want > have else { return result }
+        let padded = s + String(repeating: options.overrides.newlineSequence, count: want - have)
+        switch result {
+        case .lazy: return .lazy(v.isUnsafe ? .unsafe(padded) : .string(padded), scope)
+        default: return .value(.string(padded))
         }
-        return result
     }
 
     static func trailingNewlines(_ s: String) -> Int {
