@@ -111,6 +111,8 @@ final class DefaultOutput: @unchecked Sendable {
             var line = "included: \(event.data["file"]?.stringValue ?? "") for \(hosts.joined(separator: ", "))"
             if let item = event.data["item"]?.stringValue { line += " => (item=\(item))" }
             write(line, palette.included)
+        case .display:
+            write(event.data["message"]?.stringValue ?? "")
         case .retry:
             let result = event.data["result"]?.dictValue ?? [:]
             let left = (result["retries"]?.intValue ?? 0) - (result["attempts"]?.intValue ?? 0)

@@ -602,10 +602,16 @@ class Normaliser:
     CONTENT_NAME_RE = re.compile(r"^\.[a-z0-9_]{8}$")
     BACKUP_RE = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
     STAT_VOLATILE = ("atime", "mtime", "ctime", "inode", "version")
+    # Rule C also covers pause's measured duration (a Python float rounded to 2 decimals).
+    PAUSED_RE = re.compile(r"^Paused for \d+\.\d+ (seconds|minutes)$")
 
     def value(self, v, key=None):
         """A result value: strings through text(); timing keys (rule C) by format; facts (rule F)."""
         if isinstance(v, str):
+            if key in ("start", "end", "stop") and TIMESTAMP.match(v):
+                return "<TIMESTAMP>"
+            if key == "stdout" and self.PAUSED_RE.match(v):
+                return self.PAUSED_RE.sub(r"Paused for <FLOAT> \1", v)
             if key in ("start", "end") and TIMESTAMP.match(v):
                 return "<TIMESTAMP>"
             if key == "delta" and DELTA.match(v):
@@ -908,7 +914,7 @@ def event_views(events: list):
         # warning: swansible's stream also carries the run's warnings (ansible-core's callbacks see none)
         # item_*, included, retry: swansible's stream also carries each loop item and each include (the recorder, like
         # the seed, keeps only the aggregate result and no include or retry events)
-        if e.get("event") in ("warning", "included", "retry") or str(e.get("event", "")).startswith("item_"):
+        if e.get("event") in ("warning", "included", "retry", "display") or str(e.get("event", "")).startswith("item_"):
             continue
         # seq: compared on its own (1, 2, 3, ...); the stats payload: compared as the recap
         # result: swansible's events carry each host's result for live consumers; it is compared in the seed

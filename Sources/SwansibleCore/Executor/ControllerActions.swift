@@ -26,6 +26,8 @@ struct ActionResult: Sendable {
     var setFacts: ValueDict? = nil
     var cacheable = false
     var includedVars: ValueDict? = nil
+    /// Lines the action shows on the controller's output before its result (ansible's `display.display`).
+    var display: [String] = []
 }
 
 /// Actions that run on the controller, as ansible-core's action plugins do: debug, set_fact, assert, fail,
@@ -196,15 +198,27 @@ enum ControllerActions {
         } else if args["prompt"] != nil {
             return failed("pause with a prompt needs a terminal; swansible supports pause with seconds or minutes only")
         }
+        // ansible-core shows the duration (at least 1 s) and, with a prompt, how to end the pause; without a
+        // terminal it reads no input, so the prompt itself is not shown.
+        let echo = args["echo"].map { $0.isTruthy } ?? true
+        var display: [String] = []
+        if number(args["seconds"]) != nil || number(args["minutes"]) != nil {
+            display.append("Pausing for \(max(1, Int(seconds))) seconds" + (echo ? "" : " (output is hidden)"))
+            if args["prompt"] != nil { display.append("(ctrl+C then 'C' = continue early, ctrl+C then 'A' = abort)\r") }
+        }
         let start = Date()
         if seconds > 0 { try? await Task.sleep(for: .seconds(seconds)) }
         let stop = Date()
-        let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+        // ansible-core reports the measured duration, rounded to 2 decimals, as a Python float.
+        let elapsed = stop.timeIntervalSince(start)
+        let inMinutes = number(args["seconds"]) == nil && number(args["minutes"]) != nil
+        let measured = ((inMinutes ? elapsed / 60 : elapsed) * 100).rounded() / 100
         return ActionResult(result: [
-            "changed": false, "rc": 0, "stderr": "", "stdout": .string("Paused for \(shown) seconds"),
+            "changed": false, "rc": 0, "stderr": "",
+            "stdout": .string("Paused for \(measured) \(inMinutes ? "minutes" : "seconds")"),
             "start": .string(pythonTimestamp(start)), "stop": .string(pythonTimestamp(stop)),
-            "delta": .int(Int(stop.timeIntervalSince(start))), "echo": true, "user_input": "",
-        ])
+            "delta": .int(Int(stop.timeIntervalSince(start))), "echo": .bool(echo), "user_input": "",
+        ], display: display)
     }
 
     // MARK: include_vars

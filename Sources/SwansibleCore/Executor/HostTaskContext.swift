@@ -23,6 +23,8 @@ struct HostTaskOutcome: Sendable {
     var includes: [IncludeRequest] = []
     /// Failed attempts of an `until` loop (the callback result of each, with `attempts` and `retries`).
     var retries: [ValueDict] = []
+    /// Lines a controller action showed while it ran (shown before the result).
+    var display: [String] = []
 }
 
 /// A dynamic include to expand for a host.
@@ -413,6 +415,7 @@ struct HostTaskContext: Sendable {
             let r = await action(context)
             if let facts = r.setFacts { outcome.setFacts.merge(facts) { $1 }; outcome.cacheableFacts = r.cacheable }
             if let vars = r.includedVars { outcome.includedVars.merge(vars) { $1 } }
+            outcome.display += r.display
             return (r.result, r.errorText)
         }
         guard let executor = ModuleRegistry.module(module) else {

@@ -455,6 +455,9 @@ public final class PlaybookExecutor {
                     anyErrorsFatal = true
                 }
             }
+            for line in outcome.display {
+                emit(.display, ["task": .string(key), "host": .string(r.host), "message": .string(line)])
+            }
             for retry in outcome.retries {
                 emit(.retry, ["task": .string(key), "host": .string(r.host), "result": .dict(retry)],
                      display: ["name": .string(name)])

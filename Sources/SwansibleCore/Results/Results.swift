@@ -111,6 +111,8 @@ public struct RunEvent: Sendable {
         case included
         /// An attempt of an `until` task failed; it runs again.
         case retry
+        /// Text an action shows while it runs (`pause`'s "Pausing for 5 seconds"), in `message`.
+        case display
     }
 
     public var sequence: Int
