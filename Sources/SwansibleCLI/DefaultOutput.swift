@@ -237,7 +237,21 @@ final class DefaultOutput: @unchecked Sendable {
         let key = line + "\u{0}" + (display["task_path"]?.stringValue ?? "")
         guard shownMessages.insert(key).inserted else { return }
         var text = line
-        if let origin = origin(display) { text += "\n" + origin }
+        if let chain = display["error_chain"]?.listValue, !chain.isEmpty {
+            // ansible-core's chained error: the summary line, then each cause with its origin.
+            let causes = chain.map { cause -> String in
+                var part = cause["message"]?.stringValue ?? ""
+                if let place = cause["origin"]?.stringValue, let mark = AnsibleError.mark(from: place), mark.file.hasPrefix("/") {
+                    part += "\n" + AnsibleError.origin(mark)
+                } else {
+                    part += "\n"
+                }
+                return part
+            }
+            text += "\n\n" + causes.joined(separator: "\n<<< caused by >>>\n\n")
+        } else if let origin = origin(display) {
+            text += "\n" + origin
+        }
         write(text, palette.error)
     }
 

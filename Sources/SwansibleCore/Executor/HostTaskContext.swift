@@ -25,6 +25,8 @@ struct HostTaskOutcome: Sendable {
     var retries: [ValueDict] = []
     /// Lines a controller action showed while it ran (shown before the result).
     var display: [String] = []
+    /// The "<<< caused by >>>" chain of a task error (see ``HostResult/errorChain``).
+    var errorChain: [ErrorCause] = []
 }
 
 /// A dynamic include to expand for a host.
@@ -146,6 +148,9 @@ struct HostTaskContext: Sendable {
             }
         }
         outcome.result = hostResult(raw: raw, errorText: errorText, noLog: noLog || raw["_ansible_no_log"]?.boolValue == true)
+        if outcome.result.status == .failed, outcome.items.isEmpty, raw["results"] == nil {
+            outcome.result.errorChain = outcome.errorChain
+        }
         if outcome.result.status == .skipped, task.keyword("loop") != nil || task.loopKeyword != nil, raw["results"] != nil {
             outcome.result.result["msg"] = raw["msg"]
         }
@@ -291,7 +296,12 @@ struct HostTaskContext: Sendable {
                              "false_condition": condition, "_ansible_no_log": .bool(noLog)], nil)
                 }
             } catch {
-                return (failure(error.message, noLog: noLog), error.message)
+                // ansible-core: AnsibleTaskError("Task failed.") caused by the conditional's error, at the condition.
+                outcome.errorChain = [
+                    ErrorCause("Task failed.", at: task.mark),
+                    ErrorCause(error.message, at: task.keywords.marks["when"] ?? task.mark),
+                ]
+                return (taskFailure("Task failed: " + error.message, noLog: noLog), error.message)
             }
         }
 
@@ -405,6 +415,13 @@ struct HostTaskContext: Sendable {
         ["changed": false, "failed": true, "msg": .string(message), "_ansible_no_log": .bool(noLog)]
     }
 
+    /// An exception the task executor raised (AnsibleTaskError): ansible-core adds its (unavailable) traceback.
+    private func taskFailure(_ message: String, noLog: Bool) -> ValueDict {
+        var r = failure(message, noLog: noLog)
+        r["exception"] = "(traceback unavailable)"
+        return r
+    }
+
     /// Runs the action once: a controller-side action or a module on the host (or its delegate).
     private func executeAction(scope: VariableScope, outcome: inout HostTaskOutcome) async -> (ValueDict, String?) {
         let module = task.module
@@ -428,7 +445,7 @@ struct HostTaskContext: Sendable {
             let rendered = try engine.template(.dict(task.args), variables: scope, options: TemplateOptions())
             args = rendered.dictValue ?? [:]
         } catch {
-            return (failure(error.message, noLog: false), error.message)
+            return argumentError(error, scope: scope, outcome: &outcome)
         }
         // delegate_to: the module runs over the delegate's connection, with the task's host's variables.
         var connectionHost = host
@@ -493,6 +510,29 @@ struct HostTaskContext: Sendable {
             let failed = result["failed"]?.boolValue == true
             return (result, failed ? taskError ?? "Module failed: " + (errorText ?? result["msg"]?.stringValue ?? "") : nil)
         }
+    }
+
+    /// A template error in the module arguments, worded and chained as ansible-core's finalization of task args:
+    /// "Finalization of task args for 'ansible.builtin.command' failed: Error while resolving value for
+    /// '_raw_params': 'x' is undefined", caused at the action's key and at the argument's value.
+    private func argumentError(_ error: TemplateError, scope: VariableScope, outcome: inout HostTaskOutcome)
+        -> (ValueDict, String?)
+    {
+        // The first argument (in order) that fails on its own is the one ansible-core names.
+        let key = task.args.keys.first { key in
+            guard let value = task.args[key] else { return false }
+            return (try? engine.template(value, variables: scope, options: TemplateOptions())) == nil
+        } ?? "_raw_params"
+        let action = task.action.contains(".") ? task.action : "ansible.builtin." + task.action
+        let finalization = "Finalization of task args for '\(action)' failed"
+        let resolving = "Error while resolving value for '\(key)': " + error.message
+        outcome.errorChain = [
+            ErrorCause("Task failed.", at: task.mark),
+            ErrorCause(finalization + ".", at: task.actionMark ?? task.mark),
+            ErrorCause(resolving, at: task.argMarks[key] ?? task.argsMark ?? task.mark),
+        ]
+        let text = finalization + ": " + resolving
+        return (taskFailure("Task failed: " + text, noLog: false), text)
     }
 
     private func unreachable(_ message: String) -> (ValueDict, String?) {

@@ -530,6 +530,11 @@ public final class PlaybookExecutor {
         var display: ValueDict = ["task_path": .string(task.mark.description), "error": r.errorText.map(Value.string) ?? .null]
         display["loop"] = .bool(task.keyword("loop") != nil || task.loopKeyword != nil)
         display["action"] = .string(task.module)
+        if !r.errorChain.isEmpty {
+            display["error_chain"] = .list(r.errorChain.map { cause in
+                ["message": .string(cause.message), "origin": cause.origin.map { .string($0.description) } ?? .null]
+            })
+        }
         if let delegate = r.result["_ansible_delegated_vars"]?.dictValue {
             display["delegate"] = delegate["ansible_host"] ?? .null
         }

@@ -132,6 +132,11 @@ public struct PlayTask: Sendable, Identifiable {
     /// `listen:` topics of a handler.
     public var listen: [String] = []
     public var mark: SourceMark
+    /// Where the action's key is (`command:`), and where its arguments are: `argsMark` the action's value (the
+    /// free-form string, or the mapping), `argMarks` each argument of a mapping or of `args:` (for error origins).
+    public var actionMark: SourceMark? = nil
+    public var argsMark: SourceMark? = nil
+    public var argMarks: [String: SourceMark] = [:]
     /// The role the task belongs to (from `roles:`, `import_role`, `include_role` or a role dependency).
     public var role: RoleContext? = nil
 

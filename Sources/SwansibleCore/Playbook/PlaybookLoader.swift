@@ -276,13 +276,16 @@ public struct PlaybookLoader {
     {
         var keywords = Keywords()
         var actions: [(String, YAMLNode)] = []
+        var actionKeyMark: SourceMark?
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
                 if key == "tags" { try Self.checkTags(pair.value) }
                 keywords[key] = pair.value.value
                 keywords.marks[key] = pair.value.mark
+                if key == "action" || key == "local_action" { actionKeyMark = pair.key.mark }
             } else {
+                if actions.isEmpty { actionKeyMark = pair.key.mark }
                 actions.append((key, pair.value))
             }
         }
@@ -295,7 +298,9 @@ public struct PlaybookLoader {
             let (name, args) = try actionFromValue(action)
             actions = [(name, action)]
             if isLocal { keywords["delegate_to"] = "localhost" }
-            return try makeTask(node, action: name, argsValue: args, keywords: keywords, inherited: inherited, handler: handler)
+            var task = try makeTask(node, action: name, argsValue: args, keywords: keywords, inherited: inherited, handler: handler)
+            task.setArgumentMarks(action: actionKeyMark, args: action, argsKeyword: node["args"])
+            return task
         }
         if actions.count > 1 {
             throw AnsibleError("conflicting action statements: \(actions.map(\.0).joined(separator: ", "))", at: node.mark)
@@ -303,7 +308,9 @@ public struct PlaybookLoader {
         guard let (action, argsNode) = actions.first else {
             throw AnsibleError("no module/action detected in task.", at: node.mark)
         }
-        return try makeTask(node, action: action, argsValue: argsNode.value, keywords: keywords, inherited: inherited, handler: handler)
+        var task = try makeTask(node, action: action, argsValue: argsNode.value, keywords: keywords, inherited: inherited, handler: handler)
+        task.setArgumentMarks(action: actionKeyMark, args: argsNode, argsKeyword: node["args"])
+        return task
     }
 
     /// `action: command echo hi` or `action: {module: command, …}`.
@@ -382,6 +389,20 @@ public struct PlaybookLoader {
             }
         }
         return task
+    }
+}
+
+extension PlayTask {
+    /// Records where the action and its arguments are written (error origins only).
+    mutating func setArgumentMarks(action: SourceMark?, args: YAMLNode, argsKeyword: YAMLNode?) {
+        actionMark = action
+        argsMark = args.mark
+        for node in [args, argsKeyword] {
+            guard let node, case .dict = node.value else { continue }
+            for pair in node.pairs {
+                if let key = pair.key.value.stringValue { argMarks[key] = pair.value.mark }
+            }
+        }
     }
 }
 

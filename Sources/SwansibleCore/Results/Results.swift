@@ -20,6 +20,21 @@ public struct HostResult: Sendable {
     public var errorText: String?
     /// The host a `delegate_to` task ran on.
     public var delegatedHost: String?
+    /// ansible-core's chain of causes behind `errorText`, outermost first, each with the place in the playbook it
+    /// names (`Task failed.` at the task, `Finalization of task args … failed.` at the action, the value's error
+    /// at the value); empty when the error is one line.
+    public var errorChain: [ErrorCause] = []
+}
+
+/// One link of an error's "<<< caused by >>>" chain.
+public struct ErrorCause: Sendable, Hashable {
+    public var message: String
+    public var origin: SourceMark?
+
+    public init(_ message: String, at origin: SourceMark?) {
+        self.message = message
+        self.origin = origin
+    }
 }
 
 /// The seed's structure: results by task, then by outcome, then by host.
