@@ -205,8 +205,19 @@ enum HostAddress {
         return negative ? -v : v
     }
 
+    /// How many host names, and how many bytes of them, one pattern may expand to. ansible-core has no limit: a
+    /// short line with many ranges (`h[0:9][0:9][0:9]…`) multiplies out to more hosts than fit in memory and the
+    /// parse never ends. swansible stops at a million hosts or 32 MiB of names with an error instead.
+    static let maximumExpandedHosts = 1_000_000
+    static let maximumExpandedBytes = 32 << 20
+
     /// `expand_hostname_range`: every host name a pattern with `[begin:end(:step)]` ranges stands for.
     static func expandRange(_ line: String) throws(Failure) -> [String] {
+        var budget = (hosts: maximumExpandedHosts, bytes: maximumExpandedBytes)
+        return try expandRange(line, budget: &budget)
+    }
+
+    private static func expandRange(_ line: String, budget: inout (hosts: Int, bytes: Int)) throws(Failure) -> [String] {
         guard !line.isEmpty else { return [] }
         // The first `[` and the first `]` become `|` and the text must then cut into head, range and tail.
         var marked = line
@@ -273,10 +284,17 @@ enum HostAddress {
         var hosts: [String] = []
         for item in sequence {
             let name = String(head) + item + String(tail)
+            budget.bytes -= name.utf8.count
             if name.contains("[") {
-                hosts += try expandRange(name)
+                hosts += try expandRange(name, budget: &budget)
             } else {
+                budget.hosts -= 1
                 hosts.append(name)
+            }
+            if budget.hosts < 0 || budget.bytes < 0 {
+                throw Failure(
+                    message: "host range expands to more than \(maximumExpandedHosts) hosts or \(maximumExpandedBytes >> 20) MiB "
+                        + "of host names (swansible's limit)")
             }
         }
         return hosts

@@ -1,3 +1,4 @@
+import Foundation
 import SwansibleData
 import Testing
 
@@ -46,6 +47,23 @@ import Testing
         } catch {
             #expect(row["error"]?.stringValue == error.message, "expand_hostname_range(\(input))")
         }
+    }
+
+    /// A short line whose ranges multiply out (the fuzzer found one of 527 bytes that ran for minutes) ends with
+    /// swansible's limit instead of expanding without end; names whose bytes pass the limit stop the same way.
+    @Test func rangeExplosionStopsAtTheLimit() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../fuzz/regressions/inventory-range-explosion")
+        let data = try Data(contentsOf: url)
+        var parser = INIInventoryParser(inventory: InventoryData(), path: "fuzz.ini")
+        #expect(throws: PluginFailure.self) { try parser.parse(String(decoding: data.dropFirst(), as: UTF8.self)) }
+        do {
+            _ = try HostAddress.expandRange(String(repeating: "x", count: 200_000) + "[0:9][0:9][0:9][0:9]")
+            Issue.record("a 10,000-host range of 200 kB names expanded past the byte limit")
+        } catch {
+            #expect(error.message.hasPrefix("host range expands to more than 1000000 hosts or 32 MiB"))
+        }
+        #expect(try HostAddress.expandRange("h[0:9][0:9][0:9]").count == 1000)
     }
 
     @Test(arguments: rows("split"))
