@@ -210,6 +210,9 @@ enum HostAddress {
     /// parse never ends. swansible stops at a million hosts or 32 MiB of names with an error instead.
     static let maximumExpandedHosts = 1_000_000
     static let maximumExpandedBytes = 32 << 20
+    static let limitFailure = Failure(
+        message: "host range expands to more than \(maximumExpandedHosts) hosts or \(maximumExpandedBytes >> 20) MiB of host "
+            + "names (swansible's limit)")
 
     /// `expand_hostname_range`: every host name a pattern with `[begin:end(:step)]` ranges stands for.
     static func expandRange(_ line: String) throws(Failure) -> [String] {
@@ -272,13 +275,19 @@ enum HostAddress {
                 throw Failure(message: "invalid literal for int() with base 10: '\(part)'")
             }
             let b = pythonInt(begin)!
-            let e = pythonInt(end)! + 1
+            let (e, endOverflow) = pythonInt(end)!.addingReportingOverflow(1)
             let step = pythonInt(stepText)!
             guard step != 0 else { throw Failure(message: "range() arg 3 must not be zero") }
+            // Count first: `h[0:999999999]` alone would otherwise fill memory before the limit is checked.
+            let (span, spanOverflow) = step > 0 ? e.subtractingReportingOverflow(b) : b.subtractingReportingOverflow(e)
+            let count = span <= 0 ? 0 : (span.magnitude + step.magnitude - 1) / step.magnitude
+            if endOverflow || spanOverflow || count > UInt(Swift.max(0, budget.hosts)) { throw limitFailure }
             var i = b
             while step > 0 ? i < e : i > e {
                 sequence.append(fill(String(i)))
-                i += step
+                let (next, overflow) = i.addingReportingOverflow(step)
+                if overflow { break }
+                i = next
             }
         }
         var hosts: [String] = []
@@ -291,11 +300,7 @@ enum HostAddress {
                 budget.hosts -= 1
                 hosts.append(name)
             }
-            if budget.hosts < 0 || budget.bytes < 0 {
-                throw Failure(
-                    message: "host range expands to more than \(maximumExpandedHosts) hosts or \(maximumExpandedBytes >> 20) MiB "
-                        + "of host names (swansible's limit)")
-            }
+            if budget.hosts < 0 || budget.bytes < 0 { throw limitFailure }
         }
         return hosts
     }

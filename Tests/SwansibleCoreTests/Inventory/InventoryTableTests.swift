@@ -52,11 +52,13 @@ import Testing
     /// A short line whose ranges multiply out (the fuzzer found one of 527 bytes that ran for minutes) ends with
     /// swansible's limit instead of expanding without end; names whose bytes pass the limit stop the same way.
     @Test func rangeExplosionStopsAtTheLimit() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../fuzz/regressions/inventory-range-explosion")
-        let data = try Data(contentsOf: url)
-        var parser = INIInventoryParser(inventory: InventoryData(), path: "fuzz.ini")
-        #expect(throws: PluginFailure.self) { try parser.parse(String(decoding: data.dropFirst(), as: UTF8.self)) }
+        for name in ["inventory-range-explosion", "inventory-range-oom"] {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../fuzz/regressions/" + name)
+            let data = try Data(contentsOf: url)
+            var parser = INIInventoryParser(inventory: InventoryData(), path: "fuzz.ini")
+            #expect(throws: PluginFailure.self) { try parser.parse(String(decoding: data.dropFirst(), as: UTF8.self)) }
+        }
         do {
             _ = try HostAddress.expandRange(String(repeating: "x", count: 200_000) + "[0:9][0:9][0:9][0:9]")
             Issue.record("a 10,000-host range of 200 kB names expanded past the byte limit")
@@ -64,6 +66,16 @@ import Testing
             #expect(error.message.hasPrefix("host range expands to more than 1000000 hosts or 32 MiB"))
         }
         #expect(try HostAddress.expandRange("h[0:9][0:9][0:9]").count == 1000)
+        // One range past the limit is refused before it is built; bounds at Int's edges do not trap.
+        for pattern in ["h[0:999999999]", "h[0:9223372036854775807]", "h[-9223372036854775807:9223372036854775806]",
+                        "h[0:9223372036854775806:4611686018427387904]"] {
+            do {
+                let hosts = try HostAddress.expandRange(pattern)
+                #expect(hosts.count <= 2, "\(pattern)")
+            } catch {
+                #expect(error == HostAddress.limitFailure, "\(pattern)")
+            }
+        }
     }
 
     @Test(arguments: rows("split"))
