@@ -33,6 +33,8 @@ public struct PlaybookLoader {
     public var extraVars: ValueDict = [:]
     /// What role names of the play being loaded are templated with (besides extra vars).
     var playContext = PlayTemplateContext()
+    /// The vars of the `import_tasks` being loaded, outermost first (for role names templated inside).
+    var importVars: [ValueDict] = []
 
     struct PlayTemplateContext {
         var name = ""

@@ -418,6 +418,7 @@ extension PlaybookLoader {
             // Templated now, with the variables the task sees at this point of the play.
             var taskLayers: [ValueDict] = []
             if let role = currentRole { taskLayers += [role.vars, role.invocationVars] }
+            taskLayers += importVars
             taskLayers += inherited.dropFirst().compactMap { $0["vars"]?.dictValue }
             taskLayers.append(keywords["vars"]?.dictValue ?? [:])
             if let role = currentRole { taskLayers.append(role.params) }
@@ -469,6 +470,9 @@ extension PlaybookLoader {
         defer { currentDirectory = savedDirectory }
         var inner = keywords
         for k in ["name", "vars", "args", "register", "action"] { inner[k] = nil }
+        // The import's vars (on its implicit block) are seen by the role names of import_role inside.
+        importVars.append(keywords["vars"]?.dictValue ?? [:])
+        defer { importVars.removeLast() }
         let tasks = try loadTaskList(fileNode, inherited: inherited + [inner], handlers: handlers)
         if handlers {
             // ansible splices imported handlers flat; their keywords come through `inherited`.
