@@ -96,6 +96,11 @@ public enum ArgumentSplitting {
         if args.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
             return try parseKeyValuesASCII(args, checkRaw: checkRaw)
         }
+        return try parseKeyValuesCharacters(args, checkRaw: checkRaw)
+    }
+
+    /// ``parseKeyValues(_:checkRaw:)`` on Characters (any text).
+    static func parseKeyValuesCharacters(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
         var options = ValueDict()
         var raw: [String] = []
         for word in try splitArgs(args) {
@@ -116,7 +121,7 @@ public enum ArgumentSplitting {
     }
 
     /// ``parseKeyValues(_:checkRaw:)`` for ASCII text without `\r`, on bytes.
-    private static func parseKeyValuesASCII(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
+    static func parseKeyValuesASCII(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
         var options = ValueDict()
         var raw: [String] = []
         let backslash = UInt8(ascii: "\\"), equals = UInt8(ascii: "=")
