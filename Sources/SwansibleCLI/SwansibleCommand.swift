@@ -336,6 +336,7 @@ extension SwansibleCommand {
                 if syntaxCheck {
                     var loader = PlaybookLoader(rolesPath: options.rolesPath)
                     loader.requireSupportedModules = false
+                    loader.extraVars = options.extraVars
                     for p in playbooks { _ = try loader.load(path: p) }
                     if !common.json {
                         for p in playbooks { printLine("\nplaybook: \(p)") }
@@ -345,6 +346,7 @@ extension SwansibleCommand {
                 if listHosts || listTasks || listTags {
                     var loader = PlaybookLoader(rolesPath: options.rolesPath)
                     loader.requireSupportedModules = false
+                    loader.extraVars = options.extraVars
                     var loaded: [(String, SwansibleCore.Playbook)] = []
                     for p in playbooks { loaded.append((p, try loader.load(path: p))) }
                     let directory = playbooks.first.map { (absolutePathOf($0) as NSString).deletingLastPathComponent }
@@ -373,6 +375,7 @@ extension SwansibleCommand {
                     if options.verbosity > 1 {
                         var loader = PlaybookLoader(rolesPath: options.rolesPath)
                         loader.requireSupportedModules = false
+                        loader.extraVars = options.extraVars
                         output?.playCounts = playbooks.map { ($0, (try? loader.load(path: $0).plays.count) ?? 0) }
                     }
                 }

@@ -1,8 +1,10 @@
 internal import CLibYAML
 import SwansibleData
 
-/// A collection being composed. A class, so that appending to the innermost frame does not copy.
-private final class Frame {
+/// A collection being composed. Its children (items of a sequence; keys and values alternating for a
+/// mapping) are on the composer's one child stack from ``start`` on, so that no collection grows an array
+/// of its own while it is read.
+private struct Frame {
     let isMapping: Bool
     let mark: SourceMark
     let tag: String?
@@ -10,21 +12,12 @@ private final class Frame {
     let isFlow: Bool
     /// Strings inside become ``Value/unsafe(_:)`` (an enclosing or own `!unsafe`).
     let unsafe: Bool
+    /// Where the children start on the child stack.
+    let start: Int
     /// Open flow collections, and block collections that indent, up to and including this one.
     var flowDepth = 0
     var blockDepth = 0
-    /// Items of a sequence; keys and values alternating for a mapping.
-    var children: [YAMLNode] = []
     var expandedSize = 1
-
-    init(isMapping: Bool, mark: SourceMark, tag: String?, anchor: String?, isFlow: Bool, unsafe: Bool) {
-        self.isMapping = isMapping
-        self.mark = mark
-        self.tag = tag
-        self.anchor = anchor
-        self.isFlow = isFlow
-        self.unsafe = unsafe
-    }
 }
 
 private enum AnchorEntry {
@@ -58,9 +51,7 @@ final class Composer {
     let lines: SourceLines
     private let parser: EventParser
 
-    private var frames: [Frame] = []
     private var anchors: [String: AnchorEntry] = [:]
-    private var root: YAMLNode?
     /// The first construction error of the current document. PyYAML composes a whole document before it
     /// constructs it, so syntax errors later in the document win over it.
     private var pending: YAMLError?
@@ -127,6 +118,12 @@ final class Composer {
     /// gives no document, a second document is an error).
     func load(single: Bool) throws(YAMLError) -> [YAMLDocument] {
         var documents: [YAMLDocument] = []
+        // The composing state is local (not properties of the class): Swift checks exclusive access to
+        // locals at compile time, to class properties on every access.
+        var frames: [Frame] = []
+        var stack: [YAMLNode] = []
+        stack.reserveCapacity(256)
+        var root: YAMLNode?
         while true {
             guard parser.next() else { throw syntaxError() }
             let event = parser.event.pointee
@@ -146,6 +143,8 @@ final class Composer {
                 warnings = []
                 warningSet = []
                 root = nil
+                frames = []
+                stack = []
             case YAML_DOCUMENT_END_EVENT:
                 if !single, let pending { throw pending }
                 let node = root ?? nullNode(at: mark(event.start_mark))
@@ -161,14 +160,20 @@ final class Composer {
                         "YAML parsing failed: Found recursive alias *\(name); recursive data is not supported "
                             + "by swansible.", at: at)
                 case .node(let node):
-                    try add(node, at: at)
+                    try add(node, at: at, frames: &frames, stack: &stack, root: &root)
                 }
             case YAML_SCALAR_EVENT:
                 let at = mark(event.start_mark)
                 let anchor = try anchorName(event.data.scalar.anchor, at: at)
-                let node = makeScalar(event, at: at, anchor: anchor)
+                let node: YAMLNode
+                if let last = frames.indices.last {
+                    let isKey = frames[last].isMapping && (stack.count - frames[last].start) % 2 == 0
+                    node = makeScalar(event, at: at, anchor: anchor, unsafe: frames[last].unsafe, isKey: isKey)
+                } else {
+                    node = makeScalar(event, at: at, anchor: anchor, unsafe: !options.trusted, isKey: false)
+                }
                 if let anchor { anchors[anchor] = .node(node) }
-                try add(node, at: at)
+                try add(node, at: at, frames: &frames, stack: &stack, root: &root)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 let isMapping = event.type == YAML_MAPPING_START_EVENT
                 let at = mark(event.start_mark)
@@ -180,16 +185,19 @@ final class Composer {
                 let anchor = try anchorName(anchorPointer, at: at)
                 let tag = tagPointer.map { String(cString: $0) }
                 let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
-                let frame = Frame(
-                    isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe)
-                try checkNesting(frame, parent: frames.last)
+                var frame = Frame(
+                    isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe,
+                    start: stack.count)
+                try checkNesting(&frame, parent: frames.last)
                 frames.append(frame)
                 if let anchor { anchors[anchor] = .pending }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let frame = frames.removeLast()
-                let node = frame.isMapping ? finishMapping(frame) : finishSequence(frame)
+                let children = Array(stack[frame.start...])
+                stack.removeSubrange(frame.start...)
+                let node = frame.isMapping ? finishMapping(frame, children) : finishSequence(frame, children)
                 if let anchor = frame.anchor { anchors[anchor] = .node(node) }
-                try add(node, at: frame.mark)
+                try add(node, at: frame.mark, frames: &frames, stack: &stack, root: &root)
             default:
                 continue
             }
@@ -198,7 +206,7 @@ final class Composer {
 
     /// The nesting limits of the libyaml ansible-core runs with (PyYAML's bundled one): 1000 flow levels and
     /// 999 indentation levels. (A sequence written at its parent key's indentation adds no level.)
-    private func checkNesting(_ frame: Frame, parent: Frame?) throws(YAMLError) {
+    private func checkNesting(_ frame: inout Frame, parent: Frame?) throws(YAMLError) {
         frame.flowDepth = parent?.flowDepth ?? 0
         frame.blockDepth = parent?.blockDepth ?? 0
         if frame.isFlow {
@@ -227,19 +235,22 @@ final class Composer {
         return name
     }
 
-    private func add(_ node: YAMLNode, at: SourceMark) throws(YAMLError) {
-        guard let frame = frames.last else {
+    private func add(
+        _ node: YAMLNode, at: SourceMark, frames: inout [Frame], stack: inout [YAMLNode], root: inout YAMLNode?
+    ) throws(YAMLError) {
+        guard let last = frames.indices.last else {
             root = node
             return
         }
-        let (sum, overflow) = frame.expandedSize.addingReportingOverflow(node.expandedSize)
-        frame.expandedSize = overflow ? Int.max : sum
-        if frame.expandedSize > options.maxExpandedNodes {
+        let (sum, overflow) = frames[last].expandedSize.addingReportingOverflow(node.expandedSize)
+        let size = overflow ? Int.max : sum
+        frames[last].expandedSize = size
+        if size > options.maxExpandedNodes {
             throw plainError(
                 "YAML parsing failed: Aliases expand this document to more than \(options.maxExpandedNodes) "
                     + "nodes; swansible refuses to load it (an alias bomb?).", at: at)
         }
-        frame.children.append(node)
+        stack.append(node)
     }
 
     private func nullNode(at m: SourceMark) -> YAMLNode {
@@ -258,7 +269,9 @@ final class Composer {
         plainError("vault-encrypted values (!vault) are not supported by swansible", at: m)
     }
 
-    private func makeScalar(_ event: yaml_event_t, at: SourceMark, anchor: String?) -> YAMLNode {
+    private func makeScalar(_ event: yaml_event_t, at: SourceMark, anchor: String?, unsafe inherited: Bool, isKey: Bool)
+        -> YAMLNode
+    {
         let scalar = event.data.scalar
         let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.length)
         let text = String(decoding: bytes, as: UTF8.self)
@@ -271,9 +284,7 @@ final class Composer {
         case YAML_FOLDED_SCALAR_STYLE: style = .folded
         default: style = .plain
         }
-        var unsafe = frames.last?.unsafe ?? !options.trusted
-        let parent = frames.last
-        let isKey = parent.map { $0.isMapping && $0.children.count % 2 == 0 } ?? false
+        var unsafe = inherited
 
         var resolved: TagKind
         if tag == nil || tag == "!" {
@@ -371,7 +382,7 @@ final class Composer {
         }
     }
 
-    private func finishSequence(_ frame: Frame) -> YAMLNode {
+    private func finishSequence(_ frame: Frame, _ children: [YAMLNode]) -> YAMLNode {
         let resolved = collectionTag(frame)
         var value = Value.null
         do throws(YAMLError) {
@@ -379,11 +390,11 @@ final class Composer {
             switch resolved {
             case .seq:
                 var items: [Value] = []
-                items.reserveCapacity(frame.children.count)
-                for child in frame.children { items.append(child.value) }
+                items.reserveCapacity(children.count)
+                for child in children { items.append(child.value) }
                 value = .list(items)
             case .omap, .pairs:
-                value = try constructPairs(frame, omap: resolved == .omap)
+                value = try constructPairs(frame, children, omap: resolved == .omap)
             case .map, .pythonDict, .set:
                 throw markedError(nil, "expected a mapping node, but found sequence", at: frame.mark)
             case _ where resolved.isScalarTag:
@@ -397,12 +408,12 @@ final class Composer {
         }
         return YAMLNode(
             kind: .sequence, mark: frame.mark, tag: frame.tag, tagKind: resolved, anchor: frame.anchor, text: nil,
-            style: nil, isFlow: frame.isFlow, items: frame.children, pairs: [], flatPairs: nil, value: value,
+            style: nil, isFlow: frame.isFlow, items: children, pairs: [], flatPairs: nil, value: value,
             expandedSize: frame.expandedSize)
     }
 
     /// `!!omap` / `!!pairs`: a sequence of one-entry mappings, as a list of `[key, value]` lists (deprecated).
-    private func constructPairs(_ frame: Frame, omap: Bool) throws(YAMLError) -> Value {
+    private func constructPairs(_ frame: Frame, _ children: [YAMLNode], omap: Bool) throws(YAMLError) -> Value {
         let name = omap ? "!!omap" : "!!pairs"
         warn(
             YAMLWarning(
@@ -414,7 +425,7 @@ final class Composer {
                 sourceLine: lines.displayLine(frame.mark.line)))
         let context = omap ? "while constructing an ordered map" : "while constructing pairs"
         var items: [Value] = []
-        for child in frame.children {
+        for child in children {
             guard child.kind == .mapping else {
                 throw markedError(context, "expected a mapping of length 1, but found \(kindName(child))",
                     at: child.mark)
@@ -478,7 +489,7 @@ final class Composer {
         }
     }
 
-    private func finishMapping(_ frame: Frame) -> YAMLNode {
+    private func finishMapping(_ frame: Frame, _ children: [YAMLNode]) -> YAMLNode {
         let resolved = collectionTag(frame)
         var value = Value.null
         var pairs: [YAMLPair] = []
@@ -487,7 +498,7 @@ final class Composer {
             if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
             switch resolved {
             case .map, .pythonDict, .set:
-                flat = try flatten(frame)
+                flat = try flatten(children)
                 pairs = try resolveDuplicates(flat, mappingMark: frame.mark)
                 if resolved == .set {
                     value = .list(pairs.map { $0.key.value })
@@ -511,7 +522,7 @@ final class Composer {
             }
         } catch {
             deferConstructionError(error)
-            if flat.isEmpty { flat = ownPairs(frame) }
+            if flat.isEmpty { flat = ownPairs(children) }
             if pairs.isEmpty { pairs = flat }
         }
         return YAMLNode(
@@ -520,12 +531,12 @@ final class Composer {
             flatPairs: flat.count == pairs.count ? nil : flat, value: value, expandedSize: frame.expandedSize)
     }
 
-    private func ownPairs(_ frame: Frame) -> [YAMLPair] {
+    private func ownPairs(_ children: [YAMLNode]) -> [YAMLPair] {
         var pairs: [YAMLPair] = []
-        pairs.reserveCapacity(frame.children.count / 2)
+        pairs.reserveCapacity(children.count / 2)
         var i = 0
-        while i + 1 < frame.children.count {
-            pairs.append(YAMLPair(key: frame.children[i], value: frame.children[i + 1]))
+        while i + 1 < children.count {
+            pairs.append(YAMLPair(key: children[i], value: children[i + 1]))
             i += 2
         }
         return pairs
@@ -533,8 +544,8 @@ final class Composer {
 
     /// PyYAML 6.0.3's `flatten_mapping`: entries of merged mappings (in the order of the `<<` keys and of
     /// their lists, skipping a key object already merged), then the mapping's own entries.
-    private func flatten(_ frame: Frame) throws(YAMLError) -> [YAMLPair] {
-        let own = ownPairs(frame)
+    private func flatten(_ children: [YAMLNode]) throws(YAMLError) -> [YAMLPair] {
+        let own = ownPairs(children)
         guard own.contains(where: { isMergeKey($0.key) }) else { return own }
         var merged: [YAMLPair] = []
         var mergedIDs: Set<MergeKeyID> = []
@@ -571,6 +582,22 @@ final class Composer {
         return merged + rest
     }
 
+    /// Whether every key is a plain string scalar (resolved as a string, not a timestamp or binary) and no two
+    /// are equal: then the mapping has no duplicates, without building ``PyKey``s.
+    private func distinctStringKeys(_ flat: [YAMLPair]) -> Bool {
+        for i in flat.indices {
+            let key = flat[i].key
+            guard key.kind == .scalar, key.tagKind != .timestamp, key.tagKind != .binary,
+                case .string(let a) = key.value
+            else { return false }
+            for j in 0..<i {
+                guard case .string(let b) = flat[j].key.value else { return false }
+                if a == b { return false }
+            }
+        }
+        return true
+    }
+
     /// Python dict semantics (first key kept in its place, last value wins) and ansible-core's duplicate-key
     /// check (`DUPLICATE_YAML_DICT_KEY`: warn, error or ignore).
     private func resolveDuplicates(_ flat: [YAMLPair], mappingMark: SourceMark) throws(YAMLError) -> [YAMLPair] {
@@ -580,6 +607,7 @@ final class Composer {
             }
             return flat
         }
+        if flat.count <= 8, distinctStringKeys(flat) { return flat }
         // First occurrence of each key: its index in `flat`, and where its entry ends up.
         var firstIndex: [Int] = []
         firstIndex.reserveCapacity(flat.count)

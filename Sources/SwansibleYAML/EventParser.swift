@@ -7,7 +7,6 @@ final class EventParser {
     private let input: UnsafeMutableBufferPointer<UInt8>
     /// The current event, valid until the next call to ``next()``.
     let event: UnsafeMutablePointer<yaml_event_t>
-    private var hasEvent = false
 
     init(text: String) {
         let utf8 = text.utf8
@@ -15,13 +14,15 @@ final class EventParser {
         _ = input.initialize(from: utf8)
         parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         event = UnsafeMutablePointer<yaml_event_t>.allocate(capacity: 1)
+        // A zeroed event is YAML_NO_EVENT, which yaml_event_delete accepts: no flag for "holds an event".
+        event.initialize(to: yaml_event_t())
         guard yaml_parser_initialize(parser) != 0 else { fatalError("libyaml: out of memory") }
         yaml_parser_set_input_string(parser, input.baseAddress, utf8.count)
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
     }
 
     deinit {
-        if hasEvent { yaml_event_delete(event) }
+        yaml_event_delete(event)
         yaml_parser_delete(parser)
         parser.deallocate()
         event.deallocate()
@@ -30,13 +31,8 @@ final class EventParser {
 
     /// Parses the next event into ``event``; false (with ``failure`` describing why) on a syntax error.
     func next() -> Bool {
-        if hasEvent {
-            yaml_event_delete(event)
-            hasEvent = false
-        }
-        guard yaml_parser_parse(parser, event) != 0 else { return false }
-        hasEvent = true
-        return true
+        yaml_event_delete(event)
+        return yaml_parser_parse(parser, event) != 0
     }
 
     enum Failure {

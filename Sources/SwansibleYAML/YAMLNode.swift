@@ -76,7 +76,15 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
 
     /// The entry of a mapping whose key is `key` as ``keys`` spells keys (so `"1"` finds the key `1`).
     public func pair(forKey key: String) -> YAMLPair? {
-        pairs.first { mappingKeyString($0.key.value) == key }
+        for pair in pairs {
+            switch pair.key.value {
+            case .string(let s), .unsafe(let s):
+                if s == key { return pair }
+            default:
+                if mappingKeyString(pair.key.value) == key { return pair }
+            }
+        }
+        return nil
     }
 
     /// The value node of a mapping's entry whose key is the string `key`.

@@ -1,5 +1,5 @@
 import Foundation
-import SwansibleCore
+@testable import SwansibleCore
 import SwansibleData
 import Testing
 
@@ -25,6 +25,35 @@ import Testing
             } else {
                 #expect(throws: ArgumentError.self, "input: \(input)") {
                     try ArgumentSplitting.parseKeyValues(input, checkRaw: checkRaw)
+                }
+            }
+        }
+    }
+
+    /// The byte path for ASCII text gives what the Character path gives (keys in the same order).
+    @Test func asciiPathAgreesWithCharacterPath() throws {
+        var inputs = (Self.fixture["parse_kv"]?.listValue ?? []).compactMap { $0["input"]?.stringValue }
+        inputs += [
+            "a=1 b='two words' c=\"x y\"", "=lead x=1", "a\\=b", "a\\\\=b c", "k = v", "x=' padded '",
+            "echo \\\n next", "line one\nline two=2\n", "  spaced   out  ", "q='a\\'b'", "{{ a }}={{ b }} c={{ d | e('=') }}",
+            "creates=/x chdir=/tmp echo hi", "t=\"\"", "u='", "v=\"", "w=\\", "==", "a==b", "a=\\=b",
+        ]
+        #expect(inputs.count >= 55)
+        for input in inputs where input.utf8.allSatisfy({ $0 < 0x80 && $0 != 13 }) {
+            for checkRaw in [false, true] {
+                let bytes = Result { () throws(ArgumentError) -> ValueDict in
+                    try ArgumentSplitting.parseKeyValuesASCII(input, checkRaw: checkRaw)
+                }
+                let characters = Result { () throws(ArgumentError) -> ValueDict in
+                    try ArgumentSplitting.parseKeyValuesCharacters(input, checkRaw: checkRaw)
+                }
+                switch (bytes, characters) {
+                case (.success(let a), .success(let b)):
+                    #expect(Array(a.keys) == Array(b.keys) && Value.dict(a) == Value.dict(b), "input: \(input)")
+                case (.failure(let a), .failure(let b)):
+                    #expect(a == b, "input: \(input)")
+                default:
+                    Issue.record("the paths disagree on \(input): \(bytes) vs \(characters)")
                 }
             }
         }

@@ -137,6 +137,44 @@ import Testing
             #expect(error.exitCode == 1)
         }
     }
+
+    /// Role names are templated while the play loads: extra vars, play vars and vars_files for `roles:`;
+    /// for import_role also block and task vars and the defaults of the play's roles.
+    @Test func templatedRoleNames() throws {
+        func roleNames(extraVars: ValueDict) throws -> [String] {
+            var loader = PlaybookLoader(rolesPath: [])
+            loader.requireSupportedModules = false
+            loader.extraVars = extraVars
+            let play = try loader.load(path: Self.corpus + "/14_templated_role_names.yml").plays[0]
+            return play.roles.filter { $0.dependencyChain.isEmpty }.map(\.name)
+        }
+        #expect(try roleNames(extraVars: [:]) == ["common", "db", "pinned", "web", "dupe", "common"])
+        #expect(try roleNames(extraVars: ["first_role": "web"]) == ["web", "db", "pinned", "web", "dupe", "common"])
+        // Extra vars win over play vars.
+        #expect(try roleNames(extraVars: ["second_role": "pinned"])[1] == "pinned")
+    }
+
+    @Test func undefinedVariableInARoleNameIsAnError() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/swansible-role-name-test-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir + "/roles/r/tasks", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "- debug: msg=r\n".write(toFile: dir + "/roles/r/tasks/main.yml", atomically: true, encoding: .utf8)
+        // Inventory variables are not defined while a play loads (there is no host yet).
+        try "- hosts: all\n  tasks:\n    - import_role:\n        name: \"{{ from_inventory }}\"\n"
+            .write(toFile: dir + "/site.yml", atomically: true, encoding: .utf8)
+        var loader = PlaybookLoader(rolesPath: [])
+        do {
+            _ = try loader.load(path: dir + "/site.yml")
+            Issue.record("loaded a role name with an undefined variable")
+        } catch {
+            #expect(error.message == "'from_inventory' is undefined")
+            #expect(error.mark?.line == 4 && error.mark?.column == 15)
+            #expect(error.exitCode == 1)
+        }
+        loader.extraVars = ["from_inventory": "r"]
+        let play = try loader.load(path: dir + "/site.yml").plays[0]
+        #expect(play.roles.map(\.name) == ["r"])
+    }
 }
 
 @Suite struct TagSelectionTests {

@@ -140,6 +140,7 @@ extension Swansible {
         _ paths: [String], inventory: Inventory, options: RunOptions = RunOptions()
     ) throws(AnsibleError) -> PlaybookRun {
         var loader = PlaybookLoader()
+        loader.extraVars = options.extraVars
         var playbooks: [Playbook] = []
         for path in paths { playbooks.append(try loader.load(path: path)) }
         var combined = Playbook(path: paths.first ?? "", directory: playbooks.first?.directory ?? ".", plays: [])

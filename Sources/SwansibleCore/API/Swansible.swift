@@ -29,6 +29,7 @@ public enum Swansible {
         onEvent: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws(AnsibleError) -> PlaybookResult {
         var loader = PlaybookLoader(rolesPath: options.rolesPath)
+        loader.extraVars = options.extraVars
         var playbooks: [Playbook] = []
         for path in paths { playbooks.append(try loader.load(path: path)) }
         let executor = PlaybookExecutor(inventory: inventory, options: options, onEvent: onEvent)

@@ -299,7 +299,7 @@ struct HostTaskContext: Sendable {
                 // ansible-core: AnsibleTaskError("Task failed.") caused by the conditional's error, at the condition.
                 outcome.errorChain = [
                     ErrorCause("Task failed.", at: task.mark),
-                    ErrorCause(error.message, at: task.keywords.marks["when"] ?? task.mark),
+                    ErrorCause(error.message, at: task.keywords.mark("when") ?? task.mark),
                 ]
                 return (taskFailure("Task failed: " + error.message, noLog: noLog), error.message)
             }
@@ -529,7 +529,7 @@ struct HostTaskContext: Sendable {
         outcome.errorChain = [
             ErrorCause("Task failed.", at: task.mark),
             ErrorCause(finalization + ".", at: task.actionMark ?? task.mark),
-            ErrorCause(resolving, at: task.argMarks[key] ?? task.argsMark ?? task.mark),
+            ErrorCause(resolving, at: task.argumentMark(key) ?? task.mark),
         ]
         let text = finalization + ": " + resolving
         return (taskFailure("Task failed: " + text, noLog: false), text)

@@ -748,6 +748,7 @@ public final class PlaybookExecutor {
             var failure: AnsibleError?
             for request in requests {
                 var loader = PlaybookLoader()
+                loader.extraVars = options.extraVars
                 loader.playbookDirectory = state.playbook.directory
                 let path = request.isRole ? request.file
                     : loader.resolveTaskFile(request.file, handlers: task.isHandler,

@@ -65,7 +65,8 @@ public enum ModuleRegistry {
     /// `ansible.builtin.command` → `command`; `ansible.legacy.shell` → `shell`.
     public static func shortName(_ action: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where action.hasPrefix(prefix) {
-            return String(action.dropFirst(prefix.count))
+            // The prefixes are ASCII: their length in bytes is their length in characters.
+            return String(decoding: action.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
         }
         return action
     }

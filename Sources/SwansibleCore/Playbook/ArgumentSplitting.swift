@@ -19,8 +19,6 @@ public enum ArgumentSplitting {
     /// Works on UTF-8 bytes: every delimiter is ASCII, which never occurs inside a multi-byte character.
     public static func splitArgs(_ args: String) throws(ArgumentError) -> [String] {
         var tokens: [String] = []
-        var current: [UInt8] = []
-        var hasCurrent = false
         var quote: UInt8 = 0
         var printDepth = 0, blockDepth = 0, commentDepth = 0
         let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n"), backslash = UInt8(ascii: "\\")
@@ -31,11 +29,10 @@ public enum ArgumentSplitting {
         var start = 0, end = all.count
         while start < end && all[start] == space { start += 1 }
         while end > start && all[end - 1] == space { end -= 1 }
-        func flush() {
-            tokens.append(String(decoding: current, as: UTF8.self))
-            current.removeAll(keepingCapacity: true)
-            hasCurrent = false
-        }
+        // Every byte read goes into the current word, so a word is the bytes from `wordStart` to where it
+        // ends (less a backslash that joins lines, plus the newline that ends a line).
+        var wordStart = start
+        func word(_ upTo: Int) -> String { String(decoding: all[wordStart..<upTo], as: UTF8.self) }
         var i = start
         while i < end {
             let c = all[i]
@@ -43,9 +40,6 @@ public enum ArgumentSplitting {
             // Jinja2 delimiters count inside quotes too (as in ansible-core's split_args).
             if c == lbrace && (next == lbrace || next == percent || next == hash) {
                 if next == lbrace { printDepth += 1 } else if next == percent { blockDepth += 1 } else { commentDepth += 1 }
-                current.append(c)
-                current.append(next)
-                hasCurrent = true
                 i += 2
                 continue
             }
@@ -53,15 +47,11 @@ public enum ArgumentSplitting {
                 && ((c == rbrace && printDepth > 0) || (c == percent && blockDepth > 0) || (c == hash && commentDepth > 0))
             {
                 if c == rbrace { printDepth -= 1 } else if c == percent { blockDepth -= 1 } else { commentDepth -= 1 }
-                current.append(c)
-                current.append(next)
                 i += 2
                 continue
             }
             let inside = quote != 0 || printDepth > 0 || blockDepth > 0 || commentDepth > 0
             if c == backslash && i + 1 < end && quote != 0 {
-                current.append(c)
-                current.append(next)
                 i += 2
                 continue
             }
@@ -71,43 +61,46 @@ public enum ArgumentSplitting {
                 } else if quote == c {
                     quote = 0
                 }
-                current.append(c)
-                hasCurrent = true
                 i += 1
                 continue
             }
             if c == space && !inside {
                 // Like ansible-core (which splits on single spaces), each further space is an empty word,
                 // so the raw parameters keep their spacing when joined again.
-                flush()
+                tokens.append(word(i))
                 i += 1
+                wordStart = i
                 continue
             }
             if c == newline && !inside {
-                if current.last == backslash {
-                    current.removeLast()
-                } else {
-                    current.append(newline)
-                }
-                flush()
+                tokens.append(i > wordStart && all[i - 1] == backslash ? word(i - 1) : word(i + 1))
                 i += 1
+                wordStart = i
                 continue
             }
-            current.append(c)
-            hasCurrent = true
             i += 1
         }
         if quote != 0 || printDepth > 0 || blockDepth > 0 || commentDepth > 0 {
             throw ArgumentError(
                 "failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(args)")
         }
-        if hasCurrent { tokens.append(String(decoding: current, as: UTF8.self)) }
+        if end > wordStart { tokens.append(word(end)) }
         return tokens
     }
 
     /// `parse_kv`: `k=v` words become options (values unquoted), the rest joins into `_raw_params`.
     /// With `checkRaw` only the command options are taken out.
     public static func parseKeyValues(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
+        // ASCII without carriage returns (nearly every task): a Character is one byte there, so the work can
+        // be done on UTF-8 bytes with the same results as the Character-based general path.
+        if args.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
+            return try parseKeyValuesASCII(args, checkRaw: checkRaw)
+        }
+        return try parseKeyValuesCharacters(args, checkRaw: checkRaw)
+    }
+
+    /// ``parseKeyValues(_:checkRaw:)`` on Characters (any text).
+    static func parseKeyValuesCharacters(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
         var options = ValueDict()
         var raw: [String] = []
         for word in try splitArgs(args) {
@@ -127,6 +120,54 @@ public enum ArgumentSplitting {
         return options
     }
 
+    /// ``parseKeyValues(_:checkRaw:)`` for ASCII text without `\r`, on bytes.
+    static func parseKeyValuesASCII(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
+        var options = ValueDict()
+        var raw: [String] = []
+        let backslash = UInt8(ascii: "\\"), equals = UInt8(ascii: "=")
+        for word in try splitArgs(args) {
+            guard let eq = unescapedEquals(word) else {
+                var escaped = false
+                var previous: UInt8 = 0
+                for c in word.utf8 {
+                    if previous == backslash && c == equals {
+                        escaped = true
+                        break
+                    }
+                    previous = c
+                }
+                if escaped {
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(word.utf8.count)
+                    for c in word.utf8 {
+                        if c == equals, bytes.last == backslash { bytes.removeLast() }
+                        bytes.append(c)
+                    }
+                    raw.append(String(decoding: bytes, as: UTF8.self))
+                } else {
+                    raw.append(word)
+                }
+                continue
+            }
+            let key = word[..<eq]
+            if checkRaw && !commandOptions.contains(String(key)) {
+                raw.append(word)
+            } else {
+                let value = word[word.utf8.index(after: eq)...]
+                options[String(trimASCII(key))] = .string(String(unquoteASCII(trimASCII(value))))
+            }
+        }
+        if !raw.isEmpty {
+            var out = ""
+            for (i, w) in raw.enumerated() {
+                if i > 0 && raw[i - 1].utf8.last != UInt8(ascii: "\n") { out += " " }
+                out += w
+            }
+            options["_raw_params"] = .string(out)
+        }
+        return options
+    }
+
     /// `join_args`: words joined by a space, except after a word that ends a line.
     static func joinArgs(_ words: [String]) -> String {
         var out = ""
@@ -135,6 +176,25 @@ public enum ArgumentSplitting {
             out += w
         }
         return out
+    }
+
+    /// Drops spaces, tabs, newlines and carriage returns at both ends (ASCII text).
+    private static func trimASCII(_ s: Substring) -> Substring {
+        let utf8 = s.utf8
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, isSpace(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isSpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        return s[start..<end]
+    }
+
+    /// ``unquote(_:)`` for ASCII text.
+    private static func unquoteASCII(_ s: Substring) -> Substring {
+        let utf8 = s.utf8
+        guard utf8.count >= 2, let f = utf8.first, f == utf8.last, f == UInt8(ascii: "\"") || f == UInt8(ascii: "'")
+        else { return s }
+        return s[utf8.index(after: utf8.startIndex)..<utf8.index(before: utf8.endIndex)]
     }
 
     private static func unescapedEquals(_ word: String) -> String.Index? {

@@ -14,9 +14,34 @@ public struct Playbook: Sendable {
 /// Values are kept as written (templated when the task runs, as ansible-core does).
 public struct Keywords: Sendable {
     public var values: ValueDict = [:]
-    public var marks: [String: SourceMark] = [:]
+    /// Where each keyword's value was written, in the order they were read (a list: building a dictionary
+    /// for every task cost more than the rest of the task).
+    var markList: [(key: String, mark: SourceMark)] = []
 
     public init() {}
+
+    /// Keywords with room for `capacity` entries.
+    init(capacity: Int) {
+        values.reserveCapacity(capacity)
+        markList.reserveCapacity(capacity)
+    }
+
+    /// Where each keyword's value was written (a later entry for the same keyword wins).
+    public var marks: [String: SourceMark] {
+        get { Dictionary(markList.map { ($0.key, $0.mark) }, uniquingKeysWith: { $1 }) }
+        set { markList = newValue.map { (key: $0.key, mark: $0.value) } }
+    }
+
+    /// Where the value of keyword `name` was written.
+    public func mark(_ name: String) -> SourceMark? {
+        markList.last { $0.key == name }?.mark
+    }
+
+    /// Sets a keyword read from a file, with where its value was written.
+    mutating func set(_ name: String, _ value: Value, at mark: SourceMark) {
+        values[name] = value
+        markList.append((name, mark))
+    }
 
     public subscript(_ name: String) -> Value? {
         get { values[name] }
@@ -136,7 +161,12 @@ public struct PlayTask: Sendable, Identifiable {
     /// free-form string, or the mapping), `argMarks` each argument of a mapping or of `args:` (for error origins).
     public var actionMark: SourceMark? = nil
     public var argsMark: SourceMark? = nil
-    public var argMarks: [String: SourceMark] = [:]
+    public var argMarks: [(key: String, mark: SourceMark)] = []
+
+    /// Where argument `key` was written (its value, or the whole free-form string), if known.
+    public func argumentMark(_ key: String) -> SourceMark? {
+        argMarks.last { $0.key == key }?.mark ?? argsMark
+    }
     /// The role the task belongs to (from `roles:`, `import_role`, `include_role` or a role dependency).
     public var role: RoleContext? = nil
 

@@ -29,6 +29,22 @@ public struct PlaybookLoader {
     var roleStack: [String] = []
     /// Task files being imported (to report an import loop).
     var importStack: [String] = []
+    /// Extra variables (`-e`): role names are templated with them while loading.
+    public var extraVars: ValueDict = [:]
+    /// What role names of the play being loaded are templated with (besides extra vars).
+    var playContext = PlayTemplateContext()
+    /// The vars of the `import_tasks` being loaded, outermost first (for role names templated inside).
+    var importVars: [ValueDict] = []
+
+    struct PlayTemplateContext {
+        var name = ""
+        var vars: ValueDict = [:]
+        var varsFiles: [Value] = []
+        /// The vars_files' variables, read the first time a role name needs them.
+        var loadedVarsFiles: ValueDict?
+        /// `roles:` is being loaded (ansible-core has not set the play's name yet then).
+        var loadingRoles = false
+    }
 
     /// - Parameter rolesPath: roles_path; when nil, `ANSIBLE_ROLES_PATH` or ansible's default
     ///   (`~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles`).
@@ -154,8 +170,7 @@ public struct PlaybookLoader {
                 throw AnsibleError("'\(key)' is not a valid attribute for a Play", at: pair.key.mark)
             }
             if key == "tags" { try Self.checkTags(pair.value) }
-            keywords[key] = pair.value.value
-            keywords.marks[key] = pair.value.mark
+            keywords.set(key, pair.value.value, at: pair.value.mark)
         }
         guard let hosts = node["hosts"] else {
             throw AnsibleError("The field 'hosts' is required but was not set.", at: node.mark)
@@ -174,12 +189,14 @@ public struct PlaybookLoader {
             play.varsFiles = files.value.listValue ?? [files.value]
         }
         let inherited = [keywords]
+        playContext = PlayTemplateContext(name: name, vars: play.vars, varsFiles: play.varsFiles)
         playRoles = []
         importedHandlers = []
         currentRole = nil
         currentDirectory = nil
         var roleTasks: [TaskNode] = []
         var roleHandlers: [TaskNode] = []
+        playContext.loadingRoles = true
         if let rolesNode = node["roles"], !rolesNode.value.isNull {
             guard rolesNode.isSequence else {
                 throw AnsibleError("A malformed role declaration was encountered.", at: node.mark)
@@ -190,6 +207,7 @@ public struct PlaybookLoader {
                 roleHandlers += loaded.handlers
             }
         }
+        playContext.loadingRoles = false
         play.preTasks = try loadTaskList(node["pre_tasks"], inherited: inherited, handlers: false, owner: node.mark)
         play.tasks = roleTasks + (try loadTaskList(node["tasks"], inherited: inherited, handlers: false, owner: node.mark))
         play.postTasks = try loadTaskList(node["post_tasks"], inherited: inherited, handlers: false, owner: node.mark)
@@ -258,8 +276,7 @@ public struct PlaybookLoader {
             }
             if key == "block" || key == "rescue" || key == "always" { continue }
             if key == "tags" { try Self.checkTags(pair.value) }
-            keywords[key] = pair.value.value
-            keywords.marks[key] = pair.value.mark
+            keywords.set(key, pair.value.value, at: pair.value.mark)
         }
         let inner = inherited + [keywords]
         var block = Block(
@@ -274,23 +291,29 @@ public struct PlaybookLoader {
     private mutating func loadTask(_ node: YAMLNode, inherited: [Keywords], handler: Bool) throws(AnsibleError)
         -> PlayTask
     {
-        var keywords = Keywords()
+        var keywords = Keywords(capacity: node.pairs.count)
         var actions: [(String, YAMLNode)] = []
         var actionKeyMark: SourceMark?
+        var actionNode: YAMLNode?
+        var localActionNode: YAMLNode?
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
+            if key == "action" {
+                if actionNode == nil { actionNode = pair.value }
+            } else if key == "local_action" {
+                if localActionNode == nil { localActionNode = pair.value }
+            }
             if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
                 if key == "tags" { try Self.checkTags(pair.value) }
-                keywords[key] = pair.value.value
-                keywords.marks[key] = pair.value.mark
+                keywords.set(key, pair.value.value, at: pair.value.mark)
                 if key == "action" || key == "local_action" { actionKeyMark = pair.key.mark }
             } else {
                 if actions.isEmpty { actionKeyMark = pair.key.mark }
                 actions.append((key, pair.value))
             }
         }
-        if let action = node["action"] ?? node["local_action"] {
-            let isLocal = node["local_action"] != nil
+        if let action = actionNode ?? localActionNode {
+            let isLocal = localActionNode != nil
             if !actions.isEmpty {
                 throw AnsibleError(
                     "conflicting action statements: \(isLocal ? "local_action" : "action"), \(actions[0].0)", at: node.mark)
@@ -363,7 +386,7 @@ public struct PlaybookLoader {
         if let extra = keywords["args"] {
             guard case .dict(let d) = extra else {
                 throw AnsibleError(
-                    "The value of the task `args` keyword is invalid.", at: keywords.marks["args"] ?? node.mark,
+                    "The value of the task `args` keyword is invalid.", at: keywords.mark("args") ?? node.mark,
                     help: "A mapping or template which resolves to a mapping is required.")
             }
             for (k, v) in d { args[k] = v }
@@ -375,20 +398,18 @@ public struct PlaybookLoader {
         }
         nextTaskID += 1
         let name = keywords["name"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.json()) }
-        var task = PlayTask(
-            id: nextTaskID, name: name, action: action, module: module, args: args,
-            vars: keywords["vars"]?.dictValue ?? [:], keywords: keywords, mark: node.mark)
-        task.role = currentRole
-        task.inherited = inherited
-        task.isHandler = handler
+        var listen: [String] = []
         if handler {
             switch keywords["listen"] {
-            case .string(let s)?, .unsafe(let s)?: task.listen = [s]
-            case .list(let l)?: task.listen = l.compactMap(\.stringValue)
+            case .string(let s)?, .unsafe(let s)?: listen = [s]
+            case .list(let l)?: listen = l.compactMap(\.stringValue)
             default: break
             }
         }
-        return task
+        return PlayTask(
+            id: nextTaskID, name: name, action: action, module: module, args: args,
+            vars: keywords["vars"]?.dictValue ?? [:], keywords: keywords, inherited: inherited, isHandler: handler,
+            listen: listen, mark: node.mark, role: currentRole)
     }
 }
 
@@ -400,7 +421,7 @@ extension PlayTask {
         for node in [args, argsKeyword] {
             guard let node, case .dict = node.value else { continue }
             for pair in node.pairs {
-                if let key = pair.key.value.stringValue { argMarks[key] = pair.value.mark }
+                if let key = pair.key.value.stringValue { argMarks.append((key, pair.value.mark)) }
             }
         }
     }

@@ -1,5 +1,6 @@
 public import SwansibleData
 import SwansibleYAML
+import SwansibleTemplate
 import Foundation
 
 /// Roles, `import_role`, `import_tasks` and the loading half of `include_tasks`/`include_role`.
@@ -29,11 +30,28 @@ extension PlaybookLoader {
     /// The task is an `import_tasks` or `import_role`: which, and its argument node.
     func staticImport(_ node: YAMLNode) -> (ImportKind, YAMLNode)? {
         for pair in node.pairs {
-            guard let key = pair.key.value.stringValue else { continue }
+            guard let key = pair.key.value.stringValue, Self.endsLikeImport(key) else { continue }
             if Self.importTasksActions.contains(key) { return (.tasks, pair.value) }
             if Self.importRoleActions.contains(key) { return (.role, pair.value) }
         }
         return nil
+    }
+
+    /// Whether `key` ends in `import_tasks` or `import_role` (checked on bytes before the set lookups: most
+    /// task keys are not imports).
+    static func endsLikeImport(_ key: String) -> Bool {
+        func hasSuffix(_ suffix: StaticString) -> Bool {
+            let utf8 = key.utf8
+            let n = suffix.utf8CodeUnitCount
+            guard utf8.count >= n else { return false }
+            var i = utf8.index(utf8.endIndex, offsetBy: -n)
+            for j in 0..<n {
+                if utf8[i] != suffix.utf8Start[j] { return false }
+                i = utf8.index(after: i)
+            }
+            return true
+        }
+        return hasSuffix("import_tasks") || hasSuffix("import_role")
     }
 
     struct LoadedRole {
@@ -53,9 +71,11 @@ extension PlaybookLoader {
         var mark: SourceMark
     }
 
-    func roleSpec(_ node: YAMLNode) throws(AnsibleError) -> RoleSpec {
+    mutating func roleSpec(_ node: YAMLNode) throws(AnsibleError) -> RoleSpec {
         switch node.value {
-        case .string(let s), .unsafe(let s):
+        case .string(let s):
+            return RoleSpec(name: try templateRoleName(s, mark: node.mark, task: nil), mark: node.mark)
+        case .unsafe(let s):
             return RoleSpec(name: s, mark: node.mark)
         case .int(let i):
             return RoleSpec(name: String(i), mark: node.mark)
@@ -65,16 +85,15 @@ extension PlaybookLoader {
                 let key = pair.key.value.stringValue ?? pair.key.value.json()
                 if Self.roleKeywords.contains(key) {
                     if key == "tags" { try Self.checkTags(pair.value) }
-                    spec.keywords[key] = pair.value.value
-                    spec.keywords.marks[key] = pair.value.mark
+                    spec.keywords.set(key, pair.value.value, at: pair.value.mark)
                 } else {
                     spec.params[key] = pair.value.value
                 }
             }
-            guard let found = (node["role"] ?? node["name"])?.value.stringValue, !found.isEmpty else {
+            guard let found = node["role"] ?? node["name"], let text = found.value.stringValue, !text.isEmpty else {
                 throw AnsibleError("role definitions must contain a role name", at: node.mark, kind: .general)
             }
-            spec.name = found
+            spec.name = found.value.isUnsafe ? text : try templateRoleName(text, mark: found.mark, task: nil)
             return spec
         default:
             throw AnsibleError("A malformed role declaration was encountered.", at: node.mark)
@@ -216,10 +235,6 @@ extension PlaybookLoader {
     /// ansible's role search: `roles/` beside the playbook, roles_path, the depending role's
     /// directory's parent, the playbook directory; then the name as a path.
     func findRole(_ roleName: String, mark: SourceMark, parentPath: String?) throws(AnsibleError) -> (String, String) {
-        if roleName.contains("{{") {
-            throw AnsibleError(
-                "swansible cannot template the role name '\(roleName)' at load time yet", at: mark)
-        }
         var searches = [playbookDirectory + "/roles"] + rolesPath
         if let parentPath { searches.append((parentPath as NSString).deletingLastPathComponent) }
         searches.append(playbookDirectory)
@@ -296,6 +311,55 @@ extension PlaybookLoader {
         return out
     }
 
+    /// A role name of `roles:`, a `meta` dependency or `import_role`, templated as ansible-core templates it
+    /// while loading the play (no host: inventory variables and facts are not defined then).
+    ///
+    /// The variables: with `task` (import_role), the defaults of the play's `roles:` and of the enclosing
+    /// role first; then play vars, play vars_files, the `task` layers (the enclosing role's vars and
+    /// parameters, block vars, the task's vars), extra vars; and the magic variables `playbook_dir`,
+    /// `ansible_play_name` (still empty while `roles:` loads), `ansible_play_role_names`/`role_names`
+    /// and `omit`.
+    mutating func templateRoleName(_ name: String, mark: SourceMark, task: [ValueDict]?) throws(AnsibleError)
+        -> String
+    {
+        guard TemplateEngine.isPossiblyTemplate(name) else { return name }
+        let engine = TemplateEngine(
+            hooks: makeCoreTemplateHooks(searchPaths: [playbookDirectory], playbookDir: playbookDirectory))
+        var magic: ValueDict = [
+            "playbook_dir": .string(playbookDirectory),
+            "ansible_play_name": .string(playContext.loadingRoles ? "" : playContext.name),
+            "omit": TemplateEngine.omit,
+        ]
+        let playRoleNames = Value.list(
+            playRoles.filter { !$0.fromInclude && $0.dependencyChain.isEmpty }.map { .string($0.name) })
+        magic["ansible_play_role_names"] = playRoleNames
+        magic["role_names"] = playRoleNames
+        var layers: [ValueDict] = []
+        if task != nil {
+            layers += playRoles.filter { !$0.fromInclude }.map(\.defaults)
+            if let role = currentRole { layers.append(role.defaults) }
+        }
+        layers.append(playContext.vars)
+        if !playContext.varsFiles.isEmpty {
+            if playContext.loadedVarsFiles == nil {
+                let scope = VariableScope(layers: [playContext.vars, extraVars], magic: magic)
+                let loaded = try Self.loadPlayVarsFiles(playContext.varsFiles, playbookDirectory: playbookDirectory) {
+                    (try? engine.render($0, variables: scope))?.stringValue
+                }
+                playContext.loadedVarsFiles = loaded.vars
+            }
+            layers.append(playContext.loadedVarsFiles ?? [:])
+        }
+        layers += task ?? []
+        layers.append(extraVars)
+        do {
+            let value = try engine.render(name, variables: VariableScope(layers: layers, magic: magic))
+            return value.stringValue ?? PlaybookListing.pythonStr(value)
+        } catch {
+            throw AnsibleError(error.message, at: mark, kind: .general)
+        }
+    }
+
     // MARK: import_tasks / import_role
 
     /// Splices an `import_tasks` file or an `import_role` in place of the task.
@@ -319,8 +383,7 @@ extension PlaybookLoader {
                 throw AnsibleError("conflicting action statements: \(actionKey.isEmpty ? key : actionKey), \(key)", at: node.mark)
             }
             if key == "tags" { try Self.checkTags(pair.value) }
-            keywords[key] = pair.value.value
-            keywords.marks[key] = pair.value.mark
+            keywords.set(key, pair.value.value, at: pair.value.mark)
         }
         if keywords["loop"] != nil || keywords.values.keys.contains(where: { $0.hasPrefix("with_") }) {
             let what = kind == .role ? "import_role" : "import_tasks"
@@ -349,9 +412,20 @@ extension PlaybookLoader {
             if handlers {
                 throw AnsibleError("Using '\(actionKey)' as a handler is not supported.", at: node.mark)
             }
-            guard let name = (args["name"] ?? args["role"])?.stringValue else {
+            guard let nameValue = args["name"] ?? args["role"], let written = nameValue.stringValue else {
                 throw AnsibleError("'name' is a required field for \(actionKey).", at: node.mark)
             }
+            // Templated now, with the variables the task sees at this point of the play.
+            var taskLayers: [ValueDict] = []
+            if let role = currentRole { taskLayers += [role.vars, role.invocationVars] }
+            taskLayers += importVars
+            taskLayers += inherited.dropFirst().compactMap { $0["vars"]?.dictValue }
+            taskLayers.append(keywords["vars"]?.dictValue ?? [:])
+            if let role = currentRole { taskLayers.append(role.params) }
+            // A template error points at the name as written (the `k=v` string for the free form).
+            let nameMark = argNode.isMapping ? (argNode["name"] ?? argNode["role"])?.mark ?? node.mark
+                : argNode.isScalar ? argNode.mark : node.mark
+            let name = nameValue.isUnsafe ? written : try templateRoleName(written, mark: nameMark, task: taskLayers)
             var roleKeywords = keywords
             for k in ["name", "args", "register", "loop", "loop_control", "action"] { roleKeywords[k] = nil }
             let loaded = try loadRole(
@@ -396,6 +470,9 @@ extension PlaybookLoader {
         defer { currentDirectory = savedDirectory }
         var inner = keywords
         for k in ["name", "vars", "args", "register", "action"] { inner[k] = nil }
+        // The import's vars (on its implicit block) are seen by the role names of import_role inside.
+        importVars.append(keywords["vars"]?.dictValue ?? [:])
+        defer { importVars.removeLast() }
         let tasks = try loadTaskList(fileNode, inherited: inherited + [inner], handlers: handlers)
         if handlers {
             // ansible splices imported handlers flat; their keywords come through `inherited`.
