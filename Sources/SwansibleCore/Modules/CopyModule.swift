@@ -507,7 +507,7 @@ struct CopyAction {
         return .result(r)
     }
 
-    /// `remote_src`: the copy module on the target copies a file there (directories: not yet).
+    /// `remote_src`: the copy module on the target copies a file there (a directory: ``remoteCopyDirectory``).
     func remoteCopy(src: String, dest: String) async -> ModuleOutcome {
         let margs = moduleArgs(taskArgs.filter { $0.key != "decrypt" }, spec: copyModuleSpec)
         var srcProbe: RemoteProbe
@@ -519,7 +519,8 @@ struct CopyAction {
         let st = srcProbe["T"]
         if !st.exists { return .result(moduleFailure("Source \(src) not found", args: margs)) }
         if !st.readable { return .result(moduleFailure("Source \(src) not readable", args: margs)) }
-        if st.isDir { return .result(moduleFailure("swansible: copy with remote_src of a directory is not supported yet", args: margs)) }
+        if st.isDir { return await remoteCopyDirectory(src: src, dest: dest, srcStat: st, margs: margs) }
+        if !st.isReg { return .result(moduleFailure("Cannot copy invalid source '\(src)': not a file", args: margs)) }
         let bytes: [UInt8]
         do {
             bytes = try await context.connection.readFile(src, become: context.become)
