@@ -459,7 +459,10 @@ struct CopyAction {
         var lines = RemoteProbe(out.stdout)
         let temporary = lines.other.first(where: { $0.hasPrefix("TMP:") }).map { String($0.dropFirst(4)) } ?? ""
         if let validate {
-            let command = validate.replacingAll("%s", with: shellQuote(temporary))
+            guard let command = validationCommand(validate, path: temporary) else {
+                _ = try? await runScript("rm -f \(shellQuote(temporary))", context)
+                return fail("No closing quotation")
+            }
             do {
                 let v = try await context.connection.exec(
                     command, input: .none, timeout: context.timeout, become: context.become, environment: context.environment)
