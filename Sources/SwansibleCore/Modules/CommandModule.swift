@@ -95,7 +95,7 @@ struct CommandModule: Module {
         if let stdin = args["stdin"], !stdin.isNull {
             var text = stdin.stringValue ?? stdin.json()
             if args["stdin_add_newline"]?.boolValue ?? true { text += "\n" }
-            input = .bytes(Array(text.utf8))
+            input = .bytes(text.escapedBytes)
         }
 
         let started = Date()
@@ -178,6 +178,15 @@ struct CommandModule: Module {
             return .result(r)
         }
 
+        // ansible-core 2.19 refuses a module result holding text that is not UTF-8 (MODULE_STRICT_UTF8_RESPONSE,
+        // on by default): the first such byte of stdout, then of stderr, at its position in characters.
+        for bytes in [result.stdout, result.stderr] {
+            guard let (position, byte) = RawBytes.firstInvalid(bytes) else { continue }
+            let text = "Refusing to deserialize an invalid UTF8 string value: 'utf-8' codec can't encode character "
+                + "'\\udc\(String(byte, radix: 16))' in position \(position): surrogates not allowed"
+            return .result(["changed": false, "exception": "(traceback unavailable)", "failed": true,
+                            "msg": .string("Task failed: " + text), "_swansible_task_error": .string(text)])
+        }
         var stdout = stdoutText
         var stderr = outputText(result.stderr)
         if args["strip_empty_ends"]?.boolValue ?? true {

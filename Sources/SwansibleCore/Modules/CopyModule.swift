@@ -102,7 +102,7 @@ struct CopyAction {
             default: text = content.stringValue ?? content.json()
             }
             let name = pythonTempName()
-            return await copyFiles([(CopySource.bytes(Array(text.utf8)), name)], directories: [], links: [], dest: dest,
+            return await copyFiles([(CopySource.bytes(text.escapedBytes), name)], directories: [], links: [], dest: dest,
                                    sourceDisplay: name, content: true)
         }
         // A file or directory on the controller, found as ansible-core's _find_needle finds it.
