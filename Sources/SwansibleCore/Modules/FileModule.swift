@@ -305,7 +305,7 @@ struct Planner {
                 components.append(cur)
             }
             for c in components {
-                var line = "if [ ! -e \(pathWord(c)) ]; then mkdir -- \(pathWord(c)) || { echo \"There was an issue creating \(c.replacingAll("\"", with: "\\\"")) as requested\" >&2; exit 1; }"
+                var line = "if [ ! -e \(pathWord(c)) ]; then mkdir -- \(pathWord(c)) || { echo \(shellQuote("There was an issue creating \(c) as requested")) >&2; exit 1; }"
                 if let mode = attrs.mode {
                     if let m = try? resolveMode(mode, current: RemoteStat(exists: true, mode: 0o040000 | (0o777 & ~probe.identity.umask)), umask: probe.identity.umask) {
                         line += "; chmod \(String(m, radix: 8)) \(pathWord(c))"
