@@ -197,13 +197,39 @@ struct ModulesIntegrationTests {
             ["name": "tree again", "copy": ["src": .string(treeDir + "/"), "dest": .string(base + "/tree")]],
             ["name": "lineinfile", "lineinfile": ["path": .string(base + "/d/a.txt"), "regexp": "^hello", "line": "bye"]],
             ["name": "lineinfile again", "lineinfile": ["path": .string(base + "/d/a.txt"), "regexp": "^hello", "line": "bye"]],
+            ["name": "remote tree", "copy": ["src": .string(base + "/tree"), "dest": .string(base + "/rt"), "remote_src": true]],
+            ["name": "remote tree again", "copy": ["src": .string(base + "/tree"), "dest": .string(base + "/rt"), "remote_src": true]],
+            ["name": "remote tree change", "shell": .string("echo 3 > '\(base)/tree/s ü/b c' && echo n > \(base)/tree/new")],
+            ["name": "remote tree update", "copy": ["src": .string(base + "/tree/"), "dest": .string(base + "/rt/tree"), "remote_src": true, "mode": "0750"]],
+            ["name": "remote tree check", "shell": .string("cat '\(base)/rt/tree/s ü/b c' \(base)/rt/tree/new; stat -c %a \(base)/rt/tree")],
+            ["name": "times", "file": ["path": .string(base + "/d/a.txt"), "modification_time": "202001020304.05", "access_time": "2021-01-01 00:00:00",
+                                       "access_time_format": "%Y-%m-%d %H:%M:%S"]],
+            ["name": "times again", "file": ["path": .string(base + "/d/a.txt"), "modification_time": "202001020304.05", "access_time": "2021-01-01 00:00:00",
+                                             "access_time_format": "%Y-%m-%d %H:%M:%S"]],
+            ["name": "times check", "command": .string("stat -c '%Y %X' \(base)/d/a.txt")],
+            ["name": "lineinfile validate", "lineinfile": ["path": .string(base + "/d/a.txt"), "line": "ok", "validate": "grep -q ok %s"]],
+            ["name": "lineinfile validate fails", "lineinfile": ["path": .string(base + "/d/a.txt"), "line": "x", "validate": "grep -q nothing %s"],
+             "ignore_errors": true],
             ["name": "absent", "file": ["path": .string(base), "state": "absent"]],
         ]
         let r = try await play(tasks, inventory: inventory)
-        for task in r.seed.tasks.keys {
+        for task in r.seed.tasks.keys where task != "lineinfile validate fails" {
             let (category, res) = try #require(result(r, task))
             #expect(category == "success", "\(task): \(res)")
         }
+        #expect(result(r, "remote tree")?.1["changed"]?.boolValue == true)
+        #expect(result(r, "remote tree")?.1["dest"]?.stringValue == base + "/rt")
+        #expect(result(r, "remote tree again")?.1["changed"]?.boolValue == false)
+        #expect(result(r, "remote tree update")?.1["changed"]?.boolValue == true)
+        #expect(result(r, "remote tree check")?.1["stdout"]?.stringValue == "3\nn\n750")
+        #expect(result(r, "times")?.1["changed"]?.boolValue == true)
+        #expect(result(r, "times again")?.1["changed"]?.boolValue == false)
+        // The appliance runs in UTC: 2020-01-02 03:04:05 and 2021-01-01 00:00:00.
+        #expect(result(r, "times check")?.1["stdout"]?.stringValue == "1577934245 1609459200")
+        #expect(result(r, "lineinfile validate")?.1["changed"]?.boolValue == true)
+        let failed = try #require(result(r, "lineinfile validate fails"))
+        #expect(failed.0 == "failed")
+        #expect(failed.1["msg"]?.stringValue == "failed to validate: rc:1 error:")
         #expect(result(r, "ping")?.1["ping"]?.stringValue == "pong")
         #expect(result(r, "raw")?.1["stdout"]?.stringValue == "raw-ok\n")
         #expect(result(r, "argv")?.1["stdout"]?.stringValue == "a b c'd")
