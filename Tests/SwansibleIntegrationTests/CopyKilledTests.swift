@@ -94,7 +94,9 @@ struct CopyKilledTests {
 
         let size = 8 * 1024 * 1024, cut = 1024 * 1024
         let src = FileManager.default.temporaryDirectory.appendingPathComponent("swansible-big-\(UUID().uuidString)").path
-        try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }).write(to: URL(fileURLWithPath: src))
+        var content = [UInt8](repeating: 0x5A, count: size)
+        for i in stride(from: 0, to: size, by: 4096) { content[i] = UInt8(truncatingIfNeeded: i >> 12) }
+        try Data(content).write(to: URL(fileURLWithPath: src))
         defer { try? FileManager.default.removeItem(atPath: src) }
         let cutting = CuttingConnection(base: connection, uploadSize: size, cutAt: cut, directory: base, sshdPID: pid)
         let context = ModuleContext(hostName: "t", connection: cutting, become: nil, checkMode: false, diffMode: false,
