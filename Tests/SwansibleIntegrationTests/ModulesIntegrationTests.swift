@@ -300,6 +300,24 @@ struct ModulesIntegrationTests {
         #expect(count.last?.stringValue?.hasPrefix(bigResult.1["checksum"]?.stringValue ?? "-") == true)
     }
 
+    /// lineinfile edits a file that is not UTF-8 (Latin-1) without touching its other bytes, as ansible-core's
+    /// byte-wise module does.
+    @Test func lineinfileKeepsBytesThatAreNotUTF8() async throws {
+        let hosts = try TestHosts.get()
+        let base = "/tmp/modtest-\(UUID().uuidString.prefix(8))"
+        let tasks: [Value] = [
+            ["name": "setup", "shell": .string("mkdir -p \(base) && printf 'caf\\351\\nport=1\\n' > \(base)/latin1")],
+            ["name": "edit", "lineinfile": ["path": .string(base + "/latin1"), "regexp": "^port=", "line": "port=2"]],
+            ["name": "add", "lineinfile": ["path": .string(base + "/latin1"), "line": "x"]],
+            ["name": "check", "shell": .string("od -An -c \(base)/latin1 | tr -s ' '")],
+            ["name": "clean", "file": ["path": .string(base), "state": "absent"]],
+        ]
+        let r = try await play(tasks, inventory: hostInventory(hosts))
+        #expect(result(r, "edit")?.1["msg"]?.stringValue == "line replaced")
+        #expect(result(r, "add")?.1["msg"]?.stringValue == "line added")
+        #expect(result(r, "check")?.1["stdout"]?.stringValue == " c a f 351 \\n p o r t = 2 \\n x \\n")
+    }
+
     /// A read-only destination directory fails as in ansible-core, and the old file stays.
     @Test func readOnlyDestinationFailsAndKeepsTheOldFile() async throws {
         let hosts = try TestHosts.get()

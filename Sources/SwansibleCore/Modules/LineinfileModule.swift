@@ -52,7 +52,7 @@ struct LineinfileModule: Module {
         var lines: [String] = []
         if st.exists {
             do {
-                lines = splitKeepingEnds(outputText(try await context.connection.readFile(path, become: context.become)))
+                lines = splitKeepingEnds(RawBytes.decode(try await context.connection.readFile(path, become: context.become)))
             } catch {
                 return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
             }
@@ -119,7 +119,7 @@ struct LineinfileModule: Module {
         attrDiff["before_header"] = .string("\(path) (file attributes)")
         attrDiff["after_header"] = .string("\(path) (file attributes)")
         if (changed || plan.changed) && !context.checkMode {
-            let bytes = Array(lines.joined().utf8)
+            let bytes = lines.joined().escapedBytes
             let dir = pythonDirname(path).isEmpty ? "." : pythonDirname(path)
             let backupCommand = st.exists && args["backup"]?.boolValue == true
                 ? "b=\"$d.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p \"$d\" \"$b\" 2>/dev/null || cp \"$d\" \"$b\" || { rm -f \"$t\"; exit 1; }; echo \"BK:$b\"\n"
