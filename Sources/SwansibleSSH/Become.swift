@@ -71,7 +71,14 @@ public func shellQuote(_ s: String) -> String {
     }) {
         return s
     }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\"'\"'") + "'"
+    // Scalar by scalar: a quote followed by a combining mark is one Character but still a quote for the shell.
+    var out = String.UnicodeScalarView()
+    out.append("'")
+    for c in s.unicodeScalars {
+        if c == "'" { out.append(contentsOf: "'\"'\"'".unicodeScalars) } else { out.append(c) }
+    }
+    out.append("'")
+    return String(out)
 }
 
 extension String {

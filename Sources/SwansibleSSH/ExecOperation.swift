@@ -112,7 +112,11 @@ final class ExecOperation: Operation {
                 state = .start
 
             case .start:
-                let rc = command.withCString { swansible_channel_exec(channel, $0, UInt32(strlen($0))) }
+                // The command's bytes: UTF-8, with raw bytes for escape scalars (RawBytes).
+                let bytes = command.escapedBytes
+                let rc = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { swansible_channel_exec(channel, $0.baseAddress!, UInt32($0.count)) }
+                }
                 if rc == LIBSSH2_ERROR_EAGAIN { return c.waitForSession() }
                 if rc != 0 { return fail(c, .channel, "could not start the command", rc) }
                 state = .io

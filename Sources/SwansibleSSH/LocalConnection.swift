@@ -80,9 +80,13 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
     sigaddset(&defaults, SIGPIPE)
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     var pid: pid_t = 0
-    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(commandLine), nil]
+    // The command's bytes: UTF-8, with raw bytes for escape scalars (RawBytes).
+    let commandBytes = commandLine.escapedBytes + [0]
+    let commandCopy = UnsafeMutablePointer<CChar>.allocate(capacity: commandBytes.count)
+    commandBytes.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { commandCopy.initialize(from: $0.baseAddress!, count: $0.count) } }
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), commandCopy, nil]
     let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
-    for p in argv { free(p) }
+    free(argv[0]); free(argv[1]); commandCopy.deallocate()
     posix_spawn_file_actions_destroy(&actions)
     posix_spawnattr_destroy(&attributes)
     close(stdinPipe[0]); close(stdoutPipe[1]); close(stderrPipe[1])

@@ -84,4 +84,36 @@ struct ModuleHelpersTests {
         #expect(FileManager.default.contents(atPath: dir + "/out/sub dir/b") == Data())
         #expect(FileManager.default.contents(atPath: dir + "/out/" + long) == Data(repeating: 7, count: 1000))
     }
+
+    /// Expected values from Python 3's time.strptime (wall clock) and its error texts.
+    @Test func fileTimesParseAsPythonsStrptime() {
+        func parse(_ t: String, _ f: String) -> String {
+            switch FileTime.parse(t, format: f) {
+            case .success(let p): return p.wallClock
+            case .failure(let e): return "ERR " + e.reason
+            }
+        }
+        #expect(parse("202001020304.05", "%Y%m%d%H%M.%S") == "2020-01-02 03:04:05")
+        #expect(parse("2/3/99 1:05 PM", "%d/%m/%y %I:%M %p") == "1999-03-02 13:05:00")
+        #expect(parse("Mar  5 2021", "%b %d %Y") == "2021-03-05 00:00:00")
+        #expect(parse("12:30", "%H:%M") == "1900-01-01 12:30:00")
+        #expect(parse("20200230", "%Y%m%d") == "ERR day is out of range for month")
+        #expect(parse("2020 xx", "%Y") == "ERR unconverted data remains:  xx")
+        #expect(parse("abc", "%Y") == "ERR time data 'abc' does not match format '%Y'")
+        #expect(parse("2020", "%Q") == "ERR 'Q' is a bad directive in format '%Q'")
+        if case .success(let p) = FileTime.parse("202001020304.05", format: "%Y%m%d%H%M.%S") { #expect(p.stamp == "202001020304.05") }
+    }
+
+    @Test func pythonRegexSyntaxForICU() {
+        #expect(pythonPatternForICU("^(?P<k>b) = (?P=k)\\Z") == "^(?<k>b) = \\k<k>\\z")
+        #expect(pythonPatternForICU("\\(?P<x>") == "\\(?P<x>")  // an escaped parenthesis opens no group
+        #expect(groupNumber("k", in: "^(a)(?:b)(?P<k>c)") == 2)
+        #expect(groupNumber("k", in: "[(](?P<k>c)") == 1)
+    }
+
+    @Test func validationCommandsSplitAsShlex() {
+        #expect(validationCommand("grep -q 'a b' %s", path: "/t/x y") == "grep -q 'a b' '/t/x y'")
+        #expect(validationCommand("test 100%% -gt 1 %s", path: "/p") == "test 100% -gt 1 /p")
+        #expect(validationCommand("sh -c 'unbalanced %s", path: "/p") == nil)
+    }
 }

@@ -151,6 +151,33 @@ struct CLITests {
             """)
     }
 
+    /// Output that is not UTF-8 fails a command by default (ansible-core 2.19); with ansible.cfg
+    /// `module_strict_utf8_response = False` it is kept, and reaches copy's content byte for byte.
+    @Test func outputThatIsNotUTF8FollowsModuleStrictUTF8Response() throws {
+        let t = try TestHosts.get()
+        let out = "/tmp/swansible-bytes-\(UUID().uuidString.prefix(8))"
+        let dir = try makeProject(hosts: [t.hosts[0]], playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - command: printf 'a\\377b'
+                  register: r
+                - copy: {content: "{{ r.stdout }}", dest: \(out)}
+                - command: od -An -tx1 \(out)
+                - file: {path: \(out), state: absent}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let strict = try runSwansible(["play", "-i", "inventory", "site.yml", "--json"], cwd: dir)
+        #expect(strict.status == 2)
+        let failed = try Value(json: strict.stdout)["command"]?["failed"]?[t.hosts[0].name]?["msg"]?.stringValue
+        #expect(failed == "Task failed: Refusing to deserialize an invalid UTF8 string value: 'utf-8' codec can't encode character '\\udcff' in position 1: surrogates not allowed")
+        try "[defaults]\nmodule_strict_utf8_response = False\n".write(toFile: dir + "/ansible.cfg", atomically: true, encoding: .utf8)
+        let lax = try runSwansible(["play", "-i", "inventory", "site.yml", "--json"], cwd: dir)
+        #expect(lax.status == 0, "\(lax.stderr)")
+        let dump = try Value(json: lax.stdout)["command (2)"]?["success"]?[t.hosts[0].name]?["stdout"]?.stringValue
+        #expect(dump?.trimmingCharacters(in: .whitespaces) == "61 ff 62")
+    }
+
     @Test func adHocRunOverManyHosts() throws {
         let t = try TestHosts.get()
         let hosts = Array(t.hosts.prefix(20))

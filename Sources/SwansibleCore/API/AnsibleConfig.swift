@@ -41,6 +41,9 @@ public struct AnsibleConfig: Sendable {
         public static let timeout = Setting(
             "DEFAULT_TIMEOUT", env: ["ANSIBLE_TIMEOUT", "ANSIBLE_SSH_TIMEOUT"],
             ini: [("defaults", "timeout"), ("ssh_connection", "timeout")])
+        public static let moduleStrictUTF8Response = Setting(
+            "MODULE_STRICT_UTF8_RESPONSE", env: ["ANSIBLE_MODULE_STRICT_UTF8_RESPONSE"],
+            ini: [("defaults", "module_strict_utf8_response")])
         public static let taskTimeout = Setting(
             "TASK_TIMEOUT", env: ["ANSIBLE_TASK_TIMEOUT"], ini: [("defaults", "task_timeout")])
         public static let rolesPath = Setting("DEFAULT_ROLES_PATH", env: ["ANSIBLE_ROLES_PATH"], ini: [("defaults", "roles_path")])
@@ -419,6 +422,7 @@ public struct AnsibleConfig: Sendable {
         if let u = string(.remoteUser) { o.remoteUser = u }
         if let k = path(.privateKeyFile) { o.privateKeyFile = k }
         if let h = bool(.hostKeyChecking) { o.hostKeyChecking = h }
+        if let u = bool(.moduleStrictUTF8Response) { o.moduleStrictUTF8Response = u }
         if let t = try int(.timeout) { o.timeout = t }
         if let t = try int(.taskTimeout) { o.taskTimeout = t > 0 ? t : nil }
         if let b = bool(.become) { o.become = b }

@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     /// Default `timeout:` of every task in seconds (ansible.cfg `task_timeout`); nil or 0 for none.
     public var taskTimeout: Int?
     public var hostKeyChecking = true
+    /// ansible.cfg `module_strict_utf8_response` (`ANSIBLE_MODULE_STRICT_UTF8_RESPONSE`): command output that is
+    /// not UTF-8 fails the task (true, the default) or is kept with raw-byte escapes (false).
+    public var moduleStrictUTF8Response = true
     public var sshCommonArgs: String?
     public var sshExtraArgs: String?
     public var forceHandlers = false

@@ -488,6 +488,7 @@ struct HostTaskContext: Sendable {
             hostName: host, connection: connection, become: become(scope), checkMode: checkMode(),
             diffMode: diffMode(), environment: environment(scope), timeout: timeout(scope), searchPaths: searchPaths)
         context.templateSearchPaths = searchPaths.map { $0.hasSuffix("/files") ? String($0.dropLast(6)) + "/templates" : $0 }
+        context.strictUTF8 = options.moduleStrictUTF8Response
         let templateEngine = self.engine
         let hostScope = scope
         context.renderTemplate = { text, extra in

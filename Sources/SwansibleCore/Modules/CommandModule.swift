@@ -95,7 +95,7 @@ struct CommandModule: Module {
         if let stdin = args["stdin"], !stdin.isNull {
             var text = stdin.stringValue ?? stdin.json()
             if args["stdin_add_newline"]?.boolValue ?? true { text += "\n" }
-            input = .bytes(Array(text.utf8))
+            input = .bytes(text.escapedBytes)
         }
 
         let started = Date()
@@ -178,8 +178,19 @@ struct CommandModule: Module {
             return .result(r)
         }
 
-        var stdout = stdoutText
-        var stderr = outputText(result.stderr)
+        // ansible-core 2.19 refuses a module result holding text that is not UTF-8 (MODULE_STRICT_UTF8_RESPONSE,
+        // on by default): the first such byte of stdout, then of stderr, at its position in characters.
+        for bytes in context.strictUTF8 ? [result.stdout, result.stderr] : [] {
+            guard let (position, byte) = RawBytes.firstInvalid(bytes) else { continue }
+            let text = "Refusing to deserialize an invalid UTF8 string value: 'utf-8' codec can't encode character "
+                + "'\\udc\(String(byte, radix: 16))' in position \(position): surrogates not allowed"
+            return .result(["changed": false, "exception": "(traceback unavailable)", "failed": true,
+                            "msg": .string("Task failed: " + text), "_swansible_task_error": .string(text)])
+        }
+        // Not strict: the bytes are kept (ansible-core keeps them as surrogate escapes; here raw-byte escapes,
+        // so the value reaches a later argument or copy content byte for byte).
+        var stdout = context.strictUTF8 ? stdoutText : RawBytes.decode(result.stdout)
+        var stderr = context.strictUTF8 ? outputText(result.stderr) : RawBytes.decode(result.stderr)
         if args["strip_empty_ends"]?.boolValue ?? true {
             stdout = stripTrailingNewlines(stdout)
             stderr = stripTrailingNewlines(stderr)

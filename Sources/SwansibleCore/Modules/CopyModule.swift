@@ -102,7 +102,7 @@ struct CopyAction {
             default: text = content.stringValue ?? content.json()
             }
             let name = pythonTempName()
-            return await copyFiles([(CopySource.bytes(Array(text.utf8)), name)], directories: [], links: [], dest: dest,
+            return await copyFiles([(CopySource.bytes(text.escapedBytes), name)], directories: [], links: [], dest: dest,
                                    sourceDisplay: name, content: true)
         }
         // A file or directory on the controller, found as ansible-core's _find_needle finds it.
@@ -459,7 +459,10 @@ struct CopyAction {
         var lines = RemoteProbe(out.stdout)
         let temporary = lines.other.first(where: { $0.hasPrefix("TMP:") }).map { String($0.dropFirst(4)) } ?? ""
         if let validate {
-            let command = validate.replacingAll("%s", with: shellQuote(temporary))
+            guard let command = validationCommand(validate, path: temporary) else {
+                _ = try? await runScript("rm -f \(shellQuote(temporary))", context)
+                return fail("No closing quotation")
+            }
             do {
                 let v = try await context.connection.exec(
                     command, input: .none, timeout: context.timeout, become: context.become, environment: context.environment)
@@ -507,7 +510,7 @@ struct CopyAction {
         return .result(r)
     }
 
-    /// `remote_src`: the copy module on the target copies a file there (directories: not yet).
+    /// `remote_src`: the copy module on the target copies a file there (a directory: ``remoteCopyDirectory``).
     func remoteCopy(src: String, dest: String) async -> ModuleOutcome {
         let margs = moduleArgs(taskArgs.filter { $0.key != "decrypt" }, spec: copyModuleSpec)
         var srcProbe: RemoteProbe
@@ -519,7 +522,8 @@ struct CopyAction {
         let st = srcProbe["T"]
         if !st.exists { return .result(moduleFailure("Source \(src) not found", args: margs)) }
         if !st.readable { return .result(moduleFailure("Source \(src) not readable", args: margs)) }
-        if st.isDir { return .result(moduleFailure("swansible: copy with remote_src of a directory is not supported yet", args: margs)) }
+        if st.isDir { return await remoteCopyDirectory(src: src, dest: dest, srcStat: st, margs: margs) }
+        if !st.isReg { return .result(moduleFailure("Cannot copy invalid source '\(src)': not a file", args: margs)) }
         let bytes: [UInt8]
         do {
             bytes = try await context.connection.readFile(src, become: context.become)

@@ -58,11 +58,6 @@ struct FileOperation {
         let recurse = args["recurse"]?.boolValue ?? false
         let src = args["src"]?.stringValue
         let attrs = FileAttributes(args)
-        for key in ["access_time", "modification_time"] {
-            if let t = args[key]?.stringValue, t != "now", t != "preserve" {
-                return fail("swansible: \(key) other than 'now' or 'preserve' is not supported yet")
-            }
-        }
         if args["_diff_peek"].map({ !$0.isNull }) == true {
             return fail("swansible: _diff_peek is internal to ansible-core")
         }
@@ -75,6 +70,24 @@ struct FileOperation {
             probeScript += "if [ -d \"$p\" ]; then _sw_st TB \"$p\"/\(shellQuote(basename)) 0 0; _sw_st TG \"$p\"/\(shellQuote(basename)) 1 0; fi\n"
         }
         probeScript += ownerLookupScript(attrs)
+        // Explicit times: the format is parsed here (Python's strptime), the epoch of that local wall-clock
+        // time on the target (time.mktime runs there), as `E:<key>:<seconds>`.
+        var explicit: [String: FileTime.Parsed] = [:]
+        var timeError: String?
+        if state != "absent" {
+            for key in ["modification_time", "access_time"] {
+                guard let t = args[key]?.stringValue, t != "now", t != "preserve" else { continue }
+                let format = args[key + "_format"]?.stringValue ?? "%Y%m%d%H%M.%S"
+                switch FileTime.parse(t, format: format) {
+                case .failure(let error):
+                    // Reported once the state is known (ansible-core parses the times in ensure_<state>).
+                    timeError = timeError ?? "Error while obtaining timestamp for time \(t) using format \(format): \(error.reason)"
+                case .success(let parsed):
+                    explicit[key] = parsed
+                    probeScript += "echo \"E:\(key):$(date -d '\(parsed.wallClock)' +%s 2>/dev/null)\"\n"
+                }
+            }
+        }
         let probe: RemoteProbe
         do {
             probe = RemoteProbe(try await runScript(probeScript, context).stdout)
@@ -99,8 +112,30 @@ struct FileOperation {
         if src != nil && state != "link" && state != "hard" {
             return fail("src option requires state to be 'link' or 'hard'", ["path": .string(path)])
         }
+        if let timeError { return fail(timeError) }
         let p = pathWord(path)
-        let planner = Planner(op: self, path: path, word: p, probe: probe, attrs: attrs, follow: follow)
+        var times = FileTimes()
+        for key in ["modification_time", "access_time"] {
+            var spec: FileTime
+            switch args[key]?.stringValue {
+            case nil: spec = state == "touch" ? .now : .preserve
+            case "now": spec = .now
+            case "preserve": spec = .preserve
+            default:
+                let parsed = explicit[key]!
+                let line = probe.other.last(where: { $0.hasPrefix("E:\(key):") }).map { String($0.dropFirst(key.count + 3)) }
+                guard let epoch = line.flatMap({ Int($0) }) else {
+                    return fail("Error while obtaining timestamp for time \(args[key]!.stringValue!): mktime argument out of range")
+                }
+                spec = .at(Double(epoch), parsed)
+            }
+            if key == "modification_time" { times.mtime = spec } else { times.atime = spec }
+        }
+        if (state == "link" || state == "hard"), !times.isPreserve {
+            return fail("swansible: access_time/modification_time with state \(state!) are not supported yet", ["path": .string(path)])
+        }
+        var planner = Planner(op: self, path: path, word: p, probe: probe, attrs: attrs, follow: follow)
+        planner.times = times
         switch state! {
         case "absent": return await planner.absent(lst)
         case "file": return await planner.file(lst, st)
@@ -120,6 +155,7 @@ struct Planner {
     let probe: RemoteProbe
     let attrs: FileAttributes
     let follow: Bool
+    var times = FileTimes()
 
     var check: Bool { op.context.checkMode }
     var diffMode: Bool { op.context.diffMode }
@@ -240,7 +276,8 @@ struct Planner {
         var diff = initialDiff("file", prev)
         let plan = attributes(current, diff: &diff)
         if let e = plan.error { return op.fail(e, plan.errorExtra(target), info: current) }
-        return await finish(plan.commands, result: ["changed": .bool(plan.changed), "path": .string(target)],
+        let t = times.plan(pathWord(target), previous: current, diff: &diff)
+        return await finish(plan.commands + t.commands, result: ["changed": .bool(plan.changed || t.changed), "path": .string(target)],
                             infoPath: target, diff: diff)
     }
 
@@ -268,7 +305,7 @@ struct Planner {
                 components.append(cur)
             }
             for c in components {
-                var line = "if [ ! -e \(pathWord(c)) ]; then mkdir -- \(pathWord(c)) || { echo \"There was an issue creating \(c.replacingAll("\"", with: "\\\"")) as requested\" >&2; exit 1; }"
+                var line = "if [ ! -e \(pathWord(c)) ]; then mkdir -- \(pathWord(c)) || { echo \(shellQuote("There was an issue creating \(c) as requested")) >&2; exit 1; }"
                 if let mode = attrs.mode {
                     if let m = try? resolveMode(mode, current: RemoteStat(exists: true, mode: 0o040000 | (0o777 & ~probe.identity.umask)), umask: probe.identity.umask) {
                         line += "; chmod \(String(m, radix: 8)) \(pathWord(c))"
@@ -278,6 +315,13 @@ struct Planner {
                 }
                 if let o = attrs.owner { line += "; chown \(shellQuote(o)) \(pathWord(c))" }
                 if let g = attrs.group { line += "; chgrp \(shellQuote(g)) \(pathWord(c))" }
+                if !times.isPreserve {
+                    // ansible-core sets the times of the whole path after each new component: a missing
+                    // deeper component fails as os.stat fails there.
+                    let missing = "Error while updating modification or access time: [Errno 2] No such file or directory: b'\(target)'"
+                    line += "; [ -e \(pathWord(target)) ] || { echo \(shellQuote(missing)) >&2; exit 1; }; "
+                        + times.plan(pathWord(target), previous: nil, diff: &diff).commands.joined(separator: "; ")
+                }
                 commands.append(line + "; fi")
             }
             return await finish(commands, result: ["changed": true, "path": .string(target)], infoPath: target, diff: diff)
@@ -287,11 +331,13 @@ struct Planner {
         }
         let plan = attributes(current, diff: &diff)
         if let e = plan.error { return op.fail(e, plan.errorExtra(target), info: current) }
-        var commands = plan.commands
-        var changed = plan.changed
-        if recurse && !attrs.isEmpty {
+        let t = times.plan(pathWord(target), previous: current, diff: &diff)
+        var commands = plan.commands + t.commands
+        var changed = plan.changed || t.changed
+        if recurse && (!attrs.isEmpty || !times.isPreserve) {
             // Every entry below (links excepted): only what differs changes; `TR:X` says something did.
             var tests: [String] = []
+            tests += times.recurseTests()
             if let mode = attrs.mode {
                 if let m = try? resolveMode(mode, current: RemoteStat(exists: true, mode: 0o100000), umask: probe.identity.umask),
                    mode.intValue != nil || (mode.stringValue.map { $0.allSatisfy(\.isNumber) } ?? false) {
@@ -311,6 +357,12 @@ struct Planner {
                 // In check mode nothing may change: only whether something differs.
                 let differs = await recurseDiffers(target)
                 changed = changed || differs
+                if !times.isPreserve && !changed {
+                    let script = "find \(pathWord(target)) -mindepth 1 | while IFS= read -r f; do c=0; [ -L \"$f\" ] && continue; "
+                        + times.recurseTests(dry: true).joined(separator: "; ") + "; if [ $c = 1 ]; then echo TR:X; break; fi; done; :"
+                    let out = try? await runScript(script, op.context)
+                    changed = out.map { RemoteProbe($0.stdout)["TR"].exists } ?? false
+                }
             } else {
                 commands.append("find \(pathWord(target)) -mindepth 1 | while IFS= read -r f; do c=0; [ -L \"$f\" ] && continue; "
                     + tests.joined(separator: "; ") + "; if [ $c = 1 ]; then echo TR:X; fi; done; :")
@@ -354,14 +406,9 @@ struct Planner {
         let plan = attributes(current, diff: &diff)
         if let e = plan.error { return op.fail(e, ["path": .string(path)]) }
         commands += plan.commands
-        let mtime = op.args["modification_time"]?.stringValue ?? "now"
-        let atime = op.args["access_time"]?.stringValue ?? "now"
-        var changed = prev == "absent" || plan.changed
-        if mtime == "now" || atime == "now" {
-            let flag = mtime == "now" && atime == "now" ? "" : mtime == "now" ? "-m " : "-a "
-            commands.append("touch \(flag)-c -- \(word)")
-            changed = true
-        }
+        let t = times.plan(word, previous: prev == "absent" ? nil : attributeTarget(lst, st), diff: &diff)
+        commands += t.commands
+        let changed = prev == "absent" || plan.changed || t.changed
         return await finish(commands, result: ["changed": .bool(changed), "dest": .string(path)], diff: diff)
     }
 

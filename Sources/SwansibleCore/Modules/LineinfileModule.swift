@@ -38,14 +38,12 @@ struct LineinfileModule: Module {
         if state == "absent" && regexp == nil && search == nil && line == nil {
             return fail("one of line, search_string, or regexp is required with state=absent")
         }
-        if let v = args["validate"]?.stringValue, !v.contains("%s") { return fail("validate must contain %s: \(v)") }
-        if args["validate"]?.stringValue != nil { return fail("swansible: lineinfile validate is not supported yet") }
 
         // Probe: the file and the user.
         let attrs = FileAttributes(args)
         let probe: RemoteProbe
         do {
-            probe = RemoteProbe(try await runScript("_sw_id\n_sw_st T \(pathWord(path)) 1 0\n" + ownerLookupScript(attrs), context).stdout)
+            probe = RemoteProbe(try await runScript("_sw_id\necho \"GS:$(id -G)\"\n_sw_st T \(pathWord(path)) 1 0\n" + ownerLookupScript(attrs), context).stdout)
         } catch {
             return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
         }
@@ -54,7 +52,7 @@ struct LineinfileModule: Module {
         var lines: [String] = []
         if st.exists {
             do {
-                lines = splitKeepingEnds(outputText(try await context.connection.readFile(path, become: context.become)))
+                lines = splitKeepingEnds(RawBytes.decode(try await context.connection.readFile(path, become: context.become)))
             } catch {
                 return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
             }
@@ -80,7 +78,7 @@ struct LineinfileModule: Module {
             guard st.exists else {
                 return .result(["changed": false, "msg": "file not present", "invocation": ["module_args": .dict(args)]])
             }
-            let re = try? regexp.map { try NSRegularExpression(pattern: $0) }
+            let re = try? regexp.map { try NSRegularExpression(pattern: pythonPatternForICU($0)) }
             lines = lines.filter { l in
                 let matched: Bool
                 if let re = re ?? nil {
@@ -99,25 +97,33 @@ struct LineinfileModule: Module {
         if context.diffMode { contentDiff["after"] = .string(lines.joined()) }
         var attrDiff: ValueDict = [:]
         var backupPath = ""
+        // check_file_attrs compares with the file as write_changes left it: a new file has 0666 & ~umask; an
+        // existing one keeps its mode and owner only when atomic_move may chown the new file to them (root, or
+        // the owner in the file's group), else (EPERM, ignored) it keeps mkstemp's 0600 and the user's ids.
+        let me = probe.identity
+        let groups = Set((probe.other.last(where: { $0.hasPrefix("GS:") })?.dropFirst(3) ?? "").split(separator: " ").compactMap { Int($0) })
+        let keepsOwner = me.uid == 0 || (st.uid == me.uid && (st.gid == me.gid || groups.contains(st.gid)))
         var current = st
-        if !st.exists {
-            current = RemoteStat(exists: true, mode: 0o100000 | (0o666 & ~probe.identity.umask))
-            current.uid = probe.identity.uid
-            current.gid = probe.identity.gid
+        if !st.exists || (changed && !context.checkMode && !keepsOwner) {
+            current = RemoteStat(exists: true, mode: 0o100000 | (st.exists ? 0o600 : 0o666 & ~me.umask))
+            current.uid = me.uid
+            current.gid = me.gid
         }
         let plan = planAttributes(attrs, word: "\"$d\"", current: current, probe: probe)
         if let e = plan.error { return fail(e, plan.errorExtra(path)) }
-        if !changed && plan.changed {
-            // Only the attributes differ (check_file_attrs).
-            msg = "ownership, perms or SE linux context changed"
-            for (k, v) in plan.diffBefore { attrDiff["before", default: .dict([:])] = .dict((attrDiff["before"]?.dictValue ?? [:]).merging([k: v]) { $1 }) }
-            for (k, v) in plan.diffAfter { attrDiff["after", default: .dict([:])] = .dict((attrDiff["after"]?.dictValue ?? [:]).merging([k: v]) { $1 }) }
+        if plan.changed && !(context.checkMode && !st.exists) {
+            msg += (changed ? " and " : "") + "ownership, perms or SE linux context changed"
+            attrDiff["before"] = .dict(plan.diffBefore)
+            attrDiff["after"] = .dict(plan.diffAfter)
         }
         attrDiff["before_header"] = .string("\(path) (file attributes)")
         attrDiff["after_header"] = .string("\(path) (file attributes)")
         if (changed || plan.changed) && !context.checkMode {
-            let bytes = Array(lines.joined().utf8)
+            let bytes = lines.joined().escapedBytes
             let dir = pythonDirname(path).isEmpty ? "." : pythonDirname(path)
+            let backupCommand = st.exists && args["backup"]?.boolValue == true
+                ? "b=\"$d.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p \"$d\" \"$b\" 2>/dev/null || cp \"$d\" \"$b\" || { rm -f \"$t\"; exit 1; }; echo \"BK:$b\"\n"
+                : ""
             var s = "d=\(pathWord(path))\n"
             if !st.exists { s += "mkdir -p -- \(pathWord(dir)) || exit 1\n" }
             if changed {
@@ -126,19 +132,39 @@ struct LineinfileModule: Module {
                 s += "cat > \"$t\" || { rm -f \"$t\"; exit 1; }\n"
                 s += "[ \"$(wc -c < \"$t\")\" -eq \(bytes.count) ] || { rm -f \"$t\"; echo 'the transfer was cut short' >&2; exit 1; }\n"
                 if st.exists {
-                    s += "chmod \"$(stat -c %a \"$d\")\" \"$t\"; chown \"$(stat -c %u:%g \"$d\")\" \"$t\" 2>/dev/null\n"
-                    if args["backup"]?.boolValue == true {
-                        s += "b=\"$d.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p \"$d\" \"$b\" 2>/dev/null || cp \"$d\" \"$b\" || { rm -f \"$t\"; exit 1; }; echo \"BK:$b\"\n"
-                    }
+                    s += "chmod 600 \"$t\"; if chown \"$(stat -c %u:%g \"$d\")\" \"$t\" 2>/dev/null; then chmod \"$(stat -c %a \"$d\")\" \"$t\"; fi\n"
                 } else {
                     s += "chmod \(String(0o666 & ~probe.identity.umask, radix: 8)) \"$t\"\n"
                 }
-                s += "mv -f \"$t\" \"$d\" || { rm -f \"$t\"; exit 1; }\n"
             }
-            s += plan.commands.map { $0 + " || exit 1\n" }.joined()
+            // write_changes: with `validate`, the temporary file is checked before it replaces the file.
+            var finish = ""
+            if changed {
+                finish += backupCommand
+                finish += "mv -f \"$t\" \"$d\" || { rm -f \"$t\"; exit 1; }\n"
+            }
+            finish += plan.commands.map { $0 + " || exit 1\n" }.joined()
+            let validate = changed ? args["validate"]?.stringValue : nil
+            if let validate, !validate.contains("%s") { return fail("validate must contain %s: \(validate)") }
             do {
-                let out = try await runScript(s, context, input: .bytes(changed ? bytes : []))
+                var out = try await runScript(validate == nil ? s + finish : s + "echo \"TMP:$t\"\n", context,
+                                              input: .bytes(changed ? bytes : []))
                 if out.exitStatus != 0 { return fail(errorText(out)) }
+                if let validate {
+                    let temporary = RemoteProbe(out.stdout).other.first(where: { $0.hasPrefix("TMP:") }).map { String($0.dropFirst(4)) } ?? ""
+                    guard let command = validationCommand(validate, path: temporary) else {
+                        _ = try? await runScript("rm -f \(shellQuote(temporary))", context)
+                        return fail("No closing quotation")
+                    }
+                    let v = try await context.connection.exec(
+                        command, input: .none, timeout: context.timeout, become: context.become, environment: context.environment)
+                    if v.returnCode != 0 {
+                        _ = try? await runScript("rm -f \(shellQuote(temporary))", context)
+                        return fail("failed to validate: rc:\(v.returnCode) error:\(outputText(v.stderr))")
+                    }
+                    out = try await runScript("d=\(pathWord(path))\nt=\(shellQuote(temporary))\n" + finish, context)
+                    if out.exitStatus != 0 { return fail(errorText(out)) }
+                }
                 if let b = RemoteProbe(out.stdout).other.first(where: { $0.hasPrefix("BK:") }) { backupPath = String(b.dropFirst(3)) }
             } catch {
                 return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
@@ -153,10 +179,10 @@ struct LineinfileModule: Module {
 
     private func present(_ lines: inout [String], regexp: String?, search: String?, line: String, insertAfter: String?,
                          insertBefore: String?, backrefs: Bool, firstmatch: Bool) throws -> (Bool, String) {
-        let re = try regexp.map { try NSRegularExpression(pattern: $0) }
+        let re = try regexp.map { try NSRegularExpression(pattern: pythonPatternForICU($0)) }
         var insertRe: NSRegularExpression?
-        if let a = insertAfter, a != "BOF", a != "EOF" { insertRe = try NSRegularExpression(pattern: a) }
-        else if let b = insertBefore, b != "BOF" { insertRe = try NSRegularExpression(pattern: b) }
+        if let a = insertAfter, a != "BOF", a != "EOF" { insertRe = try NSRegularExpression(pattern: pythonPatternForICU(a)) }
+        else if let b = insertBefore, b != "BOF" { insertRe = try NSRegularExpression(pattern: pythonPatternForICU(b)) }
         func find(_ re: NSRegularExpression, _ s: String) -> NSTextCheckingResult? {
             re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s))
         }
@@ -200,7 +226,7 @@ struct LineinfileModule: Module {
         if index.0 != -1 {
             var newLine = line
             if backrefs, let match, let re {
-                newLine = re.replacementString(for: match, in: matchedLine, offset: 0, template: pythonTemplate(line))
+                newLine = re.replacementString(for: match, in: matchedLine, offset: 0, template: pythonTemplate(line, pattern: regexp!))
             }
             if !newLine.hasSuffix("\n") { newLine += "\n" }
             if regexp == nil && search == nil && !anyMatch && !exact {
@@ -234,7 +260,7 @@ struct LineinfileModule: Module {
     }
 
     /// Python's `\1`/`\g<1>` replacement template in NSRegularExpression's `$1` form.
-    private func pythonTemplate(_ t: String) -> String {
+    private func pythonTemplate(_ t: String, pattern: String) -> String {
         var out = ""
         var chars = Array(t)[...]
         while let c = chars.first {
@@ -244,7 +270,7 @@ struct LineinfileModule: Module {
                 if n.isNumber { out += "$" + String(n); chars = chars.dropFirst(); continue }
                 if n == "g", chars.dropFirst().first == "<", let close = chars.firstIndex(of: ">") {
                     let name = String(chars[chars.index(chars.startIndex, offsetBy: 2)..<close])
-                    out += "$" + name
+                    out += "$" + (name.allSatisfy(\.isNumber) ? name : String(groupNumber(name, in: pattern) ?? 0))
                     chars = chars[(close + 1)...]
                     continue
                 }
@@ -275,4 +301,49 @@ func stripLineEnd(_ s: String) -> String {
     var t = Substring(s)
     while let last = t.unicodeScalars.last, last == "\n" || last == "\r" { t = Substring(t.unicodeScalars.dropLast()) }
     return String(t)
+}
+
+/// A Python `re` pattern in ICU's syntax: `(?P<name>` is `(?<name>`, `(?P=name)` is `\k<name>`, `\Z` is `\z`.
+func pythonPatternForICU(_ pattern: String) -> String {
+    var out = ""
+    var chars = Array(pattern)[...]
+    while let c = chars.popFirst() {
+        if c == "\\", let n = chars.first {
+            chars = chars.dropFirst()
+            out += n == "Z" ? "\\z" : "\\" + String(n)
+        } else if c == "(", chars.starts(with: ["?", "P", "<"]) {
+            chars = chars.dropFirst(2)
+            out += "(?"
+        } else if c == "(", chars.starts(with: ["?", "P", "="]), let close = chars.firstIndex(of: ")") {
+            out += "\\k<" + String(chars[chars.index(chars.startIndex, offsetBy: 3)..<close]) + ">"
+            chars = chars[(close + 1)...]
+        } else {
+            out.append(c)
+        }
+    }
+    return out
+}
+
+/// The number of the capture group `name` in a Python pattern (groups counted by their opening parenthesis).
+func groupNumber(_ name: String, in pattern: String) -> Int? {
+    let c = Array(pattern)
+    var n = 0, i = 0, inClass = false
+    while i < c.count {
+        if c[i] == "\\" { i += 2; continue }
+        if inClass { if c[i] == "]" { inClass = false }; i += 1; continue }
+        if c[i] == "[" { inClass = true; i += 1; continue }
+        if c[i] == "(" {
+            if i + 1 < c.count, c[i + 1] == "?" {
+                let rest = String(c[(i + 2)...])
+                for prefix in ["P<", "<"] where rest.hasPrefix(prefix) && !rest.hasPrefix("<=") && !rest.hasPrefix("<!") {
+                    n += 1
+                    if rest.dropFirst(prefix.count).hasPrefix(name + ">") { return n }
+                }
+            } else {
+                n += 1
+            }
+        }
+        i += 1
+    }
+    return nil
 }

@@ -17,6 +17,8 @@ public struct ModuleContext: Sendable {
     public var searchPaths: [String]
     /// Where `template` searches `src:` (role templates/, playbook dir templates/, …).
     public var templateSearchPaths: [String] = []
+    /// `MODULE_STRICT_UTF8_RESPONSE`: output that is not UTF-8 fails the task (ansible-core 2.19's default).
+    public var strictUTF8 = true
     /// Renders a template file's text (a whole Jinja2 template, not a task argument) with the host's
     /// variables, plus `extra` variables on top (the template module's `template_*` vars).
     public var renderTemplate: @Sendable (_ text: String, _ extra: ValueDict) throws -> String = { text, _ in text }

@@ -460,3 +460,23 @@ func pythonTempName() -> String {
 func localDigests(_ bytes: [UInt8]) -> (sha1: String, md5: String) {
     (hexDigest("sha1", bytes) ?? "", hexDigest("md5", bytes) ?? "")
 }
+
+/// The command ansible-core's `module.run_command(validate % path)` runs (copy, template, lineinfile): `%s`
+/// replaced by the path and `%%` by `%` (Python's `%`), split as `shlex.split` splits it and run without a
+/// shell, so each word is quoted for the remote shell. The path is put in after the split, so a path with
+/// spaces stays one word. nil when the command cannot be split (unbalanced quotes).
+func validationCommand(_ validate: String, path: String) -> String? {
+    let token = "\u{1}swansible-validate-path\u{1}"
+    var formatted = ""
+    var chars = Array(validate)[...]
+    while let c = chars.popFirst() {
+        if c == "%", let n = chars.first, n == "s" || n == "%" {
+            chars = chars.dropFirst()
+            formatted += n == "s" ? token : "%"
+        } else {
+            formatted.append(c)
+        }
+    }
+    guard let words = try? ArgumentSplitting.shlexSplit(formatted), !words.isEmpty else { return nil }
+    return words.map { shellQuote($0.replacingAll(token, with: path)) }.joined(separator: " ")
+}

@@ -222,12 +222,14 @@ public enum ArgumentSplitting {
 
     /// Python's `shlex.split` (POSIX mode): how `command` turns its free form into argv.
     public static func shlexSplit(_ s: String) throws(ArgumentError) -> [String] {
+        // Code points, as Python sees them (not grapheme clusters: a quote followed by a combining mark, or
+        // "\r\n", are two characters for shlex).
         var words: [String] = []
-        var word = ""
+        var word = String.UnicodeScalarView()
         var inWord = false
-        var quote: Character? = nil
+        var quote: Unicode.Scalar? = nil
         var escaped = false
-        for c in s {
+        for c in s.unicodeScalars {
             if escaped {
                 if quote == "\"" && !["\\", "\"", "$", "`", "\n"].contains(c) { word.append("\\") }
                 if !(quote == nil && c == "\n") { word.append(c) }
@@ -245,13 +247,13 @@ public enum ArgumentSplitting {
             case "\\": escaped = true; inWord = true
             case "'", "\"": quote = c; inWord = true
             case " ", "\t", "\n", "\r":
-                if inWord { words.append(word); word = ""; inWord = false }
+                if inWord { words.append(String(word)); word = String.UnicodeScalarView(); inWord = false }
             default: word.append(c); inWord = true
             }
         }
         if quote != nil { throw ArgumentError("No closing quotation") }
         if escaped { throw ArgumentError("No escaped character") }
-        if inWord { words.append(word) }
+        if inWord { words.append(String(word)) }
         return words
     }
 }
@@ -270,15 +272,23 @@ extension String {
         return String(s)
     }
 
+    /// Python's `str.replace`: matched code point by code point (not by grapheme cluster, so a target
+    /// followed by a combining mark still matches).
     func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
+        let t = Array(target.unicodeScalars)
+        guard !t.isEmpty else { return self }
+        let s = Array(unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < s.count {
+            if s[i] == t[0], i + t.count <= s.count, Array(s[i..<(i + t.count)]) == t {
+                out.append(contentsOf: replacement.unicodeScalars)
+                i += t.count
+            } else {
+                out.append(s[i])
+                i += 1
+            }
         }
-        return result + rest
+        return String(out)
     }
 }
