@@ -394,6 +394,7 @@ extension SwansibleCommand {
                 }
                 progress?.finish()
                 if result.exitCode == 99 { printError("[ERROR]: User interrupted execution") }
+                if let error = result.error { printError("[ERROR]: " + error.description) }
                 if common.json {
                     printLine(result.seed.value.json(.results))
                 }

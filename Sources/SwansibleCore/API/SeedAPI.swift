@@ -139,17 +139,18 @@ extension Swansible {
     public static func start(
         _ paths: [String], inventory: Inventory, options: RunOptions = RunOptions()
     ) throws(AnsibleError) -> PlaybookRun {
-        var loader = PlaybookLoader()
+        var loader = PlaybookLoader(rolesPath: options.rolesPath)
         loader.extraVars = options.extraVars
         var playbooks: [Playbook] = []
         for path in paths { playbooks.append(try loader.load(path: path)) }
+        let warnings = loader.warnings
         var combined = Playbook(path: paths.first ?? "", directory: playbooks.first?.directory ?? ".", plays: [])
         for p in playbooks { combined.plays += p.plays }
         let (stream, continuation) = AsyncStream<RunEvent>.makeStream(bufferingPolicy: .unbounded)
         let playbook = combined
         let task = Task {
             let executor = PlaybookExecutor(inventory: inventory, options: options) { continuation.yield($0) }
-            let result = await executor.run(playbook)
+            let result = await executor.run(playbook, warnings: warnings)
             continuation.finish()
             return result
         }

@@ -35,7 +35,7 @@ public enum Swansible {
         let executor = PlaybookExecutor(inventory: inventory, options: options, onEvent: onEvent)
         var combined = Playbook(path: paths.first ?? "", directory: playbooks.first?.directory ?? ".", plays: [])
         for p in playbooks { combined.plays += p.plays }
-        return await executor.run(combined)
+        return await executor.run(combined, warnings: loader.warnings)
     }
 
     /// Runs one module on the hosts matching `pattern`, as the `ansible` ad-hoc command does.

@@ -28,6 +28,8 @@ public final class PlaybookExecutor {
     private var unreachableHosts: Set<String> = []
     /// Set when a play asked for the whole playbook to stop (every host failed, any_errors_fatal, …).
     private var stopPlaybook = false
+    /// An error that ended the playbook (a vars file that does not load).
+    private var runError: AnsibleError?
     /// `--start-at-task`: tasks are skipped until one of that name (or matching it as a pattern) comes.
     private var startAtTaskReached = false
 
@@ -47,12 +49,18 @@ public final class PlaybookExecutor {
     }
 
     /// Runs every play of the playbook.
-    public func run(_ playbook: Playbook) async -> PlaybookResult {
+    /// Runs the playbook; `warnings` are those its loading gave (shown first, as ansible-core shows them).
+    public func run(_ playbook: Playbook, warnings: [String] = []) async -> PlaybookResult {
+        for w in warnings { emit(.warning, ["message": .string(w)]) }
         emit(.playbookStart, ["playbook": .string((playbook.path as NSString).lastPathComponent)])
         for play in playbook.plays where !stopPlaybook && !Task.isCancelled {
             await runPlay(play, playbook: playbook)
         }
         await pool.closeAll()
+        if let runError {
+            // ansible-playbook ends with the error alone: no recap.
+            return PlaybookResult(seed: seed, stats: stats, exitCode: runError.exitCode, events: events, error: runError)
+        }
         emit(.stats, ["stats": .dict(ValueDict(uniqueKeysWithValues: stats.map { ($0.key, $0.value.value) }))])
         // 99: interrupted (ansible-playbook's exit code for a user interrupt).
         let exitCode: Int32 = Task.isCancelled ? 99 : !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty ? 2 : 0
@@ -120,7 +128,13 @@ public final class PlaybookExecutor {
         }
         hosts = ordered(hosts, play: play)
         let state = PlayState(play: play, playbook: playbook, hosts: hosts)
-        state.varsFiles = loadVarsFiles(play, playbook: playbook)
+        do {
+            state.varsFiles = try loadVarsFiles(play, playbook: playbook)
+        } catch {
+            runError = error
+            stopPlaybook = true
+            return
+        }
 
         // Batches are cut from every host of the play (also those that failed earlier); each batch runs the
         // whole play and gets its own PLAY banner, as ansible-core does.
@@ -218,26 +232,15 @@ public final class PlaybookExecutor {
             keywords: keywords, inherited: [play.keywords], mark: play.mark)
     }
 
-    private func loadVarsFiles(_ play: Play, playbook: Playbook) -> ValueDict {
-        var vars = ValueDict()
+    /// The play's `vars_files` (as the loader reads them: `vars/` then the playbook's directory, the first file of
+    /// a list that exists); a file that does not parse ends the playbook as in ansible-core (exit code 4).
+    private func loadVarsFiles(_ play: Play, playbook: Playbook) throws(AnsibleError) -> ValueDict {
         let scope = VariableScope(layers: [play.vars, options.extraVars], magic: ["playbook_dir": .string(playbook.directory)])
-        for entry in play.varsFiles {
-            let candidates = (entry.listValue ?? [entry]).compactMap { v -> String? in
-                let t = (try? engine.template(v, variables: scope)) ?? v
-                return t.stringValue
-            }
-            for name in candidates {
-                let path = name.hasPrefix("/") ? name : playbook.directory + "/" + name
-                guard let data = FileManager.default.contents(atPath: path) else { continue }
-                if let loaded = try? YAML.loadValue(text: String(decoding: data, as: UTF8.self), file: path),
-                    let dict = loaded.dictValue
-                {
-                    vars.merge(dict) { $1 }
-                }
-                break
-            }
+        var warnings: [String] = []
+        defer { for w in warnings { emit(.warning, ["message": .string(w)]) } }
+        return try PlaybookLoader.loadPlayVarsFiles(play.varsFiles, playbookDirectory: playbook.directory, warnings: &warnings) {
+            text in (try? engine.render(text, variables: scope))?.stringValue
         }
-        return vars
     }
 
     // MARK: - sections

@@ -15,8 +15,16 @@ extension PlaybookLoader {
     public static func loadPlayVarsFiles(
         _ entries: [Value], playbookDirectory: String, template: (String) -> String?
     ) throws(AnsibleError) -> (vars: ValueDict, warnings: [String]) {
-        var vars = ValueDict()
         var warnings: [String] = []
+        let vars = try loadPlayVarsFiles(entries, playbookDirectory: playbookDirectory, warnings: &warnings, template: template)
+        return (vars, warnings)
+    }
+
+    /// The same, with the warnings collected also when a file fails to load.
+    public static func loadPlayVarsFiles(
+        _ entries: [Value], playbookDirectory: String, warnings: inout [String], template: (String) -> String?
+    ) throws(AnsibleError) -> ValueDict {
+        var vars = ValueDict()
         entries: for entry in entries {
             let candidates: [Value]
             if case .list(let l) = entry { candidates = l } else { candidates = [entry] }
@@ -35,19 +43,27 @@ extension PlaybookLoader {
                 guard let path = paths.first(where: { FileManager.default.isReadableFile(atPath: $0) }) else {
                     continue
                 }
-                vars.merge(try loadVarsFileData(path)) { $1 }
+                vars.merge(try loadVarsFileData(path, warnings: &warnings)) { $1 }
                 continue entries
             }
         }
-        return (vars, warnings)
+        return vars
     }
 
     /// A vars file's variables: a mapping, or a list of mappings merged in order.
     public static func loadVarsFileData(_ path: String) throws(AnsibleError) -> ValueDict {
+        var ignored: [String] = []
+        return try loadVarsFileData(path, warnings: &ignored)
+    }
+
+    /// A vars file's variables, and the warnings loading it gave (duplicate keys, as ansible-core shows them).
+    public static func loadVarsFileData(_ path: String, warnings: inout [String]) throws(AnsibleError) -> ValueDict {
         guard let data = FileManager.default.contents(atPath: path) else { throw AnsibleError.fileNotFound(path) }
         let value: Value
         do {
-            value = try YAML.loadValue(text: String(decoding: data, as: UTF8.self), file: path)
+            let document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: path)
+            for warning in document?.warnings ?? [] { warnings.append(formatWarning(warning)) }
+            value = document?.value ?? .null
         } catch {
             throw AnsibleError(error.message, at: error.mark, help: error.help)
         }

@@ -137,17 +137,18 @@ public struct PlaybookLoader {
         }
         do {
             let document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: path)
-            for warning in document?.warnings ?? [] { warnings.append(formatWarning(warning)) }
+            for warning in document?.warnings ?? [] { warnings.append(Self.formatWarning(warning)) }
             return document?.root
         } catch {
             throw AnsibleError(error.message, at: error.mark, help: error.help)
         }
     }
 
-    private func formatWarning(_ w: YAMLWarning) -> String {
-        var text = w.message
-        if let help = w.help { text += " " + help }
-        return text + "\nOrigin: \(w.mark)\n" + sourceExcerpt(w.mark)
+    /// A YAML warning as ansible-core displays it: the message, its origin with the source excerpt, then the help.
+    static func formatWarning(_ w: YAMLWarning) -> String {
+        var text = w.message + "\nOrigin: \(w.mark)\n" + sourceExcerpt(w.mark)
+        if let help = w.help { text += "\n" + help + "\n" }
+        return text
     }
 
     private func typeName(_ node: YAMLNode) -> String {

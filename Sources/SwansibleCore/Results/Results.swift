@@ -156,6 +156,9 @@ public struct PlaybookResult: Sendable {
     public var stats: OrderedDictionary<String, HostStats>
     public var exitCode: Int32
     public var events: [RunEvent]
+    /// An error that ended the run before its plays were done (ansible-playbook's `[ERROR]`, e.g. a vars file
+    /// that does not parse); `exitCode` is then its code and no recap was emitted.
+    public var error: AnsibleError? = nil
 }
 
 extension SeedResults: Encodable {
