@@ -202,7 +202,9 @@ final class DefaultOutput: @unchecked Sendable {
         var result = event.data["result"]?.dictValue ?? [:]
         let isLoop = event.display["loop"]?.boolValue == true && result["results"] != nil
         if !isLoop { resultWarnings(result) }
-        if event.kind == .ok || event.kind == .changed { showDiffs(result, isLoop: isLoop) }
+        if event.kind == .ok || event.kind == .changed, event.display["diff"]?.boolValue != false {
+            showDiffs(result, isLoop: isLoop)
+        }
         clean(&result, action: event.display["action"]?.stringValue)
         result.removeValue(forKey: isLoop ? "results" : "")
         switch event.kind {

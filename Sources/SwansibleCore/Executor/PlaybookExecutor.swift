@@ -533,6 +533,8 @@ public final class PlaybookExecutor {
         var display: ValueDict = ["task_path": .string(task.mark.description), "error": r.errorText.map(Value.string) ?? .null]
         display["loop"] = .bool(task.keyword("loop") != nil || task.loopKeyword != nil)
         display["action"] = .string(task.module)
+        // ansible-core's strategy sends a result's diff to the callback only in diff mode (--diff or the task's).
+        display["diff"] = .bool(options.diff || task.keyword("diff")?.isTruthy == true)
         if !r.errorChain.isEmpty {
             display["error_chain"] = .list(r.errorChain.map { cause in
                 ["message": .string(cause.message), "origin": cause.origin.map { .string($0.description) } ?? .null]
