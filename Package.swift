@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "SwansibleCoreTests", dependencies: ["SwansibleCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SwansibleSSHKeyTests", dependencies: ["SwansibleSSH"]),
         // Over real sshd test hosts (Tests/hosts/testhosts): SSH engine, modules, executor, CLI.
-        .testTarget(name: "SwansibleIntegrationTests", dependencies: ["SwansibleCore", "SwansibleSSH"]),
+        .testTarget(name: "SwansibleIntegrationTests", dependencies: ["SwansibleCore", "SwansibleSSH", "SwansibleTemplate"]),
     ],
     swiftLanguageModes: [.v6]
 )

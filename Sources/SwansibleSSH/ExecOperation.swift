@@ -306,10 +306,14 @@ final class ExecOperation: Operation {
         while true {
             if inputOffset >= input.count && !inputDone {
                 if inputFD >= 0 {
-                    input = [UInt8](repeating: 0, count: 256 * 1024)
-                    let n = input.withUnsafeMutableBytes { read(inputFD, $0.baseAddress, $0.count) }
+                    // (Not zero-filled first: a 10 MB upload to 50 hosts read 2,000 chunks.)
+                    var n = 0
+                    let fd = inputFD
+                    input = [UInt8](unsafeUninitializedCapacity: 256 * 1024) { buffer, count in
+                        n = read(fd, buffer.baseAddress, buffer.count)
+                        count = max(n, 0)
+                    }
                     if n < 0 { return .failed(SSHError(.transfer, "reading the local file failed: \(String(cString: strerror(errno)))")) }
-                    input.removeSubrange(n...)
                     inputOffset = 0
                     if n == 0 { inputDone = true }
                 } else {

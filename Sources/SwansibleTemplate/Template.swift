@@ -346,11 +346,29 @@ public final class TemplateEngine: Sendable {
         var overrides: TemplateOverrides
     }
 
-    private let cache = Mutex<[CacheKey: Compiled]>([:])
+    /// Compiled units by source; shared by the engines made with ``withHooks(_:)`` (compiling does not
+    /// depend on the hooks).
+    final class CompileCache: Sendable {
+        let entries = Mutex<[CacheKey: Compiled]>([:])
+    }
+
+    private let cache: CompileCache
     static let cacheLimit = 20_000
 
     public init(hooks: TemplateHooks = TemplateHooks()) {
         self.hooks = hooks
+        cache = CompileCache()
+    }
+
+    private init(hooks: TemplateHooks, cache: CompileCache) {
+        self.hooks = hooks
+        self.cache = cache
+    }
+
+    /// An engine with other hooks that shares this one's cache of compiled templates (the executor makes one per
+    /// task and host: without sharing, every host would compile the task's templates again).
+    public func withHooks(_ hooks: TemplateHooks) -> TemplateEngine {
+        TemplateEngine(hooks: hooks, cache: cache)
     }
 
     /// The value `omit` evaluates to. Inside lists and dicts it drops out when a result is finalized; a template
@@ -384,10 +402,10 @@ public final class TemplateEngine: Sendable {
         _ source: String, kind: UnitKind, escapeBackslashes: Bool, overrides: TemplateOverrides = TemplateOverrides()
     ) -> Compiled {
         let key = CacheKey(source: source, kind: kind, escapeBackslashes: escapeBackslashes, overrides: overrides)
-        if let hit = cache.withLock({ $0[key] }) { return hit }
+        if let hit = cache.entries.withLock({ $0[key] }) { return hit }
         let compiled = TemplateEngine.compileUncached(
             source, kind: kind, escapeBackslashes: escapeBackslashes, overrides: overrides)
-        cache.withLock {
+        cache.entries.withLock {
             if $0.count >= TemplateEngine.cacheLimit { $0.removeAll(keepingCapacity: true) }
             $0[key] = compiled
         }

@@ -1,6 +1,7 @@
 import Foundation
 import SwansibleCore
 import SwansibleData
+import SwansibleTemplate
 import Testing
 
 /// Runs a playbook given as JSON (valid YAML) on an inventory given as INI text; returns the run's result.
@@ -184,6 +185,8 @@ struct ModulesIntegrationTests {
             ["name": "copy", "copy": ["content": "hello\n", "dest": .string(base + "/d/a.txt"), "mode": "u=rw,g=r"]],
             ["name": "copy again", "copy": ["content": "hello\n", "dest": .string(base + "/d/a.txt"), "mode": "u=rw,g=r"]],
             ["name": "copy backup", "copy": ["content": "hello 2\n", "dest": .string(base + "/d/a.txt"), "backup": true]],
+            // A controller file is streamed from disk (no scp on the appliance: through its shell).
+            ["name": "copy file", "copy": ["src": .string(script), "dest": .string(base + "/d/s.sh")]],
             ["name": "template", "template": ["src": .string(template), "dest": .string(base + "/d/t.txt")]],
             ["name": "touch", "file": ["path": .string(base + "/d/touched"), "state": "touch"]],
             ["name": "link", "file": ["path": .string(base + "/d/l"), "src": .string(base + "/d/a.txt"), "state": "link"]],
@@ -240,6 +243,10 @@ struct ModulesIntegrationTests {
         #expect(copy["mode"]?.stringValue == "0644")  // u=rw,g=r on 0644 (umask 022)
         #expect(copy["owner"]?.stringValue == hosts.users.appliance.name)
         #expect(result(r, "copy again")?.1["changed"]?.boolValue == false)
+        let copyFile = try #require(result(r, "copy file")?.1)
+        #expect(copyFile["changed"]?.boolValue == true)
+        #expect(copyFile["checksum"]?.stringValue == hexSHA1(Array("#!/bin/sh\necho \"$# $2\"\n".utf8)))
+        #expect(copyFile["size"]?.intValue == 23)
         let backup = try #require(result(r, "copy backup")?.1["backup_file"]?.stringValue)
         #expect(backup.hasPrefix(base + "/d/a.txt."))
         #expect(result(r, "template")?.1["size"]?.intValue == 5, "\(String(describing: result(r, "template")))")
@@ -318,6 +325,55 @@ struct ModulesIntegrationTests {
         #expect(result(r, "check")?.1["stdout"]?.stringValue == " c a f 351 \\n p o r t = 2 \\n x \\n")
     }
 
+    /// One controller file to several hosts: each gets the same bytes (streamed from disk, checksummed once);
+    /// a source rewritten during the run (same size, new content) is checksummed again and copied again.
+    @Test func copySourceSharedByHostsAndRehashedWhenRewritten() async throws {
+        let hosts = try TestHosts.get()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swansible-src-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = dir + "/payload"
+        var g = SplitMix(state: 7)
+        let first = (0..<(700 * 1024 + 13)).map { _ in UInt8.random(in: 0...255, using: &g) }
+        var second = first
+        second[second.count / 2] ^= 0xFF
+        try Data(first).write(to: URL(fileURLWithPath: src))
+        try Data(second).write(to: URL(fileURLWithPath: dir + "/second"))
+        let n = min(3, hosts.hosts.count)
+        var inventory = "[targets]\n"
+        for (i, h) in hosts.hosts.prefix(n).enumerated() {
+            inventory += "t\(i) ansible_host=\(h.address) ansible_port=\(h.port)\n"
+        }
+        inventory += """
+            [targets:vars]
+            ansible_user=\(hosts.users.plain.name)
+            ansible_ssh_private_key_file=\(hosts.keys.ed25519)
+            ansible_ssh_common_args='-o UserKnownHostsFile=\(hosts.known_hosts)'
+            """
+        let base = "/tmp/modtest-\(UUID().uuidString.prefix(8))"
+        let dest = base + "-{{ inventory_hostname }}"
+        let tasks: [Value] = [
+            ["name": "copy", "copy": ["src": .string(src), "dest": .string(dest)]],
+            ["name": "rewrite", "command": .string("cp \(dir)/second \(src)"), "delegate_to": "localhost", "run_once": true],
+            ["name": "copy rewritten", "copy": ["src": .string(src), "dest": .string(dest)]],
+            ["name": "copy unchanged", "copy": ["src": .string(src), "dest": .string(dest)]],
+            ["name": "sum", "command": .string("sha1sum \(dest)")],
+            ["name": "clean", "file": ["path": .string(dest), "state": "absent"]],
+        ]
+        let r = try await play(tasks, inventory: inventory)
+        for i in 0..<n {
+            let host = "t\(i)"
+            let copy = try #require(result(r, "copy", host))
+            #expect(copy.0 == "success" && copy.1["changed"]?.boolValue == true)
+            #expect(copy.1["checksum"]?.stringValue == hexSHA1(first))
+            let again = try #require(result(r, "copy rewritten", host))
+            #expect(again.1["changed"]?.boolValue == true, "the rewritten source is copied again on \(host)")
+            #expect(again.1["checksum"]?.stringValue == hexSHA1(second))
+            #expect(result(r, "copy unchanged", host)?.1["changed"]?.boolValue == false)
+            #expect(result(r, "sum", host)?.1["stdout"]?.stringValue?.hasPrefix(hexSHA1(second)) == true)
+        }
+    }
+
     /// A read-only destination directory fails as in ansible-core, and the old file stays.
     @Test func readOnlyDestinationFailsAndKeepsTheOldFile() async throws {
         let hosts = try TestHosts.get()
@@ -334,4 +390,11 @@ struct ModulesIntegrationTests {
         #expect(copy.1["msg"]?.stringValue == "Destination \(base)/ro not writable")
         #expect(result(r, "check")?.1["stdout"]?.stringValue == "old\n0")
     }
+}
+
+/// SHA-1 of bytes as hex (what the copy module reports as `checksum`).
+private func hexSHA1(_ bytes: [UInt8]) -> String {
+    var digest = StreamingDigest(.sha1)
+    digest.update(bytes)
+    return digest.finalizeHex()
 }

@@ -67,6 +67,7 @@ public enum Swansible {
             name: "Ansible Ad-Hoc", hosts: .string(pattern), vars: [:], varsFiles: [], gatherFacts: false,
             preTasks: [], tasks: [.task(task)], postTasks: [], handlers: [], keywords: keywords, mark: mark)
         let executor = PlaybookExecutor(inventory: inventory, options: options, onEvent: onEvent)
+        executor.releaseConnectionsAfterTask = true
         let cwd = FileManager.default.currentDirectoryPath
         return await executor.run(Playbook(path: "<adhoc>", directory: cwd, plays: [play]))
     }

@@ -1,5 +1,6 @@
 public import SwansibleData
 public import SwansibleSSH
+import Synchronization
 
 /// A host's transport as modules see it: run a command, write a file, read a file.
 public protocol HostConnection: Sendable {
@@ -89,8 +90,42 @@ public struct ConnectionSettings: Sendable, Hashable {
         return s
     }
 
+    /// What an OpenSSH argument string sets, in order.
+    enum SSHArgumentEffect: Sendable {
+        case port(Int), user(String), identityFile(String), knownHostsFiles([String]), noHostKeyChecking, timeout(Int)
+    }
+
+    /// The effects of argument strings already split: every task on every host reads its connection variables
+    /// again, and splitting the same `ansible_ssh_common_args` each time was a tenth of the executor's
+    /// instructions per host-task.
+    private static let parsedArguments = Mutex<[String: [SSHArgumentEffect]]>([:])
+
     /// Applies `-o Key=Value`, `-p`, `-i`, `-l` options from an OpenSSH argument string.
     mutating func applySSHArguments(_ text: String) {
+        let effects: [SSHArgumentEffect]
+        if let known = Self.parsedArguments.withLock({ $0[text] }) {
+            effects = known
+        } else {
+            effects = Self.sshArgumentEffects(text)
+            Self.parsedArguments.withLock {
+                if $0.count >= 256 { $0.removeAll() }
+                $0[text] = effects
+            }
+        }
+        for effect in effects {
+            switch effect {
+            case .port(let p): port = p
+            case .user(let u): user = u
+            case .identityFile(let f): privateKeyFile = f
+            case .knownHostsFiles(let files): knownHostsFiles = files
+            case .noHostKeyChecking: hostKeyChecking = false
+            case .timeout(let t): timeout = .seconds(t)
+            }
+        }
+    }
+
+    static func sshArgumentEffects(_ text: String) -> [SSHArgumentEffect] {
+        var effects: [SSHArgumentEffect] = []
         let words = (try? ArgumentSplitting.shlexSplit(text)) ?? []
         var i = 0
         while i < words.count {
@@ -104,9 +139,9 @@ public struct ConnectionSettings: Sendable, Hashable {
             } else if (word == "-p" || word == "-i" || word == "-l"), i + 1 < words.count {
                 let value = words[i + 1]
                 switch word {
-                case "-p": port = Int(value) ?? port
-                case "-i": privateKeyFile = value
-                default: user = value
+                case "-p": if let p = Int(value) { effects.append(.port(p)) }
+                case "-i": effects.append(.identityFile(value))
+                default: effects.append(.user(value))
                 }
                 i += 1
             }
@@ -116,19 +151,20 @@ public struct ConnectionSettings: Sendable, Hashable {
                 if pair.count == 2 {
                     switch pair[0].lowercased() {
                     case "userknownhostsfile":
-                        knownHostsFiles = pair[1].split(separator: " ").map { expandHome(String($0)) }
+                        effects.append(.knownHostsFiles(pair[1].split(separator: " ").map { expandHome(String($0)) }))
                     case "stricthostkeychecking":
-                        if ["no", "off", "false"].contains(pair[1].lowercased()) { hostKeyChecking = false }
-                    case "port": port = Int(pair[1]) ?? port
-                    case "user": user = pair[1]
-                    case "identityfile": privateKeyFile = pair[1]
-                    case "connecttimeout": if let t = Int(pair[1]) { timeout = .seconds(t) }
+                        if ["no", "off", "false"].contains(pair[1].lowercased()) { effects.append(.noHostKeyChecking) }
+                    case "port": if let p = Int(pair[1]) { effects.append(.port(p)) }
+                    case "user": effects.append(.user(pair[1]))
+                    case "identityfile": effects.append(.identityFile(pair[1]))
+                    case "connecttimeout": if let t = Int(pair[1]) { effects.append(.timeout(t)) }
                     default: break
                     }
                 }
             }
             i += 1
         }
+        return effects
     }
 }
 

@@ -51,6 +51,12 @@ final class ConnectionPool: Sendable {
         _ = connections.withLock { $0.removeValue(forKey: host) }
     }
 
+    /// Closes a host's connection now (its work is done); the next use would connect again.
+    func release(_ host: String) async {
+        guard let entry = connections.withLock({ $0.removeValue(forKey: host) }) else { return }
+        if case .success(let c) = await entry.task.value { await c.close() }
+    }
+
     func closeAll() async {
         let all = connections.withLock { table in
             defer { table.removeAll() }

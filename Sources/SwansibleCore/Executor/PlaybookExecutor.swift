@@ -32,6 +32,10 @@ public final class PlaybookExecutor {
     private var runError: AnsibleError?
     /// `--start-at-task`: tasks are skipped until one of that name (or matching it as a pattern) comes.
     private var startAtTaskReached = false
+    /// Close a host's connection as soon as its task is done (the ad-hoc command: one task, so a connection is
+    /// never used again). A connected libssh2 session holds ~55 KB of buffers; keeping 1,000 of them open until
+    /// the end of the run was most of the 1,000-host run's memory.
+    var releaseConnectionsAfterTask = false
 
     public init(inventory: Inventory, options: RunOptions, onEvent: (@Sendable (RunEvent) -> Void)? = nil) {
         self.inventory = inventory
@@ -86,6 +90,9 @@ public final class PlaybookExecutor {
         var endBatch = false
         /// A failure stopped the play (any_errors_fatal, max_fail_percentage).
         var breakPlay = false
+        /// The play's magic variables for the `active` and `batch` they were built from: every host-task shares
+        /// one copy (built per host, its host lists made memory and time grow with hosts²).
+        var magicCache: (active: [String], batch: [String], magic: ValueDict)?
 
         init(play: Play, playbook: Playbook, hosts: [String]) {
             self.play = play
@@ -264,7 +271,8 @@ public final class PlaybookExecutor {
             for host in state.active where cursors[host]?.isFailed == true {
                 markFailed(host, state: state)
             }
-            next.removeAll { !state.active.contains($0.0) }
+            let active = Set(state.active)
+            next.removeAll { !active.contains($0.0) }
             guard let chosen = next.min(by: { $0.1 < $1.1 }) else { break }
             let hostsForTask = next.filter { $0.1 == chosen.1 }.map(\.0)
             let task = chosen.1.task
@@ -382,12 +390,17 @@ public final class PlaybookExecutor {
     }
 
     private func playMagic(_ state: PlayState) -> ValueDict {
+        // (Array's == is a pointer comparison while the arrays are unchanged.)
+        if let cached = state.magicCache, cached.active == state.active, cached.batch == state.batch {
+            return cached.magic
+        }
         var magic = ValueDict()
-        magic["groups"] = inventory.groupsMagicVariable
+        magic["groups"] = groupsMagic
         magic["ansible_play_hosts_all"] = .list(state.allHosts.map(Value.string))
         magic["ansible_play_hosts"] = .list(state.active.map(Value.string))
         magic["play_hosts"] = magic["ansible_play_hosts"]
-        magic["ansible_play_batch"] = .list(state.batch.filter { state.active.contains($0) }.map(Value.string))
+        let active = Set(state.active)
+        magic["ansible_play_batch"] = .list(state.batch.filter { active.contains($0) }.map(Value.string))
         magic["ansible_play_name"] = .string(state.play.name)
         magic["playbook_dir"] = .string(state.playbook.directory)
         magic["ansible_check_mode"] = .bool(options.check)
@@ -399,8 +412,12 @@ public final class PlaybookExecutor {
             "string": .string(Swansible.ansibleCoreVersion),
         ]
         magic["omit"] = TemplateEngine.omit
+        state.magicCache = (state.active, state.batch, magic)
         return magic
     }
+
+    /// `groups` (the inventory does not change during a run).
+    private lazy var groupsMagic: Value = inventory.groupsMagicVariable
 
     private func runTaskOnHosts(
         _ task: PlayTask, hosts hostsForTask: [String], state: PlayState, cursors: inout [String: TaskCursor],
@@ -840,29 +857,84 @@ public final class PlaybookExecutor {
 
     /// Runs a task on hosts, at most `forks` (and `throttle`) at once; outcomes in completion order.
     private func runTask(_ task: PlayTask, on hosts: [String], state: PlayState) async -> [HostTaskOutcome] {
-        var contexts: [HostTaskContext] = []
-        for host in hosts {
-            contexts.append(makeContext(task: task, host: host, state: state))
-        }
         var forks = max(1, options.forks)
         if let throttle = task.keyword("throttle") ?? state.play.keywords["throttle"] {
             let t = (try? engine.template(throttle, variables: VariableScope(layers: [state.play.vars], magic: [:]))) ?? throttle
             if let n = t.intValue ?? Int(t.stringValue ?? ""), n > 0 { forks = min(forks, n) }
         }
         var outcomes: [HostTaskOutcome] = []
+        // A host's context is made when it starts (the executor's state does not change while a task runs), so
+        // the first hosts are at work while the others' contexts are made.
+        if releaseConnectionsAfterTask {
+            outcomes = await runConnectingInWaves(task, on: hosts, forks: forks, state: state)
+            return outcomes
+        }
         await withTaskGroup(of: HostTaskOutcome.self) { group in
-            var iterator = contexts.makeIterator()
+            var iterator = hosts.makeIterator()
             var running = 0
-            while running < forks, let context = iterator.next() {
+            while running < forks, let host = iterator.next() {
+                let context = makeContext(task: task, host: host, state: state)
                 group.addTask { await context.run() }
                 running += 1
             }
             for await outcome in group {
                 outcomes.append(outcome)
                 // Cancelled: hosts already running finish their step; no new host starts.
-                if !Task.isCancelled, let context = iterator.next() {
+                if !Task.isCancelled, let host = iterator.next() {
+                    let context = makeContext(task: task, host: host, state: state)
                     group.addTask { await context.run() }
                 }
+            }
+        }
+        return outcomes
+    }
+
+    /// The ad-hoc command's `runTask`: every host connects first, at most `connectWindow` at a time (the SSH
+    /// engine admits 100 handshakes at once anyway), runs its task as soon as it is connected (still at most
+    /// `forks` hosts at once) and closes its connection when done. A thousand hosts with `-f 1000` then hold
+    /// ~100 hosts' state in the connect phase instead of a thousand (frames, contexts), and only the sessions of
+    /// hosts still at work.
+    private static let connectWindow = 100
+
+    private enum HostStep: Sendable {
+        case connected(HostTaskContext)
+        case finished(HostTaskOutcome)
+    }
+
+    private func runConnectingInWaves(_ task: PlayTask, on hosts: [String], forks: Int, state: PlayState) async
+        -> [HostTaskOutcome] {
+        var outcomes: [HostTaskOutcome] = []
+        let pool = self.pool
+        await withTaskGroup(of: HostStep.self) { group in
+            var iterator = hosts.makeIterator()
+            var running = 0, connecting = 0
+            func startMore() {
+                while running < forks, connecting < Self.connectWindow, !Task.isCancelled, let host = iterator.next() {
+                    let context = makeContext(task: task, host: host, state: state)
+                    group.addTask {
+                        await context.connectFirst()
+                        return .connected(context)
+                    }
+                    running += 1
+                    connecting += 1
+                }
+            }
+            startMore()
+            for await step in group {
+                switch step {
+                case .connected(let context):
+                    connecting -= 1
+                    group.addTask {
+                        let outcome = await context.run()
+                        await pool.release(context.host)
+                        return .finished(outcome)
+                    }
+                case .finished(let outcome):
+                    running -= 1
+                    outcomes.append(outcome)
+                }
+                // Cancelled: hosts already running finish their step; no new host starts.
+                startMore()
             }
         }
         return outcomes
@@ -892,7 +964,8 @@ public final class PlaybookExecutor {
     }
 
     private func makeContext(task: PlayTask, host: String, state: PlayState) -> HostTaskContext {
-        var magic = playMagic(state)
+        let playMagic = playMagic(state)
+        var magic = playMagic
         magic["inventory_hostname"] = .string(host)
         magic["inventory_hostname_short"] = .string(String(host.split(separator: ".").first ?? Substring(host)))
         magic["group_names"] = .list(inventory.groupNames(for: host).map(Value.string))
@@ -900,7 +973,7 @@ public final class PlaybookExecutor {
         // hostvars and delegation see a snapshot of the other hosts' variables as they are now.
         let snapshot = HostVariablesSnapshot(
             inventory: inventory, factCache: factCache, hostFacts: hostFacts, includedVars: includedVars,
-            play: state.play.vars, varsFiles: state.varsFiles, extraVars: options.extraVars, magic: playMagic(state))
+            play: state.play.vars, varsFiles: state.varsFiles, extraVars: options.extraVars, magic: playMagic)
         let scope = VariableScope(layers: layers(for: host, task: task, state: state), magic: magic,
                                   hostVariablesProvider: { snapshot.scope(for: $0) },
                                   allHostVariables: { snapshot.hostvarsValue() })
@@ -914,7 +987,7 @@ public final class PlaybookExecutor {
             searchPaths: ansibleSearchPath(rolePaths: task.role.map { [$0.path] } ?? [], taskFile: task.mark.file),
             playbookDir: state.playbook.directory, inRole: task.role != nil)
         return HostTaskContext(
-            host: host, task: task, scope: scope, engine: TemplateEngine(hooks: hooks), pool: pool, options: options,
+            host: host, task: task, scope: scope, engine: engine.withHooks(hooks), pool: pool, options: options,
             playKeywords: state.play.keywords, searchPaths: searchPaths, hostScope: { snapshot.scope(for: $0) })
     }
 }
