@@ -1,5 +1,6 @@
 internal import CLibSSH2
 internal import Glibc
+import Synchronization
 
 /// What an operation asks of the loop after a step.
 enum Step {
@@ -50,6 +51,8 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     /// The SFTP subsystem, started on first use and kept for the session's life.
     var sftp: OpaquePointer?
     private(set) var broken: SSHError?
+    /// `broken != nil`, readable from any thread (the pool asks before it hands out a kept session).
+    let isBroken = Atomic<Bool>(false)
     private var queue: [any Operation] = []
     private var keepaliveInterval: Duration?
     /// Keepalives a peer may leave unanswered while an operation waits on it (OpenSSH's ServerAliveCountMax).
@@ -279,6 +282,7 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     /// Records that the session is unusable; queued and later operations fail with `error`.
     func markBroken(_ error: SSHError) {
         if broken == nil { broken = error }
+        isBroken.store(true, ordering: .releasing)
     }
 
     private func failAll(_ error: SSHError) {

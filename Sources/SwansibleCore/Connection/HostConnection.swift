@@ -9,6 +9,8 @@ public protocol HostConnection: Sendable {
     func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError)
     func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8]
     func close() async
+    /// The transport is known to be dead (the peer hung up while it was idle): the pool connects anew.
+    var isBroken: Bool { get }
 }
 
 extension SSHConnection: HostConnection {
@@ -33,6 +35,7 @@ extension LocalConnection: HostConnection {
     }
 
     public func close() async {}
+    public var isBroken: Bool { false }
 }
 
 extension HostConnection {
