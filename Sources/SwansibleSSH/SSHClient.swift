@@ -171,8 +171,7 @@ public final class SSHConnection: Sendable {
         let core = self.core
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             core.loop.execute {
-                core.close()
-                continuation.resume()
+                core.close { continuation.resume() }
             }
         }
     }
