@@ -189,10 +189,10 @@ struct RemoteCleanupTests {
                 - copy: {src: big.bin, dest: "\(dest)/big"}
             """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try bigFile(dir, megabytes: 64)
+        _ = try bigFile(dir, megabytes: 16)
         let p = try start(dir, ["--json"])
         var temp: String?
-        #expect(Self.eventually(60) {
+        #expect(Self.eventually(120) {
             temp = Self.temporaryEntries([dest]).first
             return temp != nil
         })
@@ -298,9 +298,9 @@ struct RemoteCleanupTests {
                 - copy: {src: big.bin, dest: "\(dest)/big"}
             """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try bigFile(dir, megabytes: 64)
+        _ = try bigFile(dir, megabytes: 16)
         let p = try start(dir, ["--json"])
-        #expect(Self.eventually(60) { !Self.temporaryEntries([dest]).isEmpty })
+        #expect(Self.eventually(120) { !Self.temporaryEntries([dest]).isEmpty })
         let cat = Self.temporaryEntries([dest]).first.flatMap(Self.writer)
         if let cat { kill(cat.pid, SIGSTOP) }
         kill(p.0.processIdentifier, SIGINT)
