@@ -217,7 +217,10 @@ final class DefaultOutput: @unchecked Sendable {
             if !isLoop { write("fatal: [\(host)]: FAILED! => " + dump(result), palette.error) }
             if event.kind == .failedIgnored { write("...ignoring", palette.skip) }
         case .unreachable, .unreachableIgnored:
-            errorBlock("[ERROR]: " + (result["msg"]?.stringValue ?? ""), event.display)
+            // A no_log task's result is censored, and so is its error line (ansible-core's wording).
+            let message = result["msg"]?.stringValue
+                ?? (result["censored"] != nil ? "Task failed: Failed to connect to the host via ssh: <error censored due to no log>" : "")
+            errorBlock("[ERROR]: " + message, event.display)
             write("fatal: [\(host)]: UNREACHABLE! => " + dump(result), palette.unreachable)
             if event.kind == .unreachableIgnored { write("...ignoring", palette.skip) }
         default: break

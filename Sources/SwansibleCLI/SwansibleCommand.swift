@@ -164,6 +164,7 @@ func expandTilde(_ path: String) -> String {
 /// Loads ansible.cfg and prints its warnings; with `-v`, says which file is used, as ansible does.
 func loadConfig(verbosity: Int, quiet: Bool) throws -> AnsibleConfig {
     let config = try AnsibleConfig.load()
+    DisplayLog.shared.open(config)
     for w in config.warnings { printError("[WARNING]: " + w) }
     let level = verbosity > 0 ? verbosity : ((try? config.int(.verbosity)) ?? nil) ?? 0
     if level > 0 && !quiet {
@@ -270,10 +271,87 @@ final class EventSink: @unchecked Sendable {
 
 func printError(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
+    DisplayLog.shared.log(s)
 }
 
 func printLine(_ s: String) {
     FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    DisplayLog.shared.log(s)
+}
+
+/// ansible-core's `log_path` (`ANSIBLE_LOG_PATH`): what the display prints is also appended to the file, one
+/// record per message, as Python's logging writes them: `2026-11-25 21:28:02,932 p=PID u=USER n=ansible LEVEL| `
+/// and the message without colors and leading newlines. (Not supported: `LOG_VERBOSITY`, `DEFAULT_LOG_FILTER`.) ERROR for `[ERROR]` messages, WARNING for warnings, INFO for
+/// the rest; blank messages (ansible-core prints those screen-only) are not logged.
+final class DisplayLog: @unchecked Sendable {
+    static let shared = DisplayLog()
+    private let lock = NSLock()
+    private var handle: FileHandle?
+    private var prefix = ""
+    /// Python logging's `asctime`, local time (used under the lock only).
+    private let formatter: DateFormatter = {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss,SSS"
+        return f
+    }()
+
+    /// Opens the log when the configuration names one (ansible-core's checks and warnings).
+    func open(_ config: AnsibleConfig) {
+        guard let path = config.path(AnsibleConfig.Setting.logPath), !path.isEmpty else { return }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        let dir = (path as NSString).deletingLastPathComponent
+        guard (exists && FileManager.default.isWritableFile(atPath: path))
+            || FileManager.default.isWritableFile(atPath: dir.isEmpty ? "." : dir)
+        else {
+            FileHandle.standardError.write(Data("[WARNING]: log file at '\(path)' is not writeable and we cannot create it, aborting\n\n".utf8))
+            return
+        }
+        if isDirectory.boolValue {
+            FileHandle.standardError.write(Data("[WARNING]: DEFAULT_LOG_PATH can not be a directory '\(path)', aborting\n".utf8))
+            return
+        }
+        if !exists { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { return }
+        h.seekToEndOfFile()
+        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? NSUserName()
+        lock.withLock {
+            handle = h
+            prefix = " p=\(ProcessInfo.processInfo.processIdentifier) u=\(user) n=ansible "
+        }
+    }
+
+    func log(_ text: String) {
+        guard lock.withLock({ handle != nil }) else { return }
+        var message = Substring(stripColors(text))
+        while message.first == "\n" { message.removeFirst() }
+        guard !message.isEmpty else { return }
+        // ansible-core prints a message less one trailing newline and logs it whole: a printed text that ends
+        // with a newline came from a message with one more (its [ERROR] blocks).
+        if message.hasSuffix("\n") { message += "\n" }
+        let level = message.hasPrefix("[ERROR]") ? "ERROR" : message.hasPrefix("[WARNING]") || message.hasPrefix("[DEPRECATION WARNING]") ? "WARNING" : "INFO"
+        lock.withLock {
+            let record = formatter.string(from: Date()) + prefix + level + "| " + message + "\n"
+            handle?.write(Data(record.utf8))
+        }
+    }
+
+    private func stripColors(_ text: String) -> String {
+        guard text.contains("\u{1B}[") else { return text }
+        var out = ""
+        var chars = text.makeIterator()
+        while let c = chars.next() {
+            if c == "\u{1B}" {
+                // ESC [ parameters final-byte
+                guard chars.next() == "[" else { continue }
+                while let d = chars.next(), !("@"..."~").contains(d) {}
+                continue
+            }
+            out.append(c)
+        }
+        return out
+    }
 }
 
 /// How text output looks: colors (ansible's rules: force_color, nocolor/NO_COLOR, stdout a terminal) and width.

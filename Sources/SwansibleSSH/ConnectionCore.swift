@@ -1,5 +1,6 @@
 internal import CLibSSH2
 internal import Glibc
+import Synchronization
 
 /// What an operation asks of the loop after a step.
 enum Step {
@@ -30,6 +31,8 @@ protocol Operation: AnyObject {
 final class Completion<T: Sendable> {
     private var continuation: CheckedContinuation<Result<T, SSHError>, Never>?
     init(_ continuation: CheckedContinuation<Result<T, SSHError>, Never>) { self.continuation = continuation }
+    /// Nobody waits for the result (an operation the connection queues for itself).
+    init() { continuation = nil }
     var isPending: Bool { continuation != nil }
     func resume(_ result: Result<T, SSHError>) {
         continuation?.resume(returning: result)
@@ -50,6 +53,8 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     /// The SFTP subsystem, started on first use and kept for the session's life.
     var sftp: OpaquePointer?
     private(set) var broken: SSHError?
+    /// `broken != nil`, readable from any thread (the pool asks before it hands out a kept session).
+    let isBroken = Atomic<Bool>(false)
     private var queue: [any Operation] = []
     private var keepaliveInterval: Duration?
     /// Keepalives a peer may leave unanswered while an operation waits on it (OpenSSH's ServerAliveCountMax).
@@ -61,6 +66,9 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     private var lastProbe: ContinuousClock.Instant?
     private var probesUnanswered = 0
     private var inCleanup = false
+    /// `close()` waits for the reapers queued before it (an interrupt abandons a command, then closes).
+    private var closeWaiters: [() -> Void] = []
+    private var closing = false
     private var cleanupDeadline: ContinuousClock.Instant?
     /// Events the loop watches for this connection right now.
     private var watching: UInt32 = 0
@@ -150,6 +158,10 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
                 failAll(broken)
                 return
             }
+        }
+        if closing {
+            close()
+            return
         }
         // Idle: watch only for the peer going away (EPOLLERR and EPOLLHUP are always reported); keepalives by timer.
         if fd >= 0 {
@@ -255,6 +267,11 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
         guard let operation = queue.first else { return }
         let error = error ?? SSHError(.timeout, "timed out")
         if operation.abort(self, error) {
+            if let exec = operation as? ExecOperation, exec.wantsReap {
+                // The remote process outlives its channel (sshd signals nobody when a channel without a pty
+                // closes, and libssh2 1.10 cannot send a signal request): hang it up from a channel of its own.
+                queue.insert(exec.reaper(), at: 1)
+            }
             inCleanup = true
             cleanupDeadline = .now + .seconds(5)
             drive()
@@ -279,6 +296,7 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     /// Records that the session is unusable; queued and later operations fail with `error`.
     func markBroken(_ error: SSHError) {
         if broken == nil { broken = error }
+        isBroken.store(true, ordering: .releasing)
     }
 
     private func failAll(_ error: SSHError) {
@@ -286,15 +304,31 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
         queue.removeAll()
         for operation in pending { _ = operation.abort(self, error) }
         releaseResources()
+        if closing { close() }
     }
 
-    /// Closes the session politely (when usable) and the socket.
-    func close() {
+    /// Closes the session politely (when usable) and the socket, then calls `done`. When reapers are queued
+    /// (a command was just abandoned, as an interrupt does before it closes every session), they run first:
+    /// the session closes when the queue is empty, at most the reaper's timeout later.
+    func close(then done: (() -> Void)? = nil) {
+        if let done { closeWaiters.append(done) }
+        if broken == nil, queue.contains(where: { ($0 as? ExecOperation)?.isReaper == true }) {
+            closing = true
+            // Nothing new starts: keep the operation in progress and the reapers.
+            let dropped = queue.enumerated().filter { $0.offset > 0 && ($0.element as? ExecOperation)?.isReaper != true }
+            queue = queue.enumerated().filter { $0.offset == 0 || ($0.element as? ExecOperation)?.isReaper == true }.map(\.element)
+            for (_, operation) in dropped { _ = operation.abort(self, SSHError(.disconnected, "the connection was closed")) }
+            return
+        }
+        closing = false
         markBroken(SSHError(.disconnected, "the connection was closed"))
         let pending = queue
         queue.removeAll()
         for operation in pending { _ = operation.abort(self, broken!) }
         releaseResources()
+        let waiters = closeWaiters
+        closeWaiters.removeAll()
+        for waiter in waiters { waiter() }
     }
 
     private func releaseResources() {

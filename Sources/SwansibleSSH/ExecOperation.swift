@@ -26,7 +26,13 @@ final class ExecOperation: Operation {
     private var inputDone = false
     private var eofSent = false
 
+    /// The command may be running remotely: when it is abandoned, the connection hangs it up (``reaper()``).
+    private(set) var wantsReap = false
+    /// This is the connection's own command that hangs up abandoned ones.
+    private(set) var isReaper = false
+
     private var become: BecomeWatcher?
+    private let becomeSpec: BecomeSpec?
     private var pendingPassword: [UInt8] = []
 
     init(
@@ -34,6 +40,7 @@ final class ExecOperation: Operation {
         become: BecomeSpec?
     ) throws(SSHError) {
         self.completion = completion
+        becomeSpec = become
         if let become {
             let watcher = BecomeWatcher(become, command: command)
             self.command = watcher.command
@@ -77,7 +84,11 @@ final class ExecOperation: Operation {
         switch state {
         case .open:
             return true  // libssh2 keeps a channel open in progress per session: let it finish
-        case .pty, .start, .io:
+        case .start, .io:
+            wantsReap = !isReaper
+            state = .abandon
+            return true
+        case .pty:
             state = .abandon
             return true
         case .close, .waitClosed, .free, .abandon:
@@ -85,6 +96,29 @@ final class ExecOperation: Operation {
         case .finished:
             return false
         }
+    }
+
+    /// Hangs up what abandoned commands left running. Every command of a session is a child of the session's
+    /// sshd process and the leader of its own process session (sshd calls setsid), so this command — a sibling,
+    /// found by walking up from itself to sshd — sends SIGHUP, then SIGTERM, to every process of each sibling's
+    /// session, as the hang-up of a pty would (ansible-core's `ssh -tt`). It runs with the abandoned command's
+    /// become, so it may signal what runs as root; sudo without a pty passes a signal only to its own child,
+    /// not to that child's children. The session's own sftp-server is left alone.
+    func reaper() -> ExecOperation {
+        let script = """
+            me=$$; p=$PPID
+            while :; do case $(cat /proc/$p/comm 2>/dev/null) in sshd*) break;; esac
+              me=$p; p=$(cut -d' ' -f4 /proc/$p/stat 2>/dev/null); [ "${p:-0}" -gt 1 ] || exit 0; done
+            for c in $(pgrep -P $p); do [ "$c" = "$me" ] && continue
+              case $(cat /proc/$c/comm 2>/dev/null) in sftp-server) continue;; esac
+              pkill -HUP -s "$c"; pkill -TERM -s "$c"; done 2>/dev/null
+            exit 0
+            """
+        // Cannot throw: no input file.
+        let operation = try! ExecOperation(
+            completion: Completion(), command: script, input: .none, timeout: .seconds(10), become: becomeSpec)
+        operation.isReaper = true
+        return operation
     }
 
     /// Bytes moved (output read, input written) in one step before it yields to the loop's other connections.

@@ -134,6 +134,9 @@ public final class SSHConnection: Sendable {
     let core: ConnectionCore
     public var host: String { core.host }
     public var port: Int { core.port }
+    /// The session is gone (the peer hung up while it was idle, a fatal error, or `close()`): every later
+    /// operation on it fails. A caller that keeps sessions between tasks connects anew instead.
+    public var isBroken: Bool { core.isBroken.load(ordering: .acquiring) }
 
     init(core: ConnectionCore) {
         self.core = core
@@ -168,8 +171,7 @@ public final class SSHConnection: Sendable {
         let core = self.core
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             core.loop.execute {
-                core.close()
-                continuation.resume()
+                core.close { continuation.resume() }
             }
         }
     }

@@ -265,6 +265,62 @@ struct CLITests {
     }
 }
 
+@Suite("log_path", .needsHosts)
+struct LogPathTests {
+    /// `ANSIBLE_LOG_PATH`: the log holds what ansible-core 2.19.14 writes for the same run (recorded; time, pid and
+    /// the result's times normalized), one record per message, `[ERROR]` blocks at level ERROR.
+    @Test func logFileMatchesAnsibleCore() throws {
+        let t = try TestHosts.get()
+        let dir = try makeProject(hosts: [t.hosts[0]], playbook: """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - command: echo hi
+                - command: "false"
+                  ignore_errors: true
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: swansibleBinary())
+        process.arguments = ["play", "-i", dir + "/inventory", dir + "/site.yml"]
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ANSIBLE_") }
+        env["ANSIBLE_LOG_PATH"] = dir + "/sub/../ansible.log"
+        env["ANSIBLE_CONFIG"] = dir + "/absent.cfg"
+        env["USER"] = "loguser"
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOfFile: dir + "/ansible.log", encoding: .utf8)
+        let stamp = try Regex(#"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ "#)
+        let times = try Regex(#""(delta|end|start)": "[^"]*""#)
+        let normalized = log.replacing(stamp, with: "TS ").replacing(times, with: "X").replacingOccurrences(of: dir, with: "<dir>")
+        let stars = { (n: Int) in String(repeating: "*", count: n) }
+        #expect(normalized == """
+            TS u=loguser n=ansible INFO| PLAY [all] \(stars(69))
+            TS u=loguser n=ansible INFO| TASK [command] \(stars(65))
+            TS u=loguser n=ansible INFO| changed: [h1]
+            TS u=loguser n=ansible INFO| TASK [command] \(stars(65))
+            TS u=loguser n=ansible ERROR| [ERROR]: Task failed: Module failed: non-zero return code
+            Origin: <dir>/site.yml:5:7
+
+            3   tasks:
+            4     - command: echo hi
+            5     - command: "false"
+                    ^ column 7
+
+
+            TS u=loguser n=ansible INFO| fatal: [h1]: FAILED! => {"changed": true, "cmd": ["false"], X, X, "msg": "non-zero return code", "rc": 1, X, "stderr": "", "stderr_lines": [], "stdout": "", "stdout_lines": []}
+            TS u=loguser n=ansible INFO| ...ignoring
+            TS u=loguser n=ansible INFO| PLAY RECAP \(stars(69))
+            TS u=loguser n=ansible INFO| h1                         : ok=2    changed=2    unreachable=0    failed=0    skipped=0    rescued=0    ignored=1   \n
+            """)
+    }
+}
+
 @Suite("swansible CLI interrupt", .needsHosts)
 struct CLIInterruptTests {
     /// SIGINT mid-run: the running step is withdrawn, nothing new starts, the finished task is in the JSON and the

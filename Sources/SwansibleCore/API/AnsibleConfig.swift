@@ -30,6 +30,7 @@ public struct AnsibleConfig: Sendable {
             self.ini = ini.map { (section: $0.0, key: $0.1) }
         }
 
+        public static let logPath = Setting("DEFAULT_LOG_PATH", env: ["ANSIBLE_LOG_PATH"], ini: [("defaults", "log_path")])
         public static let hostList = Setting("DEFAULT_HOST_LIST", env: ["ANSIBLE_INVENTORY"], ini: [("defaults", "inventory")])
         public static let forks = Setting("DEFAULT_FORKS", env: ["ANSIBLE_FORKS"], ini: [("defaults", "forks")])
         public static let remoteUser = Setting("DEFAULT_REMOTE_USER", env: ["ANSIBLE_REMOTE_USER"], ini: [("defaults", "remote_user")])

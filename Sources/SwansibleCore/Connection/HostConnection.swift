@@ -10,6 +10,13 @@ public protocol HostConnection: Sendable {
     func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError)
     func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8]
     func close() async
+    /// The transport is known to be dead (the peer hung up while it was idle): the pool connects anew.
+    var isBroken: Bool { get }
+}
+
+extension HostConnection {
+    /// A transport that cannot tell is taken as alive; a failing command then reports it.
+    public var isBroken: Bool { false }
 }
 
 extension SSHConnection: HostConnection {

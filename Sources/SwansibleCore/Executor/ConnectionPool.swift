@@ -12,13 +12,27 @@ final class ConnectionPool: Sendable {
 
     /// The host's connection, connecting if this is the first use. A failed connection is not retried
     /// within the run (the host is unreachable).
+    ///
+    /// A kept session whose peer hung up while it sat idle between tasks (sshd restarted or killed, the host
+    /// rebooted) is replaced by a new connection, as ansible-core's ssh plugin opens a new one for the next
+    /// task when its ControlPersist master died.
     func connection(for host: String, settings: ConnectionSettings) async -> Result<any HostConnection, SSHError> {
         if settings.kind == .local { return .success(local) }
+        let result = await connection(for: host, settings: settings, replacingBroken: nil)
+        if case .success(let c) = result, c.isBroken {
+            return await connection(for: host, settings: settings, replacingBroken: c)
+        }
+        return result
+    }
+
+    private func connection(
+        for host: String, settings: ConnectionSettings, replacingBroken broken: (any HostConnection)?
+    ) async -> Result<any HostConnection, SSHError> {
         let client = self.client
         var replaced: Task<Result<any HostConnection, SSHError>, Never>?
         let task = connections.withLock { table in
             if let existing = table[host] {
-                if existing.settings == settings { return existing.task }
+                if existing.settings == settings && broken == nil { return existing.task }
                 // The host's connection variables changed (set_fact ansible_host, …): connect anew.
                 replaced = existing.task
             }

@@ -178,14 +178,14 @@ struct CommandModule: Module {
             return .result(r)
         }
 
-        // ansible-core 2.19 refuses a module result holding text that is not UTF-8 (MODULE_STRICT_UTF8_RESPONSE,
-        // on by default): the first such byte of stdout, then of stderr, at its position in characters.
-        for bytes in context.strictUTF8 ? [result.stdout, result.stderr] : [] {
-            guard let (position, byte) = RawBytes.firstInvalid(bytes) else { continue }
-            let text = "Refusing to deserialize an invalid UTF8 string value: 'utf-8' codec can't encode character "
-                + "'\\udc\(String(byte, radix: 16))' in position \(position): surrogates not allowed"
+        // ansible-core 2.19 refuses a module response whose strings are not UTF-8 (MODULE_STRICT_UTF8_RESPONSE,
+        // on by default): the command module decodes its output with surrogateescape, and the controller's JSON
+        // decoder fails the task on the first run of lone surrogates, stdout before stderr.
+        if context.strictUTF8, let problem = strictUTF8Problem(result.stdout) ?? strictUTF8Problem(result.stderr) {
+            let message = "Refusing to deserialize an invalid UTF8 string value: 'utf-8' codec can't encode " + problem
+                + ": surrogates not allowed"
             return .result(["changed": false, "exception": "(traceback unavailable)", "failed": true,
-                            "msg": .string("Task failed: " + text), "_swansible_task_error": .string(text)])
+                            "msg": .string("Task failed: " + message), "_swansible_task_error": .string(message)])
         }
         // Not strict: the bytes are kept (ansible-core keeps them as surrogate escapes; here raw-byte escapes,
         // so the value reaches a later argument or copy content byte for byte).
@@ -326,4 +326,52 @@ func ansibleBool(_ value: Value?) -> Bool? {
     case .null: return nil
     default: return nil
     }
+}
+
+/// What Python's UTF-8 encoder says of `bytes` decoded with surrogateescape (each byte that starts no valid UTF-8
+/// sequence becomes one lone surrogate U+DC80...U+DCFF): nil when they are valid UTF-8, else
+/// "character '\\udcff' in position 1" or "characters in position 1-2" (the first run of surrogates, positions
+/// counted in characters).
+func strictUTF8Problem(_ bytes: [UInt8]) -> String? {
+    var i = 0, position = 0
+    var runStart = -1, runEnd = -1, firstByte: UInt8 = 0
+    func validLength(at i: Int) -> Int {
+        let b = bytes[i]
+        func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            i + k < bytes.count && bytes[i + k] >= lo && bytes[i + k] <= hi
+        }
+        switch b {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: return cont(1) ? 2 : 0
+        case 0xE0: return cont(1, 0xA0) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : 0
+        case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0
+        case 0xF0: return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0
+        default: return 0
+        }
+    }
+    while i < bytes.count {
+        let n = validLength(at: i)
+        if n == 0 {
+            if runStart < 0 {
+                runStart = position
+                firstByte = bytes[i]
+            } else if runEnd != position - 1 {
+                break  // a second run: only the first is reported
+            }
+            runEnd = position
+            i += 1
+        } else {
+            if runStart >= 0 { break }
+            i += n
+        }
+        position += 1
+    }
+    guard runStart >= 0 else { return nil }
+    if runEnd == runStart {
+        return "character '\\udc" + String(firstByte, radix: 16) + "' in position \(runStart)"
+    }
+    return "characters in position \(runStart)-\(runEnd)"
 }

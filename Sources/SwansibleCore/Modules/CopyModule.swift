@@ -500,7 +500,16 @@ struct CopyAction {
                 }
                 out = try await runScript("d=\(pathWord(target))\nt=\(shellQuote(temporary))\n" + finish, context)
             } catch {
-                return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
+                if error.isConnectionFailure { return .unreachable(error.message) }
+                // Interrupted or timed out between the upload and the rename: the temporary file must not stay.
+                // The task is cancelled, so the removal runs in a task of its own (the session is closed only
+                // after the module returns).
+                let connection = context.connection, become = context.become
+                let remove = "rm -f \(shellQuote(temporary))"
+                await Task.detached {
+                    _ = try? await connection.exec(remove, input: .none, timeout: .seconds(10), become: become, environment: [])
+                }.value
+                return fail(error.message)
             }
             if out.exitStatus != 0 { return fail(errorText(out)) }
             lines = RemoteProbe(out.stdout)
