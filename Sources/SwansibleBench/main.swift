@@ -38,6 +38,9 @@ struct Options {
     var timeout = 120
     /// The playbook `parse` loads.
     var file = ""
+    /// floor: a JSON list of commands, one per task (instead of `--tasks` times `--command`); `{i}` is the host's
+    /// index. The W1 floor runs the playbook's own commands this way.
+    var commands: [String] = []
 }
 
 func parseOptions() -> Options {
@@ -64,6 +67,12 @@ func parseOptions() -> Options {
         case "--watchdog": o.watchdog = Int(value()) ?? o.watchdog
         case "--file": o.file = value()
         case "--linear": o.linear = true
+        case "--commands":
+            let path = value()
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), let list = try? Value(json: text).listValue
+            else { fatalError("--commands: \(path) is not a JSON list of strings") }
+            o.commands = list.compactMap(\.stringValue)
+            o.execs = o.commands.count
         default: fatalError("unknown option \(args[i])")
         }
         i += 1
@@ -221,6 +230,13 @@ if options.command == "parse" {
 let fleet = try Fleet(json: options.hostsJSON, count: options.hosts)
 let client = SSHClient(loopCount: options.loops)
 
+/// The command of task `task` on host `host` for the floor (`{i}` replaced by the host's index).
+func taskCommand(_ task: Int, host: Int) -> String {
+    guard task < options.commands.count else { return options.commandLine }
+    let parts = options.commands[task].split(separator: "{i}", omittingEmptySubsequences: false)
+    return parts.joined(separator: String(host))
+}
+
 switch options.command {
 case "ssh":
     // One host alone: the latency of connect+auth+first exec and of one more exec.
@@ -315,24 +331,24 @@ case "transfer":
 case "floor" where options.linear:
     // The floor with ansible's linear strategy: connect all, then each task on every host before the next one.
     let t0 = ContinuousClock.now
-    let connections = await withTaskGroup(of: SSHConnection?.self) { group in
-        for i in 0..<options.hosts { group.addTask { try? await fleet.connect(i, client: client) } }
-        var all: [SSHConnection] = []
+    let connections = await withTaskGroup(of: (Int, SSHConnection)?.self) { group in
+        for i in 0..<options.hosts { group.addTask { (try? await fleet.connect(i, client: client)).map { (i, $0) } } }
+        var all: [(Int, SSHConnection)] = []
         for await c in group { if let c { all.append(c) } }
         return all
     }
     var failures = options.hosts - connections.count
-    for _ in 0..<options.execs {
+    for task in 0..<options.execs {
         failures += await withTaskGroup(of: Int.self) { group in
-            for c in connections {
-                group.addTask { (try? await c.exec(options.commandLine)) == nil ? 1 : 0 }
+            for (index, c) in connections {
+                group.addTask { (try? await c.exec(taskCommand(task, host: index))) == nil ? 1 : 0 }
             }
             var n = 0
             for await f in group { n += f }
             return n
         }
     }
-    for c in connections { await c.close() }
+    for (_, c) in connections { await c.close() }
     let wall = seconds(ContinuousClock.now - t0)
     print("floor (linear): \(options.hosts) hosts x \(options.execs) tasks: \(fixed(wall, 3)) s wall, \(failures) failed, "
         + "CPU \(fixed(cpuSeconds(), 2)) s, peak RSS \(fixed(peakRSSMB(), 1)) MB")
@@ -345,7 +361,7 @@ case "floor":
             group.addTask {
                 do {
                     let c = try await fleet.connect(i, client: client)
-                    for _ in 0..<options.execs { _ = try await c.exec(options.commandLine) }
+                    for task in 0..<options.execs { _ = try await c.exec(taskCommand(task, host: i)) }
                     await c.close()
                     return 0
                 } catch {

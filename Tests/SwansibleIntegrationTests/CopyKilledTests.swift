@@ -33,7 +33,15 @@ private final class CuttingConnection: HostConnection, @unchecked Sendable {
 
     func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?, environment: [(String, String)])
         async throws(SSHError) -> ExecResult {
-        guard case .bytes(let bytes) = input, bytes.count == uploadSize else {
+        // The upload: the source's bytes, given in memory or (as copy streams a controller file) as the file.
+        var upload: [UInt8]?
+        switch input {
+        case .bytes(let bytes) where bytes.count == uploadSize: upload = bytes
+        case .file(let path):
+            if let data = FileManager.default.contents(atPath: path), data.count == uploadSize { upload = Array(data) }
+        default: break
+        }
+        guard let bytes = upload else {
             return try await base.exec(command, input: input, timeout: timeout, become: become, environment: environment)
         }
         guard mkfifo(fifo, 0o600) == 0 else { throw SSHError(.transfer, "mkfifo failed") }
