@@ -465,7 +465,9 @@ extension SwansibleCommand {
                 for w in allWarnings { printError("[WARNING]: " + w) }
                 let progress = ProgressLine.ifTerminal(enabled: !common.json)
                 let sink = try EventSink(output: output, eventsPath: common.events, progress: progress)
-                let runOptions = options
+                var playOptions = options
+                playOptions.keepResults = common.json  // only --json prints the structure: a long run stays flat
+                let runOptions = playOptions
                 let result = try await interruptible {
                     try await Swansible.runPlaybooks(
                         playbooks, inventory: inventory, options: runOptions, onEvent: { sink.handle($0) })

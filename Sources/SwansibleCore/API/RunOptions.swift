@@ -7,6 +7,10 @@ public struct RunOptions: Sendable {
     /// Hosts worked on at once. Ansible's default is 5; swansible's is 50: one SSH session per host
     /// costs little on an event loop, and a fleet should not wait in batches of five.
     public var forks: Int = 50
+    /// Keep every result for the returned ``PlaybookResult/seed``. With false the seed holds only the task keys
+    /// and memory stays flat however long the run (the CLI keeps results only for `--json`; events still carry
+    /// every result live).
+    public var keepResults = true
     public var check = false
     public var diff = false
     public var limit: String?

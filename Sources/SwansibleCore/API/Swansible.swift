@@ -21,7 +21,8 @@ public enum Swansible {
     /// - Parameters:
     ///   - paths: playbook files.
     ///   - inventory: the hosts; see ``loadInventory(_:playbookDirectory:warnings:)``.
-    ///   - onEvent: called, in order, for every event of the run (from the run's task).
+    ///   - onEvent: called, in order, for every event of the run (from the run's task); the result's `events` is
+    ///     then empty (they are not kept twice).
     /// - Returns: the seed's result structure, the recap and the exit code ansible-playbook would give.
     /// - Throws: ``AnsibleError`` when a playbook cannot be loaded (nothing has run then).
     public static func runPlaybooks(

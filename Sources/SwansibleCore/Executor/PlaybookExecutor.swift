@@ -41,6 +41,7 @@ public final class PlaybookExecutor {
         self.inventory = inventory
         self.options = options
         self.onEvent = onEvent
+        seed.keepsResults = options.keepResults
         engine = TemplateEngine(hooks: makeCoreTemplateHooks(searchPaths: [], playbookDir: nil))
         pool = ConnectionPool(client: SSHClient())
     }
@@ -48,11 +49,11 @@ public final class PlaybookExecutor {
     func emit(_ kind: RunEvent.Kind, _ data: ValueDict, display: ValueDict = [:]) {
         sequence += 1
         let event = RunEvent(sequence: sequence, kind: kind, data: data, display: display)
-        events.append(event)
-        onEvent?(event)
+        // With a live handler the events are delivered, not kept: every result would otherwise be held twice
+        // (here and in the seed) for the whole run.
+        if let onEvent { onEvent(event) } else { events.append(event) }
     }
 
-    /// Runs every play of the playbook.
     /// Runs the playbook; `warnings` are those its loading gave (shown first, as ansible-core shows them).
     public func run(_ playbook: Playbook, warnings: [String] = []) async -> PlaybookResult {
         for w in warnings { emit(.warning, ["message": .string(w)]) }

@@ -44,6 +44,8 @@ public struct ErrorCause: Sendable, Hashable {
 /// already used by an earlier task of the run gets ` (2)`, ` (3)`, …; a host that became unreachable
 /// appears under `unreachable`, with its first unreachable result, in every later task of the run.
 public struct SeedResults: Sendable {
+    /// When false, only the task keys are kept, not the results (``RunOptions/keepResults``).
+    public var keepsResults = true
     public struct TaskEntry: Sendable {
         public var success: OrderedDictionary<String, Value> = [:]
         public var failed: OrderedDictionary<String, Value> = [:]
@@ -73,12 +75,15 @@ public struct SeedResults: Sendable {
         nameCounts[name] = count
         let key = count == 1 ? name : "\(name) (\(count))"
         var entry = TaskEntry()
-        for (host, result) in unreachableHosts { entry.unreachable[host] = result }
+        if keepsResults {
+            for (host, result) in unreachableHosts { entry.unreachable[host] = result }
+        }
         tasks[key] = entry
         return key
     }
 
     public mutating func record(_ result: HostResult, key: String) {
+        guard keepsResults else { return }
         let value = Value.dict(result.result)
         switch result.status {
         case .ok, .changed: tasks[key]?.success[result.host] = value
@@ -155,6 +160,8 @@ public struct PlaybookResult: Sendable {
     public var seed: SeedResults
     public var stats: OrderedDictionary<String, HostStats>
     public var exitCode: Int32
+    /// Every event of the run, in order, when the run had no `onEvent` handler (with one, the handler got them
+    /// live and this is empty).
     public var events: [RunEvent]
     /// An error that ended the run before its plays were done (ansible-playbook's `[ERROR]`, e.g. a vars file
     /// that does not parse); `exitCode` is then its code and no recap was emitted.
