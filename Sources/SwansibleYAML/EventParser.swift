@@ -39,7 +39,7 @@ final class EventParser {
         yaml_parser_set_input_string(parser, input.baseAddress, utf8.count)
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         if pipelined ?? (utf8.count >= Self.pipelineMinimumBytes) {
-            pipeline = EventPipeline(parser: parser)
+            pipeline = EventPipeline(parser: parser)  // nil if no thread could be started
         } else {
             pipeline = nil
         }
@@ -145,7 +145,8 @@ final class EventPipeline: @unchecked Sendable {
     /// Returned after the stream end, as libyaml returns YAML_NO_EVENT.
     private let empty: UnsafeMutablePointer<yaml_event_t>
 
-    init(parser: UnsafeMutablePointer<yaml_parser_t>) {
+    /// Starts the producer thread; nil when no thread can be created (the caller then parses itself).
+    init?(parser: UnsafeMutablePointer<yaml_parser_t>) {
         self.parser = parser
         let total = Self.batchSize * Self.slotCount
         events = UnsafeMutablePointer<yaml_event_t>.allocate(capacity: total)
@@ -168,7 +169,10 @@ final class EventPipeline: @unchecked Sendable {
             pipeline.produce()
             return nil
         }, context)
-        if status != 0 { fatalError("libyaml pipeline: pthread_create failed (\(status))") }
+        if status != 0 {
+            Unmanaged<EventPipeline>.fromOpaque(context).release()
+            return nil
+        }
     }
 
     deinit {
