@@ -58,11 +58,13 @@ final class Composer {
     private var warnings: [YAMLWarning] = []
     private var warningSet: Set<YAMLWarning> = []
 
-    init(text: String, file: String, options: YAMLLoadOptions) {
+    /// - Parameter pipelined: run libyaml on a second thread (``EventPipeline``); nil decides by the size.
+    init(text: String, file: String, options: YAMLLoadOptions, pipelined: Bool? = nil) {
         self.file = file
         self.options = options
+        // The parser first: a pipelined one starts scanning while the lines are indexed.
+        self.parser = EventParser(text: text, pipelined: pipelined)
         self.lines = SourceLines(text)
-        self.parser = EventParser(text: text)
     }
 
     // MARK: Errors
@@ -125,8 +127,8 @@ final class Composer {
         stack.reserveCapacity(256)
         var root: YAMLNode?
         while true {
-            guard parser.next() else { throw syntaxError() }
-            let event = parser.event.pointee
+            guard let current = parser.next() else { throw syntaxError() }
+            let event = current.pointee
             switch event.type {
             case YAML_STREAM_START_EVENT:
                 continue
