@@ -115,6 +115,21 @@ struct RemoteCleanupTests {
     }
 
     /// A file of `megabytes` MB on the controller.
+    /// Starts `swansible play --json` copying a 16 MiB controller file to a fresh directory on test host
+    /// `hostIndex`; the caller removes `dest` and `dir`.
+    func startBigCopy(hostIndex: Int) throws -> (dest: String, dir: String, run: (Process, Pipe, Pipe)) {
+        let t = try TestHosts.get()
+        let dest = try destination()
+        let dir = try makeProject(hosts: [t.hosts[hostIndex]], playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - copy: {src: big.bin, dest: "\(dest)/big"}
+            """)
+        _ = try bigFile(dir, megabytes: 16)
+        return (dest, dir, try start(dir, ["--json"]))
+    }
+
     func bigFile(_ dir: String, megabytes: Int) throws -> String {
         let path = dir + "/big.bin"
         let chunk = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
@@ -180,17 +195,9 @@ struct RemoteCleanupTests {
     /// early, and the script removes the partial file. The destination is untouched.
     @Test func killedConnectionDuringCopyLeavesNoTemporaryFile() throws {
         let t = try TestHosts.get()
-        let dest = try destination()
+        let (dest, dir, p) = try startBigCopy(hostIndex: 1)
         defer { try? FileManager.default.removeItem(atPath: dest) }
-        let dir = try makeProject(hosts: [t.hosts[1]], playbook: """
-            - hosts: testhosts
-              gather_facts: false
-              tasks:
-                - copy: {src: big.bin, dest: "\(dest)/big"}
-            """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try bigFile(dir, megabytes: 16)
-        let p = try start(dir, ["--json"])
         var temp: String?
         #expect(Self.eventually(120) {
             temp = Self.temporaryEntries([dest]).first
@@ -288,18 +295,9 @@ struct RemoteCleanupTests {
     /// SIGINT while a copy uploads (stopped as above): the transfer is abandoned, its script hung up, and the
     /// partial file removed by the script's trap.
     @Test func interruptDuringUploadLeavesNoTemporaryFile() throws {
-        let t = try TestHosts.get()
-        let dest = try destination()
+        let (dest, dir, p) = try startBigCopy(hostIndex: 6)
         defer { try? FileManager.default.removeItem(atPath: dest) }
-        let dir = try makeProject(hosts: [t.hosts[6]], playbook: """
-            - hosts: testhosts
-              gather_facts: false
-              tasks:
-                - copy: {src: big.bin, dest: "\(dest)/big"}
-            """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try bigFile(dir, megabytes: 16)
-        let p = try start(dir, ["--json"])
         #expect(Self.eventually(120) { !Self.temporaryEntries([dest]).isEmpty })
         let cat = Self.temporaryEntries([dest]).first.flatMap(Self.writer)
         if let cat { kill(cat.pid, SIGSTOP) }
