@@ -17,20 +17,8 @@ func runCLI(_ arguments: [String], cwd: String, environment: [String: String] = 
     var env = ["PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8"]
     for (k, v) in environment { env[k] = v }
     process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
     process.standardInput = FileHandle.nullDevice
-    try process.run()
-    nonisolated(unsafe) var errData = Data()
-    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while !reader.isFinished { usleep(1000) }
-    return CLIRun(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+    return try runCapturing(process)
 }
 
 @Suite("swansible CLI: configuration, ad-hoc output, prompts", .needsHosts)

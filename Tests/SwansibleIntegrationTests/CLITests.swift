@@ -26,11 +26,27 @@ func runSwansible(_ arguments: [String], cwd: String? = nil) throws -> CLIRun {
     process.executableURL = URL(fileURLWithPath: swansibleBinary())
     process.arguments = arguments
     if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    return try runCapturing(process)
+}
+
+/// Runs a configured process to its end with stdout and stderr captured.
+func runCapturing(_ process: Process) throws -> CLIRun {
+    collectOutput(try startCapturing(process))
+}
+
+/// Starts a configured process with stdout and stderr going to pipes (collect them with ``collectOutput(_:)``).
+func startCapturing(_ process: Process) throws -> (Process, Pipe, Pipe) {
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    // Read both pipes while the process runs (it may write more than a pipe holds).
+    return (process, out, err)
+}
+
+/// Waits for a process started by ``startCapturing(_:)``, reading both pipes while it runs (it may write more than
+/// a pipe holds).
+func collectOutput(_ started: (Process, Pipe, Pipe)) -> CLIRun {
+    let (process, out, err) = started
     nonisolated(unsafe) var errData = Data()
     let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
     reader.start()

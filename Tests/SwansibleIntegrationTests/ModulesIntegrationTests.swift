@@ -71,8 +71,8 @@ private func randomArgument(_ g: inout some RandomNumberGenerator) -> String {
 /// sh prints each argument followed by a NUL byte (a builtin: one process per task).
 private let echoScript = "printf '%s\\0' \"$@\""
 
-/// Seeded, so a failure can be reproduced.
-private struct SplitMix: RandomNumberGenerator {
+/// SplitMix64, seeded, so a failure can be reproduced (shared by the property tests of this target).
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

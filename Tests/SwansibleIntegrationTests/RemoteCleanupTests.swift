@@ -96,22 +96,11 @@ struct RemoteCleanupTests {
         process.executableURL = URL(fileURLWithPath: swansibleBinary())
         process.arguments = ["play", "-i", "inventory", "site.yml"] + extra
         process.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return (process, out, err)
+        return try startCapturing(process)
     }
 
     func finish(_ p: (Process, Pipe, Pipe)) -> CLIRun {
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = p.2.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = p.1.fileHandleForReading.readDataToEndOfFile()
-        p.0.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return CLIRun(status: p.0.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        collectOutput(p)
     }
 
     /// A file of `megabytes` MB on the controller.

@@ -148,18 +148,7 @@ struct SecretsTests {
         env["ANSIBLE_LOG_PATH"] = logPath
         env["ANSIBLE_CONFIG"] = dir + "/absent.cfg"
         process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return CLIRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return try runCapturing(process)
     }
 
     /// The run did what the secrets are about: password login, sudo with the password, the failures.
