@@ -35,7 +35,7 @@ enum FileTime: Sendable {
             "B": "(?<B>" + months.joined(separator: "|") + ")",
             "b": "(?<b>" + months.map { String($0.prefix(3)) }.joined(separator: "|") + ")",
         ]
-        let quoted = pythonRepr(text), quotedFormat = pythonRepr(format)
+        let quoted = PlaybookListing.pythonString(text), quotedFormat = PlaybookListing.pythonString(format)
         var regex = ""
         var used: Set<Character> = []
         var chars = Array(format)[...]
@@ -94,25 +94,6 @@ enum FileTime: Sendable {
         }
         let y = pad(year, 4), mo = pad(month, 2), d = pad(day, 2), h = pad(hour, 2), mi = pad(minute, 2), se = pad(second, 2)
         return .success(Parsed(wallClock: "\(y)-\(mo)-\(d) \(h):\(mi):\(se)", stamp: "\(y)\(mo)\(d)\(h)\(mi).\(se)"))
-    }
-
-    /// Python's `repr` of a str (quotes chosen as Python chooses them; backslashes and controls escaped).
-    private static func pythonRepr(_ s: String) -> String {
-        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-        var out = String(quote)
-        for c in s.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if Character(c) == quote { out += "\\" + String(c) } else if c.value < 0x20 || c.value == 0x7F {
-                    out += "\\x" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16)
-                } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + String(quote)
     }
 }
 
