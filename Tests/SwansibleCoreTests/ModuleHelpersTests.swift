@@ -35,7 +35,8 @@ struct ModuleHelpersTests {
 
     @Test func probeParsesStatLines() {
         let out = """
-            I:1001:1001:0022:swtest:swtest
+            I:0027
+            J:uid=1001(swtest) gid=1002 groups=1002,27(sudo)
             T:S:81a4|1001|1001|6|2|123|65024|1795630943|1795630943|1795630943|8|4096|0|0|2026-11-25 18:22:23.500000000 +0000|2026-11-25 18:22:23.000000000 +0000|2026-11-25 18:22:23.000000000 +0000|swtest|UNKNOWN
             T:A:rw
             T:K:f572d396fae9206628714fb2ce00f72e94f2258f
@@ -52,7 +53,8 @@ struct ModuleHelpersTests {
         #expect(st.readable && st.writeable && !st.executable)
         #expect(st.checksum == "f572d396fae9206628714fb2ce00f72e94f2258f")
         #expect(!p["TX"].exists)
-        #expect(p.identity.umask == 0o022 && p.identity.user == "swtest")
+        #expect(p.identity.umask == 0o027 && p.identity.uid == 1001 && p.identity.user == "swtest")
+        #expect(p.identity.gid == 1002 && p.identity.group == nil)
         #expect(p.other == ["other line"])
     }
 

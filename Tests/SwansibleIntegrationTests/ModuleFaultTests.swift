@@ -43,6 +43,37 @@ struct ModuleFaultTests {
         #expect(Int(fs.f_bfree) * Int(fs.f_bsize) > 900 * 1024, "the partial file's space is free again")
     }
 
+    /// The same with a small copy (the one-round-trip path: the bytes travel in the script and the shell's
+    /// `printf` writes them): the write fails, the old file stays, no temporary file is left.
+    @Test func remoteDiskFillsDuringSmallCopy() throws {
+        let t = try TestHosts.get()
+        let mountPoint = "/tmp/swansible-full-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mountPoint) }
+        #expect(try shell("mount -t tmpfs -o size=1m,mode=0755 tmpfs \(mountPoint)") == 0,
+                "mounting a tmpfs needs root (Tests/run-tests runs as root)")
+        defer { _ = try? shell("umount \(mountPoint)") }
+        // 20 KiB stay free: the 24,000 bytes of content cannot fit.
+        #expect(try shell("head -c 1020000 /dev/zero > \(mountPoint)/filler && printf 'old\\n' > \(mountPoint)/f && chown \(t.users.plain.name) \(mountPoint) \(mountPoint)/f") == 0)
+        let dir = try makeProject(hosts: [t.hosts[7]], playbook: """
+            - hosts: testhosts
+              gather_facts: false
+              tasks:
+                - name: fill
+                  copy: {content: "{{ 'x' * 24000 }}", dest: "\(mountPoint)/f"}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml", "--json"], cwd: dir)
+        #expect(run.status == 2)
+        let seed = try Value(json: run.stdout)
+        let failed = seed["fill"]?["failed"]?["h8"]
+        #expect(failed?["msg"]?.stringValue?.contains("No space left on device") == true, "\(String(describing: failed))")
+        #expect(failed?["changed"] == false)
+        #expect(try String(contentsOfFile: mountPoint + "/f", encoding: .utf8) == "old\n")
+        let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint).sorted()
+        #expect(left == ["f", "filler"], "left behind: \(left)")
+    }
+
     /// Output that is not UTF-8, as ansible-core 2.19 handles it: its command module decodes the output with
     /// surrogateescape and the controller refuses the response (MODULE_STRICT_UTF8_RESPONSE, on by default), so
     /// the task fails naming the first run of bad bytes, in characters, stdout before stderr. Messages recorded

@@ -92,6 +92,13 @@ struct CopyAction {
         if !(srcArg ?? "").isEmpty && content != nil { return actionFailure("src and content are mutually exclusive") }
         if content != nil && dest.hasSuffix("/") { return actionFailure("can not use content with a dir as dest") }
 
+        var action = self
+        do {
+            try await expandUserArgument(&action.taskArgs, "dest", context)
+        } catch {
+            return error.isConnectionFailure ? .unreachable(error.message) : actionFailure(error.message)
+        }
+        if action.taskArgs["dest"]?.stringValue != dest { return await action.run() }
         if bool("remote_src", false) {
             return await remoteCopy(src: srcArg!, dest: dest)
         }
@@ -284,11 +291,24 @@ struct CopyAction {
         if let localMode { attrArgs["mode"] = .string(localMode) }
         let attrs = FileAttributes(attrArgs)
 
+        // The common case in one round trip and a few processes on the host (see ``SmallCopy``).
+        if let small = SmallCopy(action: self, source: source, sourceBytes: sourceBytes, size: info.size, dest: destFile,
+                                 follow: follow, force: force, localMode: localMode) {
+            switch await small.run(sha1: digests.sha1) {
+            case .slowPath: break
+            case .unchanged: return await unchangedFile(dest: dest, rel: rel, follow: follow, lstatus: RemoteStat(),
+                                                        localMode: localMode, sha1: digests.sha1)
+            case .done(let out, let temporary):
+                let margs = copyModuleArgs(dest: dest, rel: rel, follow: follow, sha1: digests.sha1, localMode: localMode)
+                return smallCopyResult(out, temporary: temporary, target: destFile, margs: margs, digests: digests)
+            }
+        }
         // Probe: the destination (and the file inside it when it is a directory), its directory, the user.
         let fl = follow ? 1 : 0
+        let dirWord = pathWord(pythonDirname(destFile).isEmpty ? "." : pythonDirname(destFile))
         var script = "_sw_id\nd=\(pathWord(destFile))\n_sw_st T \"$d\" \(fl) 1\n_sw_st TL \"$d\" 0 0\n"
-        script += "if [ -d \"$d\" ]; then d=\"$d\"/\(shellQuote(rel)); echo TJ:X; _sw_st TK \"$d\" \(fl) 1; _sw_st TM \"$d\" 0 0; fi\n"
-        script += "_sw_st TD \"$(dirname -- \"$d\")\" 1 0\n"
+        script += "if [ -d \"$d\" ]; then _sw_st TD \"$d\" 1 0; d=\"$d\"/\(shellQuote(rel)); echo TJ:X; _sw_st TK \"$d\" \(fl) 1; _sw_st TM \"$d\" 0 0\n"
+        script += "else _sw_st TD \(dirWord) 1 0; fi\n"
         script += ownerLookupScript(attrs)
         let probe: RemoteProbe
         do {
@@ -299,7 +319,12 @@ struct CopyAction {
         }
         var status = probe["T"], lstatus = probe["TL"]
         if status.exists && status.isDir {
-            if content { return actionFailure("can not use content with a dir as dest") }
+            if content {
+                // Here (after the remote stat) the action plugin's result already holds the empty diff list.
+                guard case .result(var r) = actionFailure("can not use content with a dir as dest") else { return .result([:]) }
+                r["diff"] = []
+                return .result(r)
+            }
             destFile = pythonJoin(destFile, rel)
             status = probe["TK"]
             lstatus = probe["TM"]
@@ -309,22 +334,8 @@ struct CopyAction {
         var result = ValueDict()
 
         if digests.sha1 == remoteChecksum && !(lstatus.isLink && !follow) {
-            // Already right: the file module sets the attributes.
-            var fargs = ValueDict()
-            for (k, v) in taskArgs where realFileArgs.contains(k) { fargs[k] = v }
-            var fileDest = dest
-            if follow, lstatus.isLink, let real = lstatus.realPath { fileDest = real }
-            fargs["dest"] = .string(fileDest)
-            fargs["_original_basename"] = .string(rel)
-            fargs["recurse"] = false
-            fargs["state"] = "file"
-            fargs.removeValue(forKey: "src")
-            if let localMode { fargs["mode"] = .string(localMode) }
-            let outcome = await runFile(fargs)
-            guard case .result(var r) = outcome else { return outcome }
-            if r["checksum"] == nil { r["checksum"] = .string(digests.sha1) }
-            if r["diff"] == nil { r["diff"] = [] }
-            return .result(r)
+            return await unchangedFile(dest: dest, rel: rel, follow: follow, lstatus: lstatus, localMode: localMode,
+                                       sha1: digests.sha1)
         }
         var diffList: [Value] = []
         if context.diffMode {
@@ -338,21 +349,46 @@ struct CopyAction {
             result["diff"] = .list(diffList)
             return .result(actionResult(result))
         }
-        // The copy module's arguments.
-        var margs = taskArgs
-        margs.removeValue(forKey: "content")
-        margs.removeValue(forKey: "decrypt")
-        margs["dest"] = .string(dest)
-        margs["_original_basename"] = .string(rel)
-        margs["follow"] = .bool(follow)
-        if taskArgs["checksum"] == nil || taskArgs["checksum"]!.isNull { margs["checksum"] = .string(digests.sha1) }
-        if let localMode { margs["mode"] = .string(localMode) }
+        let margs = copyModuleArgs(dest: dest, rel: rel, follow: follow, sha1: digests.sha1, localMode: localMode)
         let outcome = await writeFile(input: input, size: info.size, digests: digests, margs: margs, destFile: destFile,
                                       status: status, lstatus: lstatus, probe: probe, attrs: attrs, follow: follow)
         guard case .result(var r) = outcome else { return outcome }
         r["diff"] = .list(diffList)
         if r["checksum"] == nil { r["checksum"] = .string(digests.sha1) }
         return .result(r)
+    }
+
+    /// The content is already right: the file module sets the attributes (`state=file`).
+    func unchangedFile(dest: String, rel: String, follow: Bool, lstatus: RemoteStat, localMode: String?, sha1: String)
+        async -> ModuleOutcome {
+        var fargs = ValueDict()
+        for (k, v) in taskArgs where realFileArgs.contains(k) { fargs[k] = v }
+        var fileDest = dest
+        if follow, lstatus.isLink, let real = lstatus.realPath { fileDest = real }
+        fargs["dest"] = .string(fileDest)
+        fargs["_original_basename"] = .string(rel)
+        fargs["recurse"] = false
+        fargs["state"] = "file"
+        fargs.removeValue(forKey: "src")
+        if let localMode { fargs["mode"] = .string(localMode) }
+        let outcome = await runFile(fargs)
+        guard case .result(var r) = outcome else { return outcome }
+        if r["checksum"] == nil { r["checksum"] = .string(sha1) }
+        if r["diff"] == nil { r["diff"] = [] }
+        return .result(r)
+    }
+
+    /// The copy module's arguments, as the action plugin passes them.
+    func copyModuleArgs(dest: String, rel: String, follow: Bool, sha1: String, localMode: String?) -> ValueDict {
+        var margs = taskArgs
+        margs.removeValue(forKey: "content")
+        margs.removeValue(forKey: "decrypt")
+        margs["dest"] = .string(dest)
+        margs["_original_basename"] = .string(rel)
+        margs["follow"] = .bool(follow)
+        if taskArgs["checksum"] == nil || taskArgs["checksum"]!.isNull { margs["checksum"] = .string(sha1) }
+        if let localMode { margs["mode"] = .string(localMode) }
+        return margs
     }
 
     /// `_get_diff_data`: the destination's old text (read only when it is text and small) and the new one.
@@ -523,6 +559,13 @@ struct CopyAction {
             lines["TP"].pathInfo(into: &r, followed: lines["TQ"])
             return .result(r)
         }
+        return .result(writtenResult(lines, target: target, temporary: temporary, digests: digests,
+                                     invocationArgs: invocationArgs))
+    }
+
+    /// The copy module's result once the new file is in place.
+    func writtenResult(_ lines: RemoteProbe, target: String, temporary: String, digests: (sha1: String, md5: String),
+                       invocationArgs: ValueDict) -> ValueDict {
         var r = ValueDict()
         r["changed"] = true
         r["dest"] = .string(target)
@@ -530,11 +573,33 @@ struct CopyAction {
         r["md5sum"] = .string(digests.md5)
         r["checksum"] = .string(digests.sha1)
         if let b = lines.other.first(where: { $0.hasPrefix("BK:") }) { r["backup_file"] = .string(String(b.dropFirst(3))) }
-        lines["TP"].pathInfo(into: &r, followed: lines["TQ"])
+        lines["TP"].pathInfo(into: &r, followed: lines.stats["TQ"])
         var inv = invocationArgs
         inv["src"] = .string(temporary)
         r["invocation"] = ["module_args": .dict(inv)]
-        return .result(r)
+        return r
+    }
+
+    /// The result of a ``SmallCopy`` that wrote the file (or failed doing so).
+    func smallCopyResult(_ out: Result<ExecResult, SSHError>, temporary: String, target: String, margs: ValueDict,
+                         digests: (sha1: String, md5: String)) -> ModuleOutcome {
+        let invocationArgs = moduleArgs(margs, spec: copyModuleSpec)
+        func fail(_ message: String) -> ModuleOutcome {
+            var r = moduleFailure(message, args: invocationArgs)
+            r["checksum"] = .string(digests.sha1)
+            r["diff"] = []
+            return .result(r)
+        }
+        switch out {
+        case .failure(let error):
+            return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
+        case .success(let out):
+            if out.exitStatus != 0 { return fail(errorText(out).isEmpty ? "Failed to copy to \(target)" : errorText(out)) }
+            var r = writtenResult(RemoteProbe(out.stdout), target: target, temporary: temporary, digests: digests,
+                                  invocationArgs: invocationArgs)
+            r["diff"] = []
+            return .result(r)
+        }
     }
 
     /// `remote_src`: the copy module on the target copies a file there (a directory: ``remoteCopyDirectory``).

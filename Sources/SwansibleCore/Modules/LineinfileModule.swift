@@ -25,6 +25,11 @@ struct LineinfileModule: Module {
             if let b = ansibleBool(args[name]) { args[name] = .bool(b) }
         }
         func fail(_ message: String, _ extra: ValueDict = [:]) -> ModuleOutcome { .result(moduleFailure(message, args: args, extra: extra)) }
+        do {
+            try await expandUserArgument(&args, "path", context)
+        } catch {
+            return error.isConnectionFailure ? .unreachable(error.message) : .result(moduleFailure(error.message, args: args))
+        }
         guard let path = args["path"]?.stringValue, !path.isEmpty else { return fail("missing required arguments: path") }
         let state = args["state"]?.stringValue ?? "present"
         let regexp = args["regexp"]?.stringValue, search = args["search_string"]?.stringValue

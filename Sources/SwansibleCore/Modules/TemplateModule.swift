@@ -18,8 +18,14 @@ struct TemplateModule: Module {
                      "_swansible_task_error": .string(message)])
         }
         if args["state"] != nil { return fail("'state' cannot be specified on a template") }
-        guard let src = args["src"]?.stringValue, let dest = args["dest"]?.stringValue else {
+        guard let src = args["src"]?.stringValue, var dest = args["dest"]?.stringValue else {
             return fail("src and dest are required")
+        }
+        do {
+            try await expandUserArgument(&copy.taskArgs, "dest", context)
+            dest = copy.taskArgs["dest"]?.stringValue ?? dest
+        } catch {
+            return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
         }
         var newline = args["newline_sequence"]?.stringValue ?? "\n"
         let wrong = ["\\n": "\n", "\\r": "\r", "\\r\\n": "\r\n"]

@@ -1,0 +1,115 @@
+public import SwansibleData
+import SwansibleSSH
+import Foundation
+
+/// The common copy — a small file or `content` to a path that is a regular file or absent, with at most a
+/// numeric `mode` — done in one round trip with the bytes in the script.
+///
+/// The general path (``CopyAction/copyFile(_:rel:dest:follow:content:)``) probes the destination in one script
+/// and writes it in a second: two round trips and some fifteen processes on the host (`stat`, `id`, `mktemp`,
+/// `cat`, `wc`, `chmod`, `mv`, …), which is most of what a copy costs at fifty hosts on two cores. Here the host
+/// decides with shell built-ins alone whether the case is the common one; the file is created by the shell itself
+/// (`set -C`: exclusively, with the umask's mode, as the general path's `chmod` gives a new file) and filled by
+/// the built-in `printf`, so a new file costs `stat` and `mv` (and `chmod` with a `mode`). A file whose checksum
+/// already matches is reported as such (`sha1sum`), and everything else — links, directories, special files, a
+/// missing or unwritable directory, and the options this does not cover — answers `slow`, and the general path
+/// runs as before, so results are the same on either path.
+struct SmallCopy {
+    /// Bytes that go into the script. The script travels in the SSH exec request, and libssh2 sends no packet
+    /// over 35,000 bytes, so the whole command (quoted once more under become) must stay below ``maxCommand``.
+    static let maxBytes = 24 * 1024
+    static let maxCommand = 30_000
+    /// Task arguments this path handles; any other one (owner, group, validate, backup, checksum, …) takes the
+    /// general path.
+    static let arguments: Set<String> = [
+        "src", "content", "dest", "mode", "force", "decrypt", "local_follow", "remote_src", "follow",
+    ]
+
+    enum Outcome {
+        /// Not the common case: nothing was done.
+        case slowPath
+        /// The destination already has these bytes: nothing was written.
+        case unchanged
+        /// The script wrote the file (or failed to); `temporary` is the name it had before the rename.
+        case done(Result<ExecResult, SSHError>, temporary: String)
+    }
+
+    let context: ModuleContext
+    let bytes: [UInt8]
+    let dest: String
+    let mode: UInt32?
+
+    init?(action: CopyAction, source: CopySource, sourceBytes: [UInt8]?, size: Int, dest: String, follow: Bool,
+          force: Bool, localMode: String?) {
+        let context = action.context
+        guard !context.checkMode, !context.diffMode, force, !follow, localMode == nil, size <= Self.maxBytes,
+              !dest.isEmpty, !dest.hasSuffix("/") else { return nil }
+        for (key, value) in action.taskArgs where !Self.arguments.contains(key) && !value.isNull { return nil }
+        var mode: UInt32?
+        if let m = action.taskArgs["mode"], !m.isNull {
+            // Only modes that mean the same whatever the file's current mode and the umask.
+            if case .int(let i) = m {
+                guard i >= 0 && i <= 0o7777 else { return nil }
+                mode = UInt32(i)
+            } else if let text = m.stringValue, !text.isEmpty, text.count <= 5,
+                      text.allSatisfy({ $0 >= "0" && $0 <= "7" }), let n = UInt32(text, radix: 8), n <= 0o7777 {
+                mode = n
+            } else {
+                return nil
+            }
+        }
+        guard let bytes = sourceBytes ?? source.read(), bytes.count == size, !bytes.contains(0) else { return nil }
+        self.context = context
+        self.bytes = bytes
+        self.dest = dest
+        self.mode = mode
+    }
+
+    func run(sha1: String) async -> Outcome {
+        let dir = pythonDirname(dest).isEmpty ? "." : pythonDirname(dest)
+        let dirWord = pathWord(dir)
+        let temporary = dir + "/.swansible-tmp-" + Self.randomName()
+        var s = "set +e\nd=\(pathWord(dest))\nt=\(pathWord(temporary))\n"
+        s += "if [ -L \"$d\" ] || [ -d \"$d\" ] || { [ -e \"$d\" ] && [ ! -f \"$d\" ]; } || [ ! -d \(dirWord) ]"
+            + " || [ ! -w \(dirWord) ] || [ ! -x \(dirWord) ]; then echo F:slow; exit 0; fi\n"
+        s += "if [ -f \"$d\" ]; then\n"
+            + "  [ -r \"$d\" ] || { echo F:slow; exit 0; }\n"
+            + "  _k=$(sha1sum < \"$d\") || { echo F:slow; exit 0; }\n"
+            + "  [ \"${_k%% *}\" = \(sha1) ] && { echo F:same; exit 0; }\n"
+            + "fi\n"
+        s += "trap 'rm -f \"$t\"; exit 129' HUP INT TERM PIPE\n"
+        s += "set -C\n: > \"$t\" || exit 1\nset +C\n"
+        if !bytes.isEmpty {
+            s += "printf %s \(shellQuote(RawBytes.decode(bytes))) > \"$t\" || { rm -f \"$t\"; exit 1; }\n"
+        }
+        // An existing file's permissions and owner go to the new one (atomic_move's copystat and chown).
+        s += "if [ -f \"$d\" ]; then set -- $(stat -c '%a %u:%g' -- \"$d\"); chmod \"$1\" \"$t\"; chown \"$2\" \"$t\" 2>/dev/null; fi\n"
+        if let mode { s += "chmod \(String(mode, radix: 8)) \"$t\" || { rm -f \"$t\"; exit 1; }\n" }
+        // The new file's state for the result (a rename changes none of what the result shows).
+        s += "_sw_st TP \"$t\" 0 0\n"
+        s += "mv -f \"$t\" \"$d\" || { rm -f \"$t\"; exit 1; }\n"
+        // Quotes grow fivefold when become wraps the script in `sh -c '…'`: such content takes the general path.
+        let environment = context.environment.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 16 }
+        let length = (context.become == nil ? s.utf8.count : shellQuote(s).utf8.count) + environment + 1024
+            + (context.become == nil ? remoteStatFunctions.utf8.count : shellQuote(remoteStatFunctions).utf8.count)
+        if length > Self.maxCommand { return .slowPath }
+        let out: ExecResult
+        do {
+            out = try await runScript(s, context)
+        } catch {
+            return .done(.failure(error), temporary: temporary)
+        }
+        if out.exitStatus == 0 {
+            let text = String(decoding: out.stdout.prefix(16), as: UTF8.self)
+            if text == "F:slow\n" { return .slowPath }
+            if text == "F:same\n" { return .unchanged }
+        }
+        return .done(.success(out), temporary: temporary)
+    }
+
+    static func randomName() -> String {
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<10).map { _ in letters[Int(generator.next(upperBound: UInt32(letters.count)))] })
+    }
+}
