@@ -250,12 +250,16 @@ struct CopyAction {
     }
 
     func runFile(_ fargs: ValueDict) async -> ModuleOutcome {
+        var op = fileOperation(fargs)
+        return await op.run()
+    }
+
+    func fileOperation(_ fargs: ValueDict) -> FileOperation {
         var args = moduleArgs(fargs, spec: FileModule.spec, aliases: FileModule.aliases)
         for name in ["follow", "force", "recurse", "unsafe_writes"] {
             if let b = ansibleBool(args[name]) { args[name] = .bool(b) }
         }
-        var op = FileOperation(args: args, context: context)
-        return await op.run()
+        return FileOperation(args: args, context: context)
     }
 
     /// `_copy_file` and the copy module for one file.
@@ -294,10 +298,14 @@ struct CopyAction {
         // The common case in one round trip and a few processes on the host (see ``SmallCopy``).
         if let small = SmallCopy(action: self, source: source, sourceBytes: sourceBytes, size: info.size, dest: destFile,
                                  follow: follow, force: force, localMode: localMode) {
-            switch await small.run(sha1: digests.sha1) {
+            // When the content is already there, the same script runs the file module's probe (state=file).
+            let fileProbe = unchangedFileOperation(dest: dest, rel: rel, follow: follow, lstatus: RemoteStat(),
+                                                   localMode: localMode).probeScript()
+            switch await small.run(sha1: digests.sha1, whenUnchanged: fileProbe) {
             case .slowPath: break
-            case .unchanged: return await unchangedFile(dest: dest, rel: rel, follow: follow, lstatus: RemoteStat(),
-                                                        localMode: localMode, sha1: digests.sha1)
+            case .unchanged(let output):
+                return await unchangedFile(dest: dest, rel: rel, follow: follow, lstatus: RemoteStat(), localMode: localMode,
+                                           sha1: digests.sha1, probeOutput: output)
             case .done(let out, let temporary):
                 let margs = copyModuleArgs(dest: dest, rel: rel, follow: follow, sha1: digests.sha1, localMode: localMode)
                 return smallCopyResult(out, temporary: temporary, target: destFile, margs: margs, digests: digests)
@@ -358,9 +366,21 @@ struct CopyAction {
         return .result(r)
     }
 
-    /// The content is already right: the file module sets the attributes (`state=file`).
-    func unchangedFile(dest: String, rel: String, follow: Bool, lstatus: RemoteStat, localMode: String?, sha1: String)
-        async -> ModuleOutcome {
+    /// The content is already right: the file module sets the attributes (`state=file`). `probeOutput` is the
+    /// output of that file module's probe script when it ran already.
+    func unchangedFile(dest: String, rel: String, follow: Bool, lstatus: RemoteStat, localMode: String?, sha1: String,
+                       probeOutput: [UInt8]? = nil) async -> ModuleOutcome {
+        var op = unchangedFileOperation(dest: dest, rel: rel, follow: follow, lstatus: lstatus, localMode: localMode)
+        op.probeOutput = probeOutput
+        let outcome = await op.run()
+        guard case .result(var r) = outcome else { return outcome }
+        if r["checksum"] == nil { r["checksum"] = .string(sha1) }
+        if r["diff"] == nil { r["diff"] = [] }
+        return .result(r)
+    }
+
+    func unchangedFileOperation(dest: String, rel: String, follow: Bool, lstatus: RemoteStat, localMode: String?)
+        -> FileOperation {
         var fargs = ValueDict()
         for (k, v) in taskArgs where realFileArgs.contains(k) { fargs[k] = v }
         var fileDest = dest
@@ -371,11 +391,7 @@ struct CopyAction {
         fargs["state"] = "file"
         fargs.removeValue(forKey: "src")
         if let localMode { fargs["mode"] = .string(localMode) }
-        let outcome = await runFile(fargs)
-        guard case .result(var r) = outcome else { return outcome }
-        if r["checksum"] == nil { r["checksum"] = .string(sha1) }
-        if r["diff"] == nil { r["diff"] = [] }
-        return .result(r)
+        return fileOperation(fargs)
     }
 
     /// The copy module's arguments, as the action plugin passes them.

@@ -28,8 +28,8 @@ struct SmallCopy {
     enum Outcome {
         /// Not the common case: nothing was done.
         case slowPath
-        /// The destination already has these bytes: nothing was written.
-        case unchanged
+        /// The destination already has these bytes: nothing was written; the output of `whenUnchanged`, if any.
+        case unchanged([UInt8]?)
         /// The script wrote the file (or failed to); `temporary` is the name it had before the rename.
         case done(Result<ExecResult, SSHError>, temporary: String)
     }
@@ -65,7 +65,9 @@ struct SmallCopy {
         self.mode = mode
     }
 
-    func run(sha1: String) async -> Outcome {
+    /// `whenUnchanged`: a script to run when the file already has the bytes (its output comes back with
+    /// ``Outcome/unchanged(_:)``).
+    func run(sha1: String, whenUnchanged: String? = nil) async -> Outcome {
         let dir = pythonDirname(dest).isEmpty ? "." : pythonDirname(dest)
         let dirWord = pathWord(dir)
         let temporary = dir + "/.swansible-tmp-" + Self.randomName()
@@ -75,7 +77,7 @@ struct SmallCopy {
         s += "if [ -f \"$d\" ]; then\n"
             + "  [ -r \"$d\" ] || { echo F:slow; exit 0; }\n"
             + "  _k=$(sha1sum < \"$d\") || { echo F:slow; exit 0; }\n"
-            + "  [ \"${_k%% *}\" = \(sha1) ] && { echo F:same; exit 0; }\n"
+            + "  if [ \"${_k%% *}\" = \(sha1) ]; then\n    echo F:same\n" + (whenUnchanged.map { $0 + "\n" } ?? "") + "    exit 0\n  fi\n"
             + "fi\n"
         s += "trap 'rm -f \"$t\"; exit 129' HUP INT TERM PIPE\n"
         s += "set -C\n: > \"$t\" || exit 1\nset +C\n"
@@ -102,7 +104,7 @@ struct SmallCopy {
         if out.exitStatus == 0 {
             let text = String(decoding: out.stdout.prefix(16), as: UTF8.self)
             if text == "F:slow\n" { return .slowPath }
-            if text == "F:same\n" { return .unchanged }
+            if text.hasPrefix("F:same\n") { return .unchanged(whenUnchanged == nil ? nil : out.stdout) }
         }
         return .done(.success(out), temporary: temporary)
     }

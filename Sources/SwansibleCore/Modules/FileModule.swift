@@ -42,12 +42,55 @@ struct FileModule: Module {
 struct FileOperation {
     var args: ValueDict
     let context: ModuleContext
+    /// The output of ``probeScript()``, when the caller ran it already (copy's one-round-trip path does, in the
+    /// script that found the content unchanged).
+    var probeOutput: [UInt8]?
 
     func fail(_ message: String, _ extra: ValueDict = [:], info: RemoteStat? = nil) -> ModuleOutcome {
         var r = moduleFailure(message, args: args, extra: extra)
         // fail_json adds the path's attributes when the result names a path (add_path_info).
         if let info, extra["path"] != nil || extra["dest"] != nil { info.pathInfo(into: &r) }
         return .result(r)
+    }
+
+    /// The name looked for inside `path` when it is a directory.
+    var probeBasename: String? {
+        if let b = args["_original_basename"]?.stringValue, !b.isEmpty { return b }
+        return args["src"]?.stringValue.map(pythonBasename)
+    }
+
+    /// The probe script for ``run()``: the path (and the path inside it when it is a directory), the link source,
+    /// owner lookups; explicit times are parsed here (Python's strptime) and their epoch computed on the target
+    /// (time.mktime runs there), as `E:<key>:<seconds>`. A time that does not parse is an error reported once
+    /// the state is known (ansible-core parses the times in ensure_<state>).
+    func probeScript() -> String? {
+        guard let path = args["path"]?.stringValue, !path.isEmpty else { return nil }
+        return probePlan(path: path, state: args["state"]?.stringValue, attrs: FileAttributes(args)).script
+    }
+
+    func probePlan(path: String, state: String?, attrs: FileAttributes)
+        -> (script: String, explicit: [String: FileTime.Parsed], timeError: String?) {
+        var script = "_sw_id\np=\(pathWord(path))\n_sw_st T \"$p\" 0 0\n_sw_st TF \"$p\" 1 0\n"
+        if let basename = probeBasename {
+            script += "if [ -d \"$p\" ]; then _sw_st TB \"$p\"/\(shellQuote(basename)) 0 0; _sw_st TG \"$p\"/\(shellQuote(basename)) 1 0; fi\n"
+        }
+        script += ownerLookupScript(attrs)
+        var explicit: [String: FileTime.Parsed] = [:]
+        var timeError: String?
+        if state != "absent" {
+            for key in ["modification_time", "access_time"] {
+                guard let t = args[key]?.stringValue, t != "now", t != "preserve" else { continue }
+                let format = args[key + "_format"]?.stringValue ?? "%Y%m%d%H%M.%S"
+                switch FileTime.parse(t, format: format) {
+                case .failure(let error):
+                    timeError = timeError ?? "Error while obtaining timestamp for time \(t) using format \(format): \(error.reason)"
+                case .success(let parsed):
+                    explicit[key] = parsed
+                    script += "echo \"E:\(key):$(date -d '\(parsed.wallClock)' +%s 2>/dev/null)\"\n"
+                }
+            }
+        }
+        return (script, explicit, timeError)
     }
 
     mutating func run() async -> ModuleOutcome {
@@ -67,37 +110,17 @@ struct FileOperation {
             return fail("swansible: _diff_peek is internal to ansible-core")
         }
 
-        // Probe: the path (and the path inside it when it is a directory), the link source, owner lookups.
-        var basename: String?
-        if let b = args["_original_basename"]?.stringValue, !b.isEmpty { basename = b } else if let src { basename = pythonBasename(src) }
-        var probeScript = "_sw_id\np=\(pathWord(path))\n_sw_st T \"$p\" 0 0\n_sw_st TF \"$p\" 1 0\n"
-        if let basename {
-            probeScript += "if [ -d \"$p\" ]; then _sw_st TB \"$p\"/\(shellQuote(basename)) 0 0; _sw_st TG \"$p\"/\(shellQuote(basename)) 1 0; fi\n"
-        }
-        probeScript += ownerLookupScript(attrs)
-        // Explicit times: the format is parsed here (Python's strptime), the epoch of that local wall-clock
-        // time on the target (time.mktime runs there), as `E:<key>:<seconds>`.
-        var explicit: [String: FileTime.Parsed] = [:]
-        var timeError: String?
-        if state != "absent" {
-            for key in ["modification_time", "access_time"] {
-                guard let t = args[key]?.stringValue, t != "now", t != "preserve" else { continue }
-                let format = args[key + "_format"]?.stringValue ?? "%Y%m%d%H%M.%S"
-                switch FileTime.parse(t, format: format) {
-                case .failure(let error):
-                    // Reported once the state is known (ansible-core parses the times in ensure_<state>).
-                    timeError = timeError ?? "Error while obtaining timestamp for time \(t) using format \(format): \(error.reason)"
-                case .success(let parsed):
-                    explicit[key] = parsed
-                    probeScript += "echo \"E:\(key):$(date -d '\(parsed.wallClock)' +%s 2>/dev/null)\"\n"
-                }
-            }
-        }
+        let basename = probeBasename
+        let (probeScript, explicit, timeError) = probePlan(path: path, state: state, attrs: attrs)
         let probe: RemoteProbe
-        do {
-            probe = RemoteProbe(try await runScript(probeScript, context).stdout)
-        } catch {
-            return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
+        if let probeOutput {
+            probe = RemoteProbe(probeOutput)
+        } else {
+            do {
+                probe = RemoteProbe(try await runScript(probeScript, context).stdout)
+            } catch {
+                return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
+            }
         }
         var lst = probe["T"], st = probe["TF"]
         if state != "link", state != "absent", st.isDir, basename != nil {
@@ -141,6 +164,7 @@ struct FileOperation {
         }
         var planner = Planner(op: self, path: path, word: p, probe: probe, attrs: attrs, follow: follow)
         planner.times = times
+        planner.known = (lst, st)
         switch state! {
         case "absent": return await planner.absent(lst)
         case "file": return await planner.file(lst, st)
@@ -162,6 +186,9 @@ struct Planner {
     let follow: Bool
     var times = FileTimes()
 
+    /// lstat and stat of `path` from the probe: the result's path information when nothing changes it.
+    var known: (l: RemoteStat, f: RemoteStat)?
+
     var check: Bool { op.context.checkMode }
     var diffMode: Bool { op.context.diffMode }
 
@@ -177,11 +204,19 @@ struct Planner {
     /// Runs `commands` (unless in check mode), then states the path; builds the result.
     func finish(_ commands: [String], result: ValueDict, infoPath: String? = nil, diff: (ValueDict, ValueDict)?)
         async -> ModuleOutcome {
+        let target = infoPath ?? path
+        if check || commands.isEmpty, target == path, let known {
+            // Nothing changes the path: what the probe saw is what a stat would print now (no round trip).
+            var r = result
+            r["invocation"] = ["module_args": .dict(op.args)]
+            if diffMode, let diff { r["diff"] = ["before": .dict(diff.0), "after": .dict(diff.1)] }
+            known.l.pathInfo(into: &r, followed: known.f)
+            return .result(r)
+        }
         var script = ""
         if !check && !commands.isEmpty {
             script += "set -e\n" + commands.joined(separator: "\n") + "\nset +e\n"
         }
-        let target = infoPath ?? path
         script += "_sw_st TP \(pathWord(target)) 0 0\n_sw_st TQ \(pathWord(target)) 1 0\n"
         let out: ExecResult
         do {
