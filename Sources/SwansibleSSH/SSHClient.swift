@@ -160,11 +160,32 @@ public final class SSHConnection: Sendable {
         _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil,
         environment: [(String, String)] = []
     ) async throws(SSHError) -> ExecResult {
-        let full = withEnvironment(command, environment)
+        var full = withEnvironment(command, environment)
+        var input = input
+        // libssh2 sends no packet over 35,000 bytes, so a longer command line cannot go in the exec request:
+        // it travels on stdin instead, to a shell that reads it whole and evaluates it (the `x` keeps trailing
+        // newlines). That needs stdin to be free, and no pty (su's terminal would edit the text).
+        let length = become.map { $0.wrap(full).command.utf8.count } ?? full.utf8.count
+        if length > Self.maxExecRequest {
+            guard input == .none, become?.needsPTY != true else {
+                throw SSHError(.channel, "the command line is \(length) bytes: an SSH exec request holds at most "
+                    + "\(Self.maxExecRequest) bytes here (libssh2), and a longer one is sent on stdin only when the command "
+                    + "has no stdin of its own and runs without a pty (not with become_method su)")
+            }
+            input = .bytes(full.escapedBytes)
+            full = Self.stdinCommand
+        }
+        let command = full, stdin = input
         return try await perform { completion throws(SSHError) in
-            try ExecOperation(completion: completion, command: full, input: input, timeout: timeout, become: become)
+            try ExecOperation(completion: completion, command: command, input: stdin, timeout: timeout, become: become)
         }
     }
+
+    /// The longest command line sent in the exec request itself (libssh2's packet limit, less the request's own
+    /// fields and room for the MAC and padding).
+    static let maxExecRequest = 32_000
+    /// What runs instead of a longer command: it reads the command from stdin and evaluates it in the same shell.
+    static let stdinCommand = "__swansible_cmd=$(cat; echo x); eval \"${__swansible_cmd%x}\""
 
     /// Closes the session; operations still queued fail with ``SSHError/Kind/disconnected``.
     public func close() async {

@@ -79,6 +79,36 @@ struct SSHBecomeTests {
         #expect(text(withInput.stdout) == "data\n")
     }
 
+    /// Command lines longer than an SSH packet (libssh2: 35,000 bytes) travel on stdin: without become, with
+    /// sudo, and with sudo and its password (which goes first on the same stdin). The text arrives whole, trailing
+    /// newlines and quotes included, and runs in the same shell (variables and `exit` as in a short command).
+    @Test func commandLongerThanAPacket() async throws {
+        let hosts = try TestHosts.get()
+        let c = try await plainConnection()
+        let payload = String(repeating: "a'b\"c $x\\", count: 20_000)  // 180,000 bytes, quoted below
+        let command = "y=\(shellQuote(payload))\nprintf '%s' \"$y\" | wc -c; printf '%s' \"$y\" | sha1sum\nexit 7\n\n\n"
+        let expected = sha1Hex(Array(payload.utf8))
+        for become in [nil, BecomeSpec(method: .sudo, user: "root")] {
+            let r = try await c.exec(command, become: become)
+            let lines = text(r.stdout).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.first == "180000", "become: \(String(describing: become))")
+            #expect(lines.last?.hasPrefix(expected) == true)
+            #expect(r.exitStatus == 7)
+        }
+        let p = try await SSHClient().connect(
+            host: hosts.first.address, port: hosts.first.port,
+            credentials: SSHCredentials(user: hosts.users.sudopass.name, privateKeys: [SSHPrivateKey(path: hosts.keys.ed25519)]),
+            options: SSHOptions(hostKeyPolicy: .strict(knownHostsFiles: [hosts.known_hosts])))
+        let spec = BecomeSpec(method: .sudo, user: "root", password: hosts.users.sudopass.password)
+        let r = try await p.exec("id -u # " + String(repeating: "x", count: 50_000), become: spec)
+        #expect(text(r.stdout) == "0\n")
+        // A long command that has stdin of its own cannot: a clear error, not a broken session.
+        let error = await sshError { try await c.exec("cat # " + String(repeating: "x", count: 50_000), input: .bytes([1])) }
+        #expect(error?.kind == .channel)
+        #expect(error?.message.contains("at most 32000 bytes") == true)
+        #expect(text(try await c.exec("echo alive").stdout) == "alive\n")
+    }
+
     @Test func sudoWithPasswordOverStdin() async throws {
         let hosts = try TestHosts.get()
         let c = try await SSHClient().connect(
