@@ -13,7 +13,9 @@ public final class LocalConnection: Sendable {
         _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil,
         environment: [(String, String)] = []
     ) async throws(SSHError) -> ExecResult {
-        let command = withEnvironment(command, environment)
+        // One argument of execve holds at most 128 KiB (MAX_ARG_STRLEN).
+        let (command, input) = try commandFitting(withEnvironment(command, environment), input: input, become: become,
+                                                  limit: 120_000, what: "one argument of a local process")
         if become?.needsPTY == true && become?.password != nil {
             throw SSHError(.become, "su with a password needs a terminal; the local connection supports sudo only")
         }

@@ -160,32 +160,13 @@ public final class SSHConnection: Sendable {
         _ command: String, input: ExecInput = .none, timeout: Duration? = nil, become: BecomeSpec? = nil,
         environment: [(String, String)] = []
     ) async throws(SSHError) -> ExecResult {
-        var full = withEnvironment(command, environment)
-        var input = input
-        // libssh2 sends no packet over 35,000 bytes, so a longer command line cannot go in the exec request:
-        // it travels on stdin instead, to a shell that reads it whole and evaluates it (the `x` keeps trailing
-        // newlines). That needs stdin to be free, and no pty (su's terminal would edit the text).
-        let length = become.map { $0.wrap(full).command.utf8.count } ?? full.utf8.count
-        if length > Self.maxExecRequest {
-            guard input == .none, become?.needsPTY != true else {
-                throw SSHError(.channel, "the command line is \(length) bytes: an SSH exec request holds at most "
-                    + "\(Self.maxExecRequest) bytes here (libssh2), and a longer one is sent on stdin only when the command "
-                    + "has no stdin of its own and runs without a pty (not with become_method su)")
-            }
-            input = .bytes(full.escapedBytes)
-            full = Self.stdinCommand
-        }
-        let command = full, stdin = input
+        // libssh2 sends no packet over 35,000 bytes (less the request's fields, the MAC and padding).
+        let (command, stdin) = try commandFitting(withEnvironment(command, environment), input: input, become: become,
+                                                  limit: 32_000, what: "an SSH exec request (libssh2)")
         return try await perform { completion throws(SSHError) in
             try ExecOperation(completion: completion, command: command, input: stdin, timeout: timeout, become: become)
         }
     }
-
-    /// The longest command line sent in the exec request itself (libssh2's packet limit, less the request's own
-    /// fields and room for the MAC and padding).
-    static let maxExecRequest = 32_000
-    /// What runs instead of a longer command: it reads the command from stdin and evaluates it in the same shell.
-    static let stdinCommand = "__swansible_cmd=$(cat; echo x); eval \"${__swansible_cmd%x}\""
 
     /// Closes the session; operations still queued fail with ``SSHError/Kind/disconnected``.
     public func close() async {
@@ -233,6 +214,21 @@ public final class SSHConnection: Sendable {
 
 /// Prefixes `export NAME='value'` for each variable (sshd's `AcceptEnv` rarely lets `setenv` through, so
 /// the variables travel in the command, as ansible-core sends them). Names must be shell identifiers.
+/// A command line longer than `limit` bytes (after become's quoting) cannot be passed as it is: it travels on
+/// stdin instead, to a shell that reads it whole and evaluates it (the `x` keeps trailing newlines). That needs
+/// stdin to be free, and no pty (su's terminal would edit the text); otherwise the error names the limit.
+func commandFitting(_ command: String, input: ExecInput, become: BecomeSpec?, limit: Int, what: String)
+    throws(SSHError) -> (String, ExecInput) {
+    let length = become.map { $0.wrap(command).command.utf8.count } ?? command.utf8.count
+    guard length > limit else { return (command, input) }
+    guard input == .none, become?.needsPTY != true else {
+        throw SSHError(.channel, "the command line is \(length) bytes: \(what) holds at most \(limit) bytes, and a "
+            + "longer one is sent on stdin only when the command has no stdin of its own and runs without a pty "
+            + "(not with become_method su)")
+    }
+    return ("__swansible_cmd=$(cat; echo x); eval \"${__swansible_cmd%x}\"", .bytes(command.escapedBytes))
+}
+
 func withEnvironment(_ command: String, _ environment: [(String, String)]) -> String {
     guard !environment.isEmpty else { return command }
     var prefix = ""

@@ -15,6 +15,14 @@ struct LocalConnectionTests {
         #expect(r.exitStatus == 4)
     }
 
+    /// A command line over execve's 128 KiB argument limit travels on stdin (as over SSH past a packet).
+    @Test func commandLongerThanAnArgument() async throws {
+        let payload = String(repeating: "q'\"$\\ ", count: 40_000)  // 240,000 bytes
+        let r = try await local.exec("y=\(shellQuote(payload))\nprintf '%s' \"$y\" | wc -c\nexit 5\n")
+        #expect(text(r.stdout).trimmingCharacters(in: .whitespacesAndNewlines) == "240000")
+        #expect(r.exitStatus == 5)
+    }
+
     @Test func largeOutputOnBothStreamsAndStdin() async throws {
         let input = [UInt8](repeating: 65, count: 3_000_000)
         let r = try await local.exec("cat; head -c 3000000 /dev/zero >&2", input: .bytes(input))

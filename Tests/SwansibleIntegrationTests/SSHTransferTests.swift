@@ -105,7 +105,7 @@ struct SSHBecomeTests {
         // A long command that has stdin of its own cannot: a clear error, not a broken session.
         let error = await sshError { try await c.exec("cat # " + String(repeating: "x", count: 50_000), input: .bytes([1])) }
         #expect(error?.kind == .channel)
-        #expect(error?.message.contains("at most 32000 bytes") == true)
+        #expect(error?.message.contains("holds at most 32000 bytes") == true)
         #expect(text(try await c.exec("echo alive").stdout) == "alive\n")
     }
 
