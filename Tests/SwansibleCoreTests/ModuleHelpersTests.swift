@@ -58,6 +58,15 @@ struct ModuleHelpersTests {
         #expect(p.other == ["other line"])
     }
 
+    /// The references Python's posixpath.expandvars would try, with the text they replace.
+    @Test func variableReferencesAsPythonFindsThem() {
+        func refs(_ p: String) -> [String] { pythonVariableReferences(p).map { "\($0.name)=\(p[$0.range])" } }
+        #expect(refs("$HOME/a/${X}b/$1/$") == ["HOME=$HOME", "X=${X}", "1=$1"])
+        #expect(refs("a$b_c.d${ e }f${unclosed") == ["b_c=$b_c", " e =${ e }"])
+        #expect(refs("$$x $-y é$é") == ["x=$x"])
+        #expect(refs("no variables") == [])
+    }
+
     @Test func pythonPathFunctions() {
         #expect(normalizePath("/a/b/../c/./d//e") == "/a/c/d/e")
         #expect(normalizePath("a/../../b") == "../b")

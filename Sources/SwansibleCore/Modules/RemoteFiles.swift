@@ -497,26 +497,86 @@ func validationCommand(_ validate: String, path: String) -> String? {
     return words.map { shellQuote($0.replacingAll(token, with: path)) }.joined(separator: " ")
 }
 
-/// A path argument that starts with `~` or `~user`, expanded on the target as ansible-core does (the action
-/// plugins' `_remote_expand_user`, the modules' `expanduser` for `type='path'` options): the home directory of
-/// the user the module runs as (the become user with become). Other paths are returned as they are, without a
-/// round trip. A user part with characters other than a user name's is left alone, as `echo` would be unsafe.
+/// A path argument as ansible-core's modules see it (`type='path'`: `os.path.expanduser(os.path.expandvars(p))`,
+/// run on the target as the user the module runs as, with the task's environment; the action plugins'
+/// `_remote_expand_user` gives copy's and template's `dest` the same home directory). `$NAME` and `${NAME}`
+/// become the variable's value when the environment has it (left as they are otherwise), then a leading `~` or
+/// `~user` the home directory. A path with neither is returned as it is, without a round trip; otherwise one
+/// script reads the variables (`printenv`: exported ones only, as Python's os.environ) and the home directory.
 func remoteExpandUser(_ path: String, _ context: ModuleContext) async throws(SSHError) -> String {
-    guard path.hasPrefix("~") else { return path }
-    let parts = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-    let head = String(parts[0])
-    guard head.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
-        return path
+    let references = pythonVariableReferences(path)
+    var head: String?
+    if path.hasPrefix("~") {
+        let first = String(path.prefix(while: { $0 != "/" }))
+        // A user part with characters other than a user name's is left alone (the shell would not expand it).
+        if first.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) { head = first }
     }
+    let names = Array(Set(references.map(\.name).filter { name in
+        name.first.map { !$0.isNumber } == true && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+    })).sorted()
+    guard head != nil || !names.isEmpty else { return path }
+    var script = ""
+    for name in names {
+        script += "if _v=$(printenv \(name)); then printf 'S%s\\0' \"$_v\"; else printf 'U\\0'; fi\n"
+    }
+    if let head { script += "printf 'H%s\\0' \(head)\n" }
     let out = try await context.connection.exec(
-        "echo \(head)", input: .none, timeout: context.timeout, become: context.become, environment: [])
-    let lines = String(decoding: out.stdout, as: UTF8.self).split(separator: "\n")
-    guard out.exitStatus == 0, let home = lines.last.map(String.init), !home.isEmpty else { return path }
-    return parts.count > 1 ? pythonJoin(home, String(parts[1])) : home
+        script, input: .none, timeout: context.timeout, become: context.become, environment: context.environment)
+    guard out.exitStatus == 0 else { return path }
+    let fields = out.stdout.split(separator: 0, omittingEmptySubsequences: false).map { RawBytes.decode(Array($0)) }
+    var values: [String: String] = [:]
+    for (i, name) in names.enumerated() where i < fields.count && fields[i].hasPrefix("S") {
+        values[name] = String(fields[i].dropFirst())
+    }
+    // expandvars, left to right; a value is not expanded again.
+    var result = ""
+    var last = path.startIndex
+    for reference in references {
+        guard let value = values[reference.name] else { continue }
+        result += path[last..<reference.range.lowerBound] + value
+        last = reference.range.upperBound
+    }
+    result += path[last...]
+    // expanduser: the home directory printed last.
+    if let head, result.hasPrefix(head), names.count < fields.count, fields[names.count].hasPrefix("H") {
+        var home = String(fields[names.count].dropFirst())
+        if !home.isEmpty, home != head {
+            // Python: the home directory without trailing slashes, then the rest ("/" when both are empty).
+            while home.hasSuffix("/") { home.removeLast() }
+            let joined = home + result.dropFirst(head.count)
+            result = joined.isEmpty ? "/" : joined
+        }
+    }
+    return result
+}
+
+/// `$name` and `${name}` in a path as Python's posixpath.expandvars finds them (`\$(\w+|\{[^}]*\})`, ASCII).
+func pythonVariableReferences(_ path: String) -> [(name: String, range: Range<String.Index>)] {
+    var found: [(String, Range<String.Index>)] = []
+    var i = path.startIndex
+    func isWord(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
+    while let dollar = path[i...].firstIndex(of: "$") {
+        let next = path.index(after: dollar)
+        guard next < path.endIndex else { break }
+        if path[next] == "{" {
+            if let close = path[next...].firstIndex(of: "}") {
+                found.append((String(path[path.index(after: next)..<close]), dollar..<path.index(after: close)))
+                i = path.index(after: close)
+                continue
+            }
+        } else if isWord(path[next]) {
+            let end = path[next...].firstIndex(where: { !isWord($0) }) ?? path.endIndex
+            found.append((String(path[next..<end]), dollar..<end))
+            i = end
+            continue
+        }
+        i = next
+    }
+    return found
 }
 
 /// ``remoteExpandUser(_:_:)`` for the argument `key` of a module's arguments, in place.
 func expandUserArgument(_ args: inout ValueDict, _ key: String, _ context: ModuleContext) async throws(SSHError) {
-    guard let path = args[key]?.stringValue, path.hasPrefix("~") else { return }
+    guard let path = args[key]?.stringValue, path.hasPrefix("~") || path.contains("$") else { return }
     args[key] = .string(try await remoteExpandUser(path, context))
 }
