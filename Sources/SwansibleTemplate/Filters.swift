@@ -101,7 +101,7 @@ enum Filters {
         f("mandatory", ["msg"], acceptsUndefined: true) { r, v, a in
             if case .undefined(let u) = v, !u.plain {
                 if let msg = try r.value(a[0]), !msg.isNull { throw PyError(pyStr(msg)) }
-                if let name = u.name { throw PyError("Mandatory variable \(pyStringRepr(name)) not defined.") }
+                if let name = u.name { throw PyError("Mandatory variable \(pythonStringRepr(name)) not defined.") }
                 throw PyError("Mandatory variable not defined.")
             }
             return v
@@ -272,7 +272,7 @@ enum Filters {
             if a.rest.isEmpty, let attribute = a.extra.first(where: { $0.0 == "attribute" })?.1 {
                 let dflt = a.extra.first(where: { $0.0 == "default" })?.1
                 if let bad = a.extra.first(where: { $0.0 != "attribute" && $0.0 != "default" }) {
-                    throw PyError("Unexpected keyword argument \(pyStringRepr(bad.0))")
+                    throw PyError("Unexpected keyword argument \(pythonStringRepr(bad.0))")
                 }
                 let getter = r.attrGetter(try r.concrete(attribute))
                 for item in items {
@@ -901,7 +901,7 @@ enum Filters {
                             skipped = true
                             break
                         }
-                        throw PyError("could not find \(pyStringRepr(key)) key in iterated item \(pyRepr(values))")
+                        throw PyError("could not find \(pythonStringRepr(key)) key in iterated item \(pyRepr(values))")
                     }
                     values = next
                 }
@@ -918,7 +918,7 @@ enum Filters {
             let key = try r.text(a[0]!)
             let duplicates = try r.stringArg(a[1], default: "error") ?? "error"
             guard duplicates == "error" || duplicates == "overwrite" else {
-                throw PyError("duplicates parameter to rekey_on_member has unknown value \(pyStringRepr(duplicates))")
+                throw PyError("duplicates parameter to rekey_on_member has unknown value \(pythonStringRepr(duplicates))")
             }
             let x = try r.concrete(v)
             let items: [Value]
@@ -930,7 +930,7 @@ enum Filters {
             var out = ValueDict()
             for item in items {
                 guard case .dict(let d) = item else { throw PyError("List item is not a valid dict") }
-                guard let k = d[key] else { throw PyError("Key \(pyStringRepr(key)) was not found.") }
+                guard let k = d[key] else { throw PyError("Key \(pythonStringRepr(key)) was not found.") }
                 let name = dictKey(k) ?? pyStr(k)
                 if out[name] != nil, duplicates == "error" {
                     throw PyError("Key \(pyRepr(k)) is not unique, cannot convert to dict.")
@@ -1716,7 +1716,7 @@ func comment(_ text: String, style: String, _ overrides: [(String, String)]) thr
         "cblock": ["beginning": "/*", "decoration": " * ", "end": " */"],
         "xml": ["beginning": "<!--", "decoration": " - ", "end": "-->"],
     ]
-    guard let styleParams = styles[style] else { throw PyError("Invalid style \(pyStringRepr(style)).") }
+    guard let styleParams = styles[style] else { throw PyError("Invalid style \(pythonStringRepr(style)).") }
     let kw = Dictionary(overrides, uniquingKeysWith: { $1 })
     let prepostfix = kw["decoration"] ?? styleParams["decoration"] ?? ""
     var p: [String: String] = [

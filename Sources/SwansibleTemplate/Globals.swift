@@ -133,7 +133,7 @@ extension Renderer {
             }
             switch errors {
             case "warn":
-                warn("An error occurred while running the lookup plugin \(pyStringRepr(pluginName)).")
+                warn("An error occurred while running the lookup plugin \(pythonStringRepr(pluginName)).")
                 return wantlist ? .value(.list([])) : .none
             case "ignore":
                 return wantlist ? .value(.list([])) : .none
@@ -173,7 +173,7 @@ extension Renderer {
                 } else if let d = defaultArg {
                     if case .undefined(let u) = d, u.message == "Mandatory variable has not been overridden" {
                         out.append(
-                            .undefined(Undefined(message: "The environment variable \(pyStringRepr(v)) is not set.")))
+                            .undefined(Undefined(message: "The environment variable \(pythonStringRepr(v)) is not set.")))
                     } else {
                         out.append(d)
                     }
@@ -193,21 +193,21 @@ extension Renderer {
                 } else if let d = defaultArg, !d.isNone {
                     out.append(d)
                 } else {
-                    out.append(.undefined(Undefined(message: "No variable named \(pyStringRepr(s)) was found.")))
+                    out.append(.undefined(Undefined(message: "No variable named \(pythonStringRepr(s)) was found.")))
                 }
             }
             return out
         default:
             if let builtin = try Lookups.builtin(name, terms, options) { return builtin.map { .value($0) } }
             guard let provider = engine.hooks.lookups else {
-                throw TErr(kind: .plugin, message: "The lookup plugin \(pyStringRepr(pluginName)) was not found.")
+                throw TErr(kind: .plugin, message: "The lookup plugin \(pythonStringRepr(pluginName)) was not found.")
             }
             do {
                 return try provider.lookup(name: name, terms: terms, options: options, warn: { self.warn($0) }).map {
                     .value($0.markedUnsafe)
                 }
             } catch LookupError.notFound {
-                throw TErr(kind: .plugin, message: "The lookup plugin \(pyStringRepr(pluginName)) was not found.")
+                throw TErr(kind: .plugin, message: "The lookup plugin \(pythonStringRepr(pluginName)) was not found.")
             }
         }
     }

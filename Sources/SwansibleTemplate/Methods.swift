@@ -280,7 +280,7 @@ enum Methods {
         case "isidentifier":
             guard let first = scalars.first, Lexer.isNameStart(first) else { return .bool(false) }
             return .bool(scalars.dropFirst().allSatisfy(Lexer.isNameContinue))
-        case "isprintable": return .bool(scalars.allSatisfy(pyIsPrintable))
+        case "isprintable": return .bool(scalars.allSatisfy(pythonIsPrintable))
         case "encode": return .string(s)
         default: throw PyError("'str' object has no attribute '\(name)'")
         }
@@ -624,7 +624,7 @@ func pyFormat(_ s: String, _ args: [Value], _ kwargs: [String: Value]) throws ->
                 }
                 value = args[n]
             } else {
-                guard let v = kwargs[head] else { throw PyError(pyStringRepr(head)) }
+                guard let v = kwargs[head] else { throw PyError(pythonStringRepr(head)) }
                 value = v
             }
             while let ch = path.first {
@@ -636,7 +636,7 @@ func pyFormat(_ s: String, _ args: [Value], _ kwargs: [String: Value]) throws ->
                         path = path.dropFirst()
                     }
                     guard let v = value[attr] else {
-                        throw PyError("'\(value.pythonTypeName)' object has no attribute \(pyStringRepr(attr))")
+                        throw PyError("'\(value.pythonTypeName)' object has no attribute \(pythonStringRepr(attr))")
                     }
                     value = v
                 } else {
@@ -653,7 +653,7 @@ func pyFormat(_ s: String, _ args: [Value], _ kwargs: [String: Value]) throws ->
                     } else if let v = value[key] {
                         value = v
                     } else {
-                        throw PyError(pyStringRepr(key))
+                        throw PyError(pythonStringRepr(key))
                     }
                 }
             }

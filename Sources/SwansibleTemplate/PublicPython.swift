@@ -4,6 +4,5 @@ extension Value {
     /// Python's `str()` of the value as ansible-core would print it in messages (`['a', 1]`, `{'k': True}`).
     public var pythonStr: String { pyStr(self) }
 
-    /// Python's `repr()` of the value.
-    public var pythonRepr: String { pyRepr(self) }
+    // `pythonRepr` is SwansibleData's.
 }

@@ -189,7 +189,7 @@ struct PyDateTime: Equatable, Comparable {
 
     /// `datetime.strptime(text, format)` for the common directives.
     static func strptime(_ text: String, _ format: String) throws(PyError) -> PyDateTime {
-        let failure = PyError("time data \(pyStringRepr(text)) does not match format \(pyStringRepr(format))")
+        let failure = PyError("time data \(pythonStringRepr(text)) does not match format \(pythonStringRepr(format))")
         let s = Array(text.unicodeScalars)
         let f = Array(format.unicodeScalars)
         var i = 0

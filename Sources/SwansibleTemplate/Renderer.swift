@@ -340,9 +340,9 @@ final class Renderer {
             return box.attribute(name)
                 ?? .undefined(
                     Undefined(
-                        message: "object of type 'LoopContext' has no attribute \(pyStringRepr(name))"))
+                        message: "object of type 'LoopContext' has no attribute \(pythonStringRepr(name))"))
         case .callable:
-            return .undefined(Undefined(message: "object of type 'function' has no attribute \(pyStringRepr(name))"))
+            return .undefined(Undefined(message: "object of type 'function' has no attribute \(pythonStringRepr(name))"))
         case .object(let o):
             return objectAttribute(o, name)
         case .seq(let items):
@@ -587,8 +587,8 @@ final class Renderer {
                 let templateName = (try? text(try eval(nameExpr, frame))) ?? "?"
                 for (name, alias) in names {
                     let missing =
-                        "the template \(pyStringRepr(templateName)) (imported on line \(line)) does not export the "
-                        + "requested name \(pyStringRepr(name))"
+                        "the template \(pythonStringRepr(templateName)) (imported on line \(line)) does not export the "
+                        + "requested name \(pythonStringRepr(name))"
                     frame.vars[alias] = exports[name] ?? .undefined(Undefined(message: missing))
                 }
             }
@@ -631,7 +631,7 @@ final class Renderer {
     /// The message for a template the loader could not load (its own words when it gave a ``LookupError``).
     static func loaderMessage(_ error: any Error, _ name: String) -> String {
         if case LookupError.failed(let m) = error { return m }
-        return "\(pyStringRepr(name)) not found: \(error)"
+        return "\(pythonStringRepr(name)) not found: \(error)"
     }
 
     /// Runs a template for its top-level names (macros and `{% set %}`), as `{% import %}` does.

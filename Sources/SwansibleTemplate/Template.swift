@@ -208,7 +208,7 @@ public struct TemplateOverrides: Sendable, Hashable {
         for pair in line.split(separator: ",", omittingEmptySubsequences: false) {
             guard !pair.allSatisfy(\.isWhitespace) else { throw fail("Empty '#jinja2:' override pair not allowed.") }
             guard let colon = pair.firstIndex(of: ":") else {
-                throw fail("Missing key-value separator `:` in '#jinja2:' override pair \(pyStringRepr(String(pair))).")
+                throw fail("Missing key-value separator `:` in '#jinja2:' override pair \(pythonStringRepr(String(pair))).")
             }
             let key = TemplateEngine.strip(String(pair[..<colon]))
             let raw = TemplateEngine.strip(String(pair[pair.index(after: colon)...]))
@@ -247,7 +247,7 @@ public struct TemplateOverrides: Sendable, Hashable {
             case "newline_sequence": result.newlineSequence = try text()
             case "line_statement_prefix", "line_comment_prefix":
                 if !value.isNull { throw fail("'\(key)' is not supported") }
-            default: throw fail("Invalid '#jinja2:' override key \(pyStringRepr(key)).")
+            default: throw fail("Invalid '#jinja2:' override key \(pythonStringRepr(key)).")
             }
         }
         if result.blockStart == result.variableStart || result.variableStart == result.commentStart

@@ -524,7 +524,7 @@ struct PEP440Version {
     init(_ text: String) throws {
         let ns = text as NSString
         guard let m = Self.pattern.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else {
-            throw PyError("Invalid version: \(pyStringRepr(text))")
+            throw PyError("Invalid version: \(pythonStringRepr(text))")
         }
         func group(_ i: Int) -> String? {
             let r = m.range(at: i)

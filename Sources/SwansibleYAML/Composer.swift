@@ -343,7 +343,7 @@ final class Composer {
         case .pairs:
             throw markedError("while constructing pairs", "expected a sequence, but found scalar", at: at)
         default:
-            throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved.string))", at: at)
+            throw markedError(nil, "could not determine a constructor for the tag \(pythonStringRepr(resolved.string))", at: at)
         }
     }
 
@@ -402,7 +402,7 @@ final class Composer {
             case _ where resolved.isScalarTag:
                 throw markedError(nil, "expected a scalar node, but found sequence", at: frame.mark)
             default:
-                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved.string))",
+                throw markedError(nil, "could not determine a constructor for the tag \(pythonStringRepr(resolved.string))",
                     at: frame.mark)
             }
         } catch {
@@ -480,13 +480,13 @@ final class Composer {
             if let time = parts.time { fields += [time.hour, time.minute, time.second].map(String.init) }
             return (parts.time == nil ? "datetime.date(" : "datetime.datetime(") + fields.joined(separator: ", ") + ")"
         }
-        if key.tagKind == .binary, let s = key.value.stringValue { return "b" + pythonRepr(s) }
+        if key.tagKind == .binary, let s = key.value.stringValue { return "b" + pythonStringRepr(s) }
         switch key.value {
         case .null: return "None"
         case .bool(let b): return b ? "True" : "False"
         case .int(let i): return String(i)
         case .float(let d): return pythonFloatRepr(d)
-        case .string(let s), .unsafe(let s): return pythonRepr(s)
+        case .string(let s), .unsafe(let s): return pythonStringRepr(s)
         case .list, .dict: return key.value.json()
         }
     }
@@ -519,7 +519,7 @@ final class Composer {
             case _ where resolved.isScalarTag:
                 throw markedError(nil, "expected a scalar node, but found mapping", at: frame.mark)
             default:
-                throw markedError(nil, "could not determine a constructor for the tag \(pythonRepr(resolved.string))",
+                throw markedError(nil, "could not determine a constructor for the tag \(pythonStringRepr(resolved.string))",
                     at: frame.mark)
             }
         } catch {

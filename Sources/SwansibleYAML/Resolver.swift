@@ -1,6 +1,8 @@
 // Implicit tag resolution and scalar construction as PyYAML's `Resolver` and `SafeConstructor` do it
 // (YAML 1.1 rules), which is what ansible-core's `AnsibleLoader` uses.
 
+import SwansibleData
+
 /// A tag a node is constructed as: the standard ones PyYAML and ansible-core know, or another.
 enum TagKind: Hashable, Sendable {
     case null, bool, int, float, str, timestamp, merge, value, yaml, binary, seq, map, set, omap, pairs
@@ -366,7 +368,7 @@ func constructBool(_ text: String) throws(ConstructError) -> Bool {
     switch text.lowercased() {
     case "yes", "true", "on": return true
     case "no", "false", "off": return false
-    default: throw ConstructError(pythonRepr(text))  // str(KeyError('x')) is "'x'"
+    default: throw ConstructError(pythonStringRepr(text))  // str(KeyError('x')) is "'x'"
     }
 }
 
@@ -440,7 +442,7 @@ private func simpleDecimal(_ text: String) -> Int? {
 /// Python's `int(text, base)` for what PyYAML passes to it (whitespace, one sign, an optional prefix
 /// matching the base), times the sign PyYAML stripped.
 private func pythonInt(_ original: String, base: Int, negative: Bool) throws(ConstructError) -> ConstructedInt {
-    let fail = ConstructError("invalid literal for int() with base \(base): \(pythonRepr(original))")
+    let fail = ConstructError("invalid literal for int() with base \(base): \(pythonStringRepr(original))")
     var s = Substring(original.trimmingPythonWhitespace())
     var innerNegative = false
     if let c = s.first, c == "+" || c == "-" {
@@ -491,7 +493,7 @@ func constructFloat(_ text: String) throws(ConstructError) -> Double {
 /// Python's `float(text)`: decimal literals (digits with an optional point and exponent), `inf`,
 /// `infinity`, `nan`, surrounding whitespace, one sign.
 private func pythonFloat(_ original: String) throws(ConstructError) -> Double {
-    let fail = ConstructError("could not convert string to float: \(pythonRepr(original))")
+    let fail = ConstructError("could not convert string to float: \(pythonStringRepr(original))")
     var s = Substring(original.trimmingPythonWhitespace())
     var negative = false
     if let c = s.first, c == "+" || c == "-" {

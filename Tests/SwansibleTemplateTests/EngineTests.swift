@@ -358,10 +358,10 @@ struct HookTests {
 struct PythonTests {
     @Test("repr of strings picks quotes and escapes as Python does")
     func stringRepr() {
-        #expect(pyStringRepr("it's") == "\"it's\"")
-        #expect(pyStringRepr("a\"b'c") == "'a\"b\\'c'")
-        #expect(pyStringRepr("tab\there\u{1}") == "'tab\\there\\x01'")
-        #expect(pyStringRepr("é") == "'é'")
+        #expect(pythonStringRepr("it's") == "\"it's\"")
+        #expect(pythonStringRepr("a\"b'c") == "'a\"b\\'c'")
+        #expect(pythonStringRepr("tab\there\u{1}") == "'tab\\there\\x01'")
+        #expect(pythonStringRepr("é") == "'é'")
     }
 
     @Test("printf-style float formatting rounds correctly")

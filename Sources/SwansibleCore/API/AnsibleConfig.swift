@@ -1,4 +1,5 @@
 import Foundation
+import SwansibleData
 
 /// ansible.cfg and the `ANSIBLE_*` environment, found and read as ansible-core does, for the settings
 /// swansible honours.
@@ -206,17 +207,17 @@ public struct AnsibleConfig: Sendable {
                 continue
             }
             guard let section = current else {
-                throw failure("File contains no section headers.\nfile: '<string>', line: \(lineNumber)\n\(pythonRepr(raw + "\n"))")
+                throw failure("File contains no section headers.\nfile: '<string>', line: \(lineNumber)\n\(pythonStringRepr(raw + "\n"))")
             }
             let separator = line.firstIndex { $0 == "=" || $0 == ":" }
             guard let separator else {
-                errors.append("\t[line \(pad(lineNumber))]: \(pythonRepr(raw + "\n"))")
+                errors.append("\t[line \(pad(lineNumber))]: \(pythonStringRepr(raw + "\n"))")
                 continue
             }
             let key = line[..<separator].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
             if key.isEmpty {
-                errors.append("\t[line \(pad(lineNumber))]: \(pythonRepr(raw + "\n"))")
+                errors.append("\t[line \(pad(lineNumber))]: \(pythonStringRepr(raw + "\n"))")
                 continue
             }
             if sections[section]?[key] != nil {
@@ -235,21 +236,6 @@ public struct AnsibleConfig: Sendable {
     private static func pad(_ n: Int) -> String {
         let s = String(n)
         return s.count < 2 ? " " + s : s
-    }
-
-    private static func pythonRepr(_ s: String) -> String {
-        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-        var out = String(quote)
-        for c in s {
-            switch c {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\\": out += "\\\\"
-            case quote: out += "\\" + String(c)
-            default: out.append(c)
-            }
-        }
-        return out + String(quote)
     }
 
     // MARK: - values

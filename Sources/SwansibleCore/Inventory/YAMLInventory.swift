@@ -193,34 +193,4 @@ func inventoryPythonStr(_ value: Value) -> String {
 }
 
 /// Python's `repr(x)` for data.
-func inventoryPythonRepr(_ value: Value) -> String {
-    switch value {
-    case .null: return "None"
-    case .bool(let b): return b ? "True" : "False"
-    case .int(let i): return String(i)
-    case .float(let d): return pythonFloatRepr(d)
-    case .string(let s), .unsafe(let s):
-        let quote = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-        var out = quote
-        for c in s.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if String(c) == quote {
-                    out += "\\" + quote
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        return out + quote
-    case .list(let items): return "[" + items.map(inventoryPythonRepr).joined(separator: ", ") + "]"
-    case .dict(let d):
-        return "{"
-            + d.map { inventoryPythonRepr(.string($0.key)) + ": " + inventoryPythonRepr($0.value) }
-            .joined(separator: ", ") + "}"
-    }
-}
+func inventoryPythonRepr(_ value: Value) -> String { value.pythonRepr }

@@ -76,17 +76,7 @@ public enum PlaybookListing {
     }
 
     /// Python's repr of a value (as ansible-core's messages show data).
-    static func pythonRepr(_ v: Value) -> String {
-        switch v {
-        case .null: return "None"
-        case .bool(let b): return b ? "True" : "False"
-        case .int(let i): return String(i)
-        case .float(let d): return v.json().contains(".") || v.json().contains("e") ? v.json() : v.json() + ".0"
-        case .string(let s), .unsafe(let s): return pythonString(s)
-        case .list(let l): return "[" + l.map(pythonRepr).joined(separator: ", ") + "]"
-        case .dict(let d): return "{" + d.map { pythonString($0.key) + ": " + pythonRepr($0.value) }.joined(separator: ", ") + "}"
-        }
-    }
+    static func pythonRepr(_ v: Value) -> String { v.pythonRepr }
 
     /// Python's str of a value: strings bare, everything else as repr.
     static func pythonStr(_ v: Value) -> String {
@@ -107,21 +97,5 @@ public enum PlaybookListing {
         }
     }
 
-    static func pythonString(_ s: String) -> String {
-        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-        var out = String(quote)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if Character(ch) == quote { out += "\\" + String(quote) }
-                else if ch.value < 0x20 || ch.value == 0x7f { out += String(format: "\\x%02x", ch.value) }
-                else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + String(quote)
-    }
+    static func pythonString(_ s: String) -> String { pythonStringRepr(s) }
 }

@@ -128,7 +128,7 @@ public struct CoreLookups: LookupProvider {
             let needle = try Self.text(term)
             guard let path = find(subdir: "files", needle) else {
                 throw LookupError.failed(
-                    "Unable to access the file \(pyStringRepr(needle)): "
+                    "Unable to access the file \(pythonStringRepr(needle)): "
                         + "File not found. Use -vvvvv to see paths searched.")
             }
             let data: Data
@@ -136,8 +136,8 @@ public struct CoreLookups: LookupProvider {
                 data = try Self.readFile(path)
             } catch {
                 throw LookupError.failed(
-                    "Unable to access the file \(pyStringRepr(needle)): "
-                        + "An error occurred while trying to read the file \(pyStringRepr(path)): \(error)")
+                    "Unable to access the file \(pythonStringRepr(needle)): "
+                        + "An error occurred while trying to read the file \(pythonStringRepr(path)): \(error)")
             }
             var text = String(decoding: data, as: UTF8.self)
             if lstrip { text = Self.pyLstrip(text) }
@@ -160,7 +160,7 @@ public struct CoreLookups: LookupProvider {
                 if let found = find(subdir: "files", dir) {
                     dirs.append(found)
                 } else {
-                    warn("Unable to find \(pyStringRepr(dir)) in expected paths (use -vvvvv to see paths)")
+                    warn("Unable to find \(pythonStringRepr(dir)) in expected paths (use -vvvvv to see paths)")
                     dirs.append(nil)
                 }
             } else {
@@ -222,7 +222,7 @@ public struct CoreLookups: LookupProvider {
                 default:
                     throw LookupError.failed(
                         "Invalid term supplied. A string, dict or list is required, "
-                            + "not \(pyStringRepr(term.pythonTypeName))).")
+                            + "not \(pythonStringRepr(term.pythonTypeName))).")
                 }
                 let fileList = splitOn(files, [",", ";"])
                 let pathList = splitOn(current.paths, [",", ":", ";"])
@@ -321,7 +321,7 @@ public struct CoreLookups: LookupProvider {
     struct OSError: Error, CustomStringConvertible {
         var code: Int32
         var path: String
-        var description: String { "[Errno \(code)] \(String(cString: strerror(code))): \(pyStringRepr(path))" }
+        var description: String { "[Errno \(code)] \(String(cString: strerror(code))): \(pythonStringRepr(path))" }
     }
 
     /// The file's bytes, or Python's `OSError` text (`[Errno 21] Is a directory: '/etc'`).
@@ -528,7 +528,7 @@ enum CoreYAML {
                 // The filters pass allow_unicode=True themselves.
                 throw LookupError.failed("yaml.dump() got multiple values for keyword argument 'allow_unicode'")
             case "canonical", "line_break", "encoding", "version", "tags", "Dumper": break
-            default: throw LookupError.failed("dump_all() got an unexpected keyword argument \(pyStringRepr(k))")
+            default: throw LookupError.failed("dump_all() got an unexpected keyword argument \(pythonStringRepr(k))")
             }
         }
         return value.yamlString(o)
