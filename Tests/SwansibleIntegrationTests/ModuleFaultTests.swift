@@ -10,42 +10,22 @@ struct ModuleFaultTests {
     /// temporary file is left and the space is free again. (ansible-core fails too: `Failed to replace ... [Errno
     /// 28] No space left on device: ...`, naming its own temporary paths, so the message differs.)
     @Test func remoteDiskFillsDuringCopy() throws {
-        let t = try TestHosts.get()
-        let mountPoint = "/tmp/swansible-full-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: mountPoint) }
-        #expect(try shell("mount -t tmpfs -o size=1m,mode=0755 tmpfs \(mountPoint)") == 0,
-                "mounting a tmpfs needs root (Tests/run-tests runs as root)")
-        defer { _ = try? shell("umount \(mountPoint)") }
-        #expect(try shell("chown \(t.users.plain.name) \(mountPoint) && printf 'old\\n' > \(mountPoint)/f && chown \(t.users.plain.name) \(mountPoint)/f") == 0)
-        let dir = try makeProject(hosts: [t.hosts[7]], playbook: """
-            - hosts: testhosts
-              gather_facts: false
-              tasks:
-                - name: fill
-                  copy: {src: big.bin, dest: "\(mountPoint)/f"}
-                - name: after
-                  command: df -k \(mountPoint)
-            """)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/big.bin", contents: Data(repeating: 0x5a, count: 3_000_000))
-        let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml", "--json"], cwd: dir)
-        #expect(run.status == 2)
-        let seed = try Value(json: run.stdout)
-        let failed = seed["fill"]?["failed"]?["h8"]
-        #expect(failed?["msg"]?.stringValue?.contains("No space left on device") == true, "\(String(describing: failed))")
-        #expect(failed?["changed"] == false)
-        #expect(try String(contentsOfFile: mountPoint + "/f", encoding: .utf8) == "old\n")
-        let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint)
-        #expect(left == ["f"], "left behind: \(left)")
-        var fs = statvfs()
-        statvfs(mountPoint, &fs)
-        #expect(Int(fs.f_bfree) * Int(fs.f_bsize) > 900 * 1024, "the partial file's space is free again")
+        try copyToFullDisk(filler: 0, copy: "{src: big.bin, dest: \"$MOUNT/f\"}", left: ["f"]) { dir in
+            FileManager.default.createFile(atPath: dir + "/big.bin", contents: Data(repeating: 0x5a, count: 3_000_000))
+        }
     }
 
     /// The same with a small copy (the one-round-trip path: the bytes travel in the script and the shell's
-    /// `printf` writes them): the write fails, the old file stays, no temporary file is left.
+    /// `printf` writes them): 20 KiB stay free, the 24,000 bytes of content cannot fit.
     @Test func remoteDiskFillsDuringSmallCopy() throws {
+        try copyToFullDisk(filler: 1_020_000, copy: "{content: \"{{ 'x' * 24000 }}\", dest: \"$MOUNT/f\"}",
+                           left: ["f", "filler"])
+    }
+
+    /// Mounts a 1 MiB tmpfs holding `f` ("old") and `filler` bytes, runs a copy task (`$MOUNT` in it is the
+    /// mount point) and checks the failure: the remote's message, the old content kept, nothing but `left`
+    /// in the directory, the space free again.
+    func copyToFullDisk(filler: Int, copy: String, left expected: [String], prepare: (String) -> Void = { _ in }) throws {
         let t = try TestHosts.get()
         let mountPoint = "/tmp/swansible-full-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
@@ -53,16 +33,17 @@ struct ModuleFaultTests {
         #expect(try shell("mount -t tmpfs -o size=1m,mode=0755 tmpfs \(mountPoint)") == 0,
                 "mounting a tmpfs needs root (Tests/run-tests runs as root)")
         defer { _ = try? shell("umount \(mountPoint)") }
-        // 20 KiB stay free: the 24,000 bytes of content cannot fit.
-        #expect(try shell("head -c 1020000 /dev/zero > \(mountPoint)/filler && printf 'old\\n' > \(mountPoint)/f && chown \(t.users.plain.name) \(mountPoint) \(mountPoint)/f") == 0)
+        let fill = filler > 0 ? "head -c \(filler) /dev/zero > \(mountPoint)/filler && " : ""
+        #expect(try shell(fill + "printf 'old\\n' > \(mountPoint)/f && chown \(t.users.plain.name) \(mountPoint) \(mountPoint)/f") == 0)
         let dir = try makeProject(hosts: [t.hosts[7]], playbook: """
             - hosts: testhosts
               gather_facts: false
               tasks:
                 - name: fill
-                  copy: {content: "{{ 'x' * 24000 }}", dest: "\(mountPoint)/f"}
+                  copy: \(copy.replacingOccurrences(of: "$MOUNT", with: mountPoint))
             """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        prepare(dir)
         let run = try runSwansible(["play", "-i", dir + "/inventory", dir + "/site.yml", "--json"], cwd: dir)
         #expect(run.status == 2)
         let seed = try Value(json: run.stdout)
@@ -71,7 +52,10 @@ struct ModuleFaultTests {
         #expect(failed?["changed"] == false)
         #expect(try String(contentsOfFile: mountPoint + "/f", encoding: .utf8) == "old\n")
         let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint).sorted()
-        #expect(left == ["f", "filler"], "left behind: \(left)")
+        #expect(left == expected, "left behind: \(left)")
+        var fs = statvfs()
+        statvfs(mountPoint, &fs)
+        #expect(Int(fs.f_bfree) * Int(fs.f_bsize) + filler > 900 * 1024, "the partial file's space is free again")
     }
 
     /// Output that is not UTF-8, as ansible-core 2.19 handles it: its command module decodes the output with
