@@ -72,13 +72,8 @@ struct CommandModule: Module {
             script += "[ -e \(dir) ] || { echo \(marker):chdir:2; exit 0; }; [ -d \(dir) ] || { echo \(marker):chdir:20; exit 0; }; "
                 + "cd -- \(dir) 2>/dev/null || { echo \(marker):chdir:13; exit 0; }\n"
         }
-        if let creates = args["creates"]?.stringValue {
-            script += "for f in \(globWord(creates)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then echo \(marker):creates; exit 0; fi; done\n"
-        }
-        if let removes = args["removes"]?.stringValue {
-            script += "found=; for f in \(globWord(removes)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then found=1; fi; done; "
-                + "[ -n \"$found\" ] || { echo \(marker):removes; exit 0; }\n"
-        }
+        script += createsRemovesScript(creates: args["creates"]?.stringValue, removes: args["removes"]?.stringValue,
+                                       marker: marker)
         if context.checkMode {
             script += "echo \(marker):check; exit 0\n"
         }
@@ -221,6 +216,21 @@ struct CommandModule: Module {
         ["changed": false, "exception": "(traceback unavailable)", "failed": true, "invocation": invocation,
          "msg": .string(message)]
     }
+}
+
+/// Shell lines that stop a command before it runs, as the command and script modules' `creates`/`removes` do:
+/// `MARKER:creates` when a `creates` glob matches something, `MARKER:removes` when no `removes` glob does (after
+/// `beforeStop`, e.g. draining stdin).
+func createsRemovesScript(creates: String?, removes: String?, marker: String, beforeStop: String = "") -> String {
+    var script = ""
+    if let creates {
+        script += "for f in \(globWord(creates)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then \(beforeStop)echo \(marker):creates; exit 0; fi; done\n"
+    }
+    if let removes {
+        script += "found=; for f in \(globWord(removes)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then found=1; fi; done; "
+            + "[ -n \"$found\" ] || { \(beforeStop)echo \(marker):removes; exit 0; }\n"
+    }
+    return script
 }
 
 /// A path for the remote shell: quoted, with a leading `~` expanded from `$HOME` (type='path').

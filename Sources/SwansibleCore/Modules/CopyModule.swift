@@ -115,12 +115,8 @@ struct CopyAction {
         // A file or directory on the controller, found as ansible-core's _find_needle finds it.
         var source = srcArg!
         let trailing = source.hasSuffix("/")
-        guard let found = findLocal(source) else {
-            let message = source.hasPrefix("/")
-                ? "Could not find or access '\(source)' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
-                : "Could not find or access '\(source)'\nSearched in:\n"
-                    + (searchCandidates(source) + searchCandidates(source).suffix(2)).map { "\t" + $0 }.joined(separator: "\n")
-                    + " on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
+        guard let found = findControllerFile(source, in: context.searchPaths) else {
+            let message = controllerFileMissing(source, in: context.searchPaths)
             return .result(actionResult(["changed": false, "exception": "(traceback unavailable)", "failed": true,
                                          "msg": .string("Unexpected AnsibleActionFail error: " + message),
                                          "_swansible_task_error": .string("Unexpected AnsibleActionFail error: " + message)]))
@@ -140,21 +136,6 @@ struct CopyAction {
         }
         return await copyFiles([(.file(source), pythonBasename(source))], directories: [], links: [], dest: dest,
                                sourceDisplay: source, content: false)
-    }
-
-    func searchCandidates(_ name: String) -> [String] {
-        var out: [String] = []
-        for dir in context.searchPaths {
-            out.append(pythonJoin(dir, name))
-        }
-        return out
-    }
-
-    func findLocal(_ name: String) -> String? {
-        let fm = FileManager.default
-        if name.hasPrefix("/") { return fm.fileExists(atPath: name) ? name : nil }
-        for candidate in searchCandidates(name) where fm.fileExists(atPath: candidate) { return candidate }
-        return nil
     }
 
     /// ansible-core's `_walk_dirs`: files (full path, path relative to the copied root), directories, symlinks.

@@ -580,3 +580,21 @@ func expandUserArgument(_ args: inout ValueDict, _ key: String, _ context: Modul
     guard let path = args[key]?.stringValue, path.hasPrefix("~") || path.contains("$") else { return }
     args[key] = .string(try await remoteExpandUser(path, context))
 }
+
+/// ansible-core's `_find_needle` for a file on the controller: an absolute path as it is, a relative one in the
+/// first of `searchPaths` (role, playbook directory, …) that has it.
+func findControllerFile(_ name: String, in searchPaths: [String]) -> String? {
+    let fm = FileManager.default
+    if name.hasPrefix("/") { return fm.fileExists(atPath: name) ? name : nil }
+    return searchPaths.lazy.map { pythonJoin($0, name) }.first(where: { fm.fileExists(atPath: $0) })
+}
+
+/// ansible-core's message for a controller file that ``findControllerFile(_:in:)`` did not find: the search
+/// paths, then the playbook directory's candidates once more (as ansible-core lists them).
+func controllerFileMissing(_ name: String, in searchPaths: [String]) -> String {
+    let hint = "\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
+    if name.hasPrefix("/") { return "Could not find or access '\(name)' on the Ansible Controller." + hint }
+    let candidates = searchPaths.map { pythonJoin($0, name) }
+    let searched = (candidates + candidates.suffix(2)).map { "\t" + $0 }.joined(separator: "\n")
+    return "Could not find or access '\(name)'\nSearched in:\n\(searched) on the Ansible Controller." + hint
+}

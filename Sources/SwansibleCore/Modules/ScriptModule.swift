@@ -17,30 +17,15 @@ struct ScriptModule: Module {
         // The arguments stay as written: the remote shell splits them, as with ansible-core.
         var rest = Substring(raw.trimmingSpaces())
         rest = rest.dropFirst(min(rest.count, rawFirstWordLength(String(rest))))
-        let fm = FileManager.default
-        var path: String?
-        if name.hasPrefix("/") { path = fm.fileExists(atPath: name) ? name : nil } else {
-            for dir in context.searchPaths where fm.fileExists(atPath: pythonJoin(dir, name)) {
-                path = pythonJoin(dir, name)
-                break
-            }
-        }
-        guard let path, let data = fm.contents(atPath: path) else {
-            let candidates = context.searchPaths.map { pythonJoin($0, name) }
-            let searched = (candidates + candidates.suffix(2)).map { "\t" + $0 }.joined(separator: "\n")
-            let hint = "\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
-            return fail(name.hasPrefix("/") ? "Could not find or access '\(name)' on the Ansible Controller." + hint
-                        : "Could not find or access '\(name)'\nSearched in:\n\(searched) on the Ansible Controller." + hint)
+        guard let path = findControllerFile(name, in: context.searchPaths),
+              let data = FileManager.default.contents(atPath: path) else {
+            return fail(controllerFileMissing(name, in: context.searchPaths))
         }
         let marker = "SWANSIBLE-\(UInt64.random(in: 1...UInt64.max))"
         var script = ""
-        if let creates = args["creates"]?.stringValue {
-            script += "for f in \(globWord(creates)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then cat >/dev/null; echo \(marker):creates; exit 0; fi; done\n"
-        }
-        if let removes = args["removes"]?.stringValue {
-            script += "found=; for f in \(globWord(removes)); do if [ -e \"$f\" ] || [ -L \"$f\" ]; then found=1; fi; done; "
-                + "[ -n \"$found\" ] || { cat >/dev/null; echo \(marker):removes; exit 0; }\n"
-        }
+        // The script's bytes arrive on stdin: read them before stopping.
+        script += createsRemovesScript(creates: args["creates"]?.stringValue, removes: args["removes"]?.stringValue,
+                                       marker: marker, beforeStop: "cat >/dev/null; ")
         if context.checkMode {
             script += "cat >/dev/null; echo \(marker):check; exit 0\n"
         }

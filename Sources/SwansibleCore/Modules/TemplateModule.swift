@@ -38,23 +38,9 @@ struct TemplateModule: Module {
             if !isDefault { return fail("swansible: the template option '\(name)' is not supported yet") }
         }
         // _find_needle('templates', src).
-        let fm = FileManager.default
-        var path: String?
-        if src.hasPrefix("/") {
-            path = fm.fileExists(atPath: src) ? src : nil
-        } else {
-            for dir in context.templateSearchPaths where fm.fileExists(atPath: pythonJoin(dir, src)) {
-                path = pythonJoin(dir, src)
-                break
-            }
-        }
-        guard let path, let data = fm.contents(atPath: path) else {
-            // ansible-core lists the search paths, then the playbook directory's candidates once more.
-            let candidates = context.templateSearchPaths.map { pythonJoin($0, src) }
-            let searched = (candidates + candidates.suffix(2)).map { "\t" + $0 }.joined(separator: "\n")
-            let hint = "\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
-            return fail(src.hasPrefix("/") ? "Could not find or access '\(src)' on the Ansible Controller." + hint
-                        : "Could not find or access '\(src)'\nSearched in:\n\(searched) on the Ansible Controller." + hint)
+        guard let path = findControllerFile(src, in: context.templateSearchPaths),
+              let data = FileManager.default.contents(atPath: path) else {
+            return fail(controllerFileMissing(src, in: context.templateSearchPaths))
         }
         var st = stat()
         _ = stat(path, &st)
