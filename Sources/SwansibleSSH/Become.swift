@@ -146,6 +146,14 @@ struct BecomeWatcher: Sendable {
             succeeded = true
             return .none
         }
+        if ended {
+            // sudo/su exited without starting the shell that prints the marker (an unknown become_user, a user
+            // sudo does not allow, …): the command never ran.
+            var text = String(decoding: stderr[min(scanFrom, stderr.count)...] + stdout, as: UTF8.self)
+            while text.last?.isWhitespace == true { text.removeLast() }
+            return .fail(SSHError(.become, "Privilege escalation with \(method.rawValue) failed"
+                + (text.isEmpty ? "" : ": " + text)))
+        }
         guard let prompt else { return .none }
         let haystack = promptOnStdout ? stdout : stderr
         guard let end = Self.find(prompt, in: haystack, from: scanFrom) else { return .none }

@@ -182,3 +182,47 @@ func expandHome(_ path: String) -> String {
     }
     return path
 }
+
+/// The connection a module runs with: it remembers the first privilege-escalation failure (a wrong or missing
+/// become password, a become user sudo refuses), which ends the task as ansible-core ends it — "Task failed:
+/// Incorrect sudo password", whatever the module was doing — rather than as the module's own failure.
+final class BecomeFailureWatch: HostConnection {
+    let base: any HostConnection
+    private let first = Mutex<SSHError?>(nil)
+
+    init(_ base: any HostConnection) { self.base = base }
+
+    var failure: SSHError? { first.withLock { $0 } }
+
+    private func note(_ error: SSHError) {
+        if error.kind == .become { first.withLock { if $0 == nil { $0 = error } } }
+    }
+
+    func exec(
+        _ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?, environment: [(String, String)]
+    ) async throws(SSHError) -> ExecResult {
+        do {
+            return try await base.exec(command, input: input, timeout: timeout, become: become, environment: environment)
+        } catch {
+            note(error)
+            throw error
+        }
+    }
+
+    func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError) {
+        do { try await base.writeFile(data, to: path, mode: mode, become: become) } catch {
+            note(error)
+            throw error
+        }
+    }
+
+    func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
+        do { return try await base.readFile(path, become: become) } catch {
+            note(error)
+            throw error
+        }
+    }
+
+    func close() async { await base.close() }
+    var isBroken: Bool { base.isBroken }
+}

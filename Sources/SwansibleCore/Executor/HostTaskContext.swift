@@ -480,8 +480,9 @@ struct HostTaskContext: Sendable {
         case .success(let c): connection = c
         case .failure(let error): return unreachable(error.message)
         }
+        let watched = BecomeFailureWatch(connection)
         var context = ModuleContext(
-            hostName: host, connection: connection, become: become(scope), checkMode: checkMode(),
+            hostName: host, connection: watched, become: become(scope), checkMode: checkMode(),
             diffMode: diffMode(), environment: environment(scope), timeout: timeout(scope), searchPaths: searchPaths)
         context.templateSearchPaths = searchPaths.map { $0.hasSuffix("/files") ? String($0.dropLast(6)) + "/templates" : $0 }
         context.strictUTF8 = options.moduleStrictUTF8Response
@@ -498,6 +499,13 @@ struct HostTaskContext: Sendable {
             pool.drop(connectionHost)
             return unreachable(message)
         case .result(var result):
+            if let failure = watched.failure {
+                // Privilege escalation failed: the task fails with that error, whatever the module made of it.
+                var r: ValueDict = ["changed": false, "exception": "(traceback unavailable)",
+                                    "msg": .string("Task failed: " + failure.message), "failed": true]
+                if let delegatedVars { r["_ansible_delegated_vars"] = .dict(delegatedVars) }
+                return (r, failure.message)
+            }
             let errorText = result.removeValue(forKey: "_swansible_error")?.stringValue
             // The whole [ERROR] text after "Task failed: " when it is not "Module failed: <msg>" (a module's own
             // wording, e.g. "Action failed: ...").
