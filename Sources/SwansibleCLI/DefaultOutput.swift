@@ -254,7 +254,7 @@ final class DefaultOutput: @unchecked Sendable {
                 return part
             }
             text += "\n\n" + causes.joined(separator: "\n<<< caused by >>>\n\n")
-        } else if let origin = origin(display) {
+        } else if display["error_origin"]?.boolValue != false, let origin = origin(display) {
             text += "\n" + origin
         }
         write(text, palette.error)

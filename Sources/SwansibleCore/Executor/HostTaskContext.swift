@@ -510,6 +510,13 @@ struct HostTaskContext: Sendable {
             // The whole [ERROR] text after "Task failed: " when it is not "Module failed: <msg>" (a module's own
             // wording, e.g. "Action failed: ...").
             let taskError = result.removeValue(forKey: "_swansible_task_error")?.stringValue
+            // A chained error from the module: the first cause at the task (the implicit fact gathering has
+            // no origin in ansible-core), the others without one.
+            if let causes = result.removeValue(forKey: "_swansible_error_causes")?.listValue {
+                outcome.errorChain = causes.enumerated().map { i, cause in
+                    ErrorCause(cause.stringValue ?? "", at: i == 0 && task.id >= 0 ? task.mark : nil)
+                }
+            }
             if let facts = result["ansible_facts"]?.dictValue { outcome.facts.merge(facts) { $1 } }
             if let delegatedVars { result["_ansible_delegated_vars"] = .dict(delegatedVars) }
             let failed = result["failed"]?.boolValue == true

@@ -236,7 +236,7 @@ public final class PlaybookExecutor {
         if let subset = play.keywords["gather_subset"] { args["gather_subset"] = subset }
         if let timeout = play.keywords["gather_timeout"] { args["gather_timeout"] = timeout }
         return PlayTask(
-            id: -1, name: "Gathering Facts", action: "gather_facts", module: "setup", args: args, vars: [:],
+            id: -1, name: "Gathering Facts", action: "gather_facts", module: "gather_facts", args: args, vars: [:],
             keywords: keywords, inherited: [play.keywords], mark: play.mark)
     }
 
@@ -551,6 +551,8 @@ public final class PlaybookExecutor {
         var display: ValueDict = ["task_path": .string(task.mark.description), "error": r.errorText.map(Value.string) ?? .null]
         display["loop"] = .bool(task.keyword("loop") != nil || task.loopKeyword != nil)
         display["action"] = .string(task.module)
+        // The implicit fact gathering has no origin in ansible-core's error messages.
+        if task.id < 0 { display["error_origin"] = false }
         // ansible-core's strategy sends a result's diff to the callback only in diff mode (--diff or the task's).
         display["diff"] = .bool(options.diff || task.keyword("diff")?.isTruthy == true)
         if !r.errorChain.isEmpty {

@@ -35,11 +35,22 @@ struct SetupModule: Module {
         module["msg"] = .string((r["msg"]?.stringValue ?? "").replacingOccurrences(
             of: "Unsupported parameters for (setup) module", with: "Unsupported parameters for (ansible.legacy.setup) module"))
         var wrapped = ValueDict()
+        wrapped["_ansible_verbose_override"] = true
+        wrapped["exception"] = "(traceback unavailable)"
         wrapped["ansible_facts"] = .dict([:])
         wrapped["changed"] = false
         wrapped["failed"] = true
         wrapped["failed_modules"] = ["ansible.legacy.setup": .dict(module)]
         wrapped["msg"] = "The following modules failed to execute: ansible.legacy.setup."
+        // ansible-core's error: the action failed, caused by the modules, each as a sub-event.
+        let event = (module["msg"]?.stringValue ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { "| " + $0 }.joined(separator: "\n")
+        wrapped["_swansible_task_error"] = "Action failed: The following modules failed to execute: ansible.legacy.setup."
+        wrapped["_swansible_error_causes"] = [
+            "Task failed: Action failed.",
+            .string("The following modules failed to execute: ansible.legacy.setup.\n\n+--[ Sub-Event 1 of 1 ]---\n| \n"
+                + event + "\n| \n+--[ End Sub-Event ]---"),
+        ]
         return .result(wrapped)
     }
 
