@@ -103,7 +103,11 @@ final class DefaultOutput: @unchecked Sendable {
             }
             write("")
         case .warning:
-            warning("[WARNING]: " + (event.data["message"]?.stringValue ?? ""))
+            if event.data["deprecation"]?.boolValue == true {
+                deprecation(event.data)
+            } else {
+                warning("[WARNING]: " + (event.data["message"]?.stringValue ?? ""))
+            }
         case .itemOk, .itemChanged, .itemFailed, .itemSkipped:
             itemResult(event)
         case .included:
@@ -135,6 +139,18 @@ final class DefaultOutput: @unchecked Sendable {
     }
 
     /// A warning on stderr (bright purple), once per run.
+    /// ansible-core's Display.deprecated: once per run the hint how to silence them, then the message, the
+    /// origin with its source lines, and what to do instead.
+    private func deprecation(_ data: ValueDict) {
+        warning("[WARNING]: Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg.")
+        var text = "[DEPRECATION WARNING]: " + (data["message"]?.stringValue ?? "")
+        if let place = data["origin"]?.stringValue, let mark = AnsibleError.mark(from: place), mark.file.hasPrefix("/") {
+            text += "\n" + AnsibleError.origin(mark)
+        }
+        if let help = data["help"]?.stringValue { text += "\n" + help + "\n" }
+        warning(text)
+    }
+
     private func warning(_ text: String) {
         if shownMessages.insert(text).inserted {
             FileHandle.standardError.write(Data((palette.paint(text, palette.warn) + "\n").utf8))

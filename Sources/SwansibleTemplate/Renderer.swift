@@ -23,7 +23,9 @@ final class Renderer {
     }
 
     func warn(_ message: String) { options.onWarning?(TemplateWarning(message: message, isDeprecation: false)) }
-    func deprecate(_ message: String) { options.onWarning?(TemplateWarning(message: message, isDeprecation: true)) }
+    func deprecate(_ message: String, help: String? = nil) {
+        options.onWarning?(TemplateWarning(message: message, isDeprecation: true, helpText: help))
+    }
 
     // MARK: values
 
@@ -313,7 +315,13 @@ final class Renderer {
 
     func lookupName(_ name: String, _ frame: Frame) throws -> RV {
         if let local = frame.lookup(name) { return local }
-        if let v = variables.variable(name) { return try wrapLazy(v, scope: name == "hostvars" ? .hostvars : nil) }
+        if let v = variables.variable(name) {
+            if name == "play_hosts" {
+                deprecate("The `play_hosts` magic variable is deprecated. This feature will be removed from ansible-core version 2.23.",
+                          help: "Use `ansible_play_batch` instead.")
+            }
+            return try wrapLazy(v, scope: name == "hostvars" ? .hostvars : nil)
+        }
         if Renderer.globalFunctions.contains(name) { return .callable(.global(name)) }
         if name == "omit" { return .value(TemplateEngine.omit) }
         return .undefined(.name(name))

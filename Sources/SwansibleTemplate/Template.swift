@@ -153,6 +153,8 @@ public struct TemplateWarning: Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// A `[DEPRECATION WARNING]` rather than a `[WARNING]`.
     public var isDeprecation: Bool
+    /// What to do instead, shown after the origin (`Use `ansible_play_batch` instead.`).
+    public var helpText: String? = nil
 
     public var description: String { (isDeprecation ? "[DEPRECATION WARNING]: " : "[WARNING]: ") + message }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SwansibleData
 import Testing
+import Synchronization
 
 @testable import SwansibleTemplate
 
@@ -147,6 +148,25 @@ struct RobustnessTests {
         let start = Date()
         _ = failure(text)
         #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test("play_hosts is deprecated as in ansible-core 2.19; a local variable of that name is not")
+    func playHostsDeprecation() throws {
+        let seen = Mutex<[TemplateWarning]>([])
+        let options = TemplateOptions(onWarning: { w in seen.withLock { $0.append(w) } })
+        let engine = TemplateEngine()
+        let value = try engine.render("{{ play_hosts | length }}", variables: VariableDictionary(["play_hosts": ["a", "b"]]),
+                                      options: options)
+        #expect(value == 2)
+        let warnings = seen.withLock { $0 }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.isDeprecation == true)
+        #expect(warnings.first?.message == "The `play_hosts` magic variable is deprecated. This feature will be removed from ansible-core version 2.23.")
+        #expect(warnings.first?.helpText == "Use `ansible_play_batch` instead.")
+        seen.withLock { $0 = [] }
+        _ = try engine.render("{% for play_hosts in [1] %}{{ play_hosts }}{% endfor %}", variables: VariableDictionary([:]),
+                              options: options)
+        #expect(seen.withLock { $0 }.isEmpty)
     }
 
     @Test("nesting within the limit still works")

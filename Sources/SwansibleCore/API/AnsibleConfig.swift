@@ -34,6 +34,8 @@ public struct AnsibleConfig: Sendable {
         public static let logPath = Setting("DEFAULT_LOG_PATH", env: ["ANSIBLE_LOG_PATH"], ini: [("defaults", "log_path")])
         public static let hostList = Setting("DEFAULT_HOST_LIST", env: ["ANSIBLE_INVENTORY"], ini: [("defaults", "inventory")])
         public static let forks = Setting("DEFAULT_FORKS", env: ["ANSIBLE_FORKS"], ini: [("defaults", "forks")])
+        public static let deprecationWarnings = Setting(
+            "DEPRECATION_WARNINGS", env: ["ANSIBLE_DEPRECATION_WARNINGS"], ini: [("defaults", "deprecation_warnings")])
         public static let remoteUser = Setting("DEFAULT_REMOTE_USER", env: ["ANSIBLE_REMOTE_USER"], ini: [("defaults", "remote_user")])
         public static let privateKeyFile = Setting(
             "DEFAULT_PRIVATE_KEY_FILE", env: ["ANSIBLE_PRIVATE_KEY_FILE"], ini: [("defaults", "private_key_file")])
@@ -410,6 +412,7 @@ public struct AnsibleConfig: Sendable {
         if let k = path(.privateKeyFile) { o.privateKeyFile = k }
         if let h = bool(.hostKeyChecking) { o.hostKeyChecking = h }
         if let u = bool(.moduleStrictUTF8Response) { o.moduleStrictUTF8Response = u }
+        if let d = bool(.deprecationWarnings) { o.deprecationWarnings = d }
         if let t = try int(.timeout) { o.timeout = t }
         if let t = try int(.taskTimeout) { o.taskTimeout = t > 0 ? t : nil }
         if let b = bool(.become) { o.become = b }

@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
     /// and memory stays flat however long the run (the CLI keeps results only for `--json`; events still carry
     /// every result live).
     public var keepResults = true
+    /// Show deprecations templating meets (`deprecation_warnings`, ansible-core's DEPRECATION_WARNINGS).
+    public var deprecationWarnings = true
     public var check = false
     public var diff = false
     public var limit: String?

@@ -11,10 +11,17 @@ struct ActionContext: Sendable {
     let engine: TemplateEngine
     let options: RunOptions
     let searchPaths: [String]
+    var warnings: TemplateWarningSink? = nil
+
+    /// Template options that keep warnings with the place of the argument `key`.
+    func templateOptions(for key: String) -> TemplateOptions {
+        warnings?.options(origin: task.argumentMark(key) ?? task.mark) ?? TemplateOptions()
+    }
 
     /// The task's arguments, templated (omitted values dropped).
     func templatedArgs() throws(TemplateError) -> ValueDict {
-        try engine.template(.dict(task.args), variables: scope).dictValue ?? [:]
+        let options = warnings?.options(origin: task.argsMark ?? task.mark) ?? TemplateOptions()
+        return try engine.template(.dict(task.args), variables: scope, options: options).dictValue ?? [:]
     }
 }
 
@@ -78,13 +85,13 @@ enum ControllerActions {
         if let variable = raw["var"] {
             let name: String
             do {
-                let templated = try c.engine.template(variable, variables: c.scope)
+                let templated = try c.engine.template(variable, variables: c.scope, options: c.templateOptions(for: "var"))
                 name = templated.stringValue ?? templated.json()
             } catch {
                 return failed(error.message, prefix: "")
             }
             do {
-                result[name] = try c.engine.evaluateExpression(name, variables: c.scope)
+                result[name] = try c.engine.evaluateExpression(name, variables: c.scope, options: c.templateOptions(for: "var"))
             } catch where error.kind == .undefined {
                 result[name] = .string("<< error 1 - \(error.message) >>")
                 result["warnings"] = .list([.string("Encountered 1 template error.\nerror 1 - \(error.message)")])
@@ -93,7 +100,8 @@ enum ControllerActions {
             }
         } else {
             do {
-                result["msg"] = try c.engine.template(raw["msg"] ?? "Hello world!", variables: c.scope)
+                result["msg"] = try c.engine.template(raw["msg"] ?? "Hello world!", variables: c.scope,
+                                                      options: c.templateOptions(for: "msg"))
             } catch {
                 return failed(error.message, prefix: "")
             }

@@ -2,6 +2,7 @@ public import SwansibleData
 import SwansibleSSH
 import SwansibleTemplate
 import Foundation
+import Synchronization
 
 /// What running one task on one host produced, besides the callback result.
 struct HostTaskOutcome: Sendable {
@@ -27,6 +28,25 @@ struct HostTaskOutcome: Sendable {
     var display: [String] = []
     /// The "<<< caused by >>>" chain of a task error (see ``HostResult/errorChain``).
     var errorChain: [ErrorCause] = []
+    /// Deprecations templating met (`play_hosts`, …), with where the templated value is.
+    var deprecations: [(warning: TemplateWarning, origin: SourceMark?)] = []
+}
+
+/// Collects what templating warns about while a host works on a task.
+final class TemplateWarningSink: Sendable {
+    private let collected = Mutex<[(warning: TemplateWarning, origin: SourceMark?)]>([])
+
+    /// Template options whose warnings are kept with `origin` (where the templated value is).
+    func options(origin: SourceMark?) -> TemplateOptions {
+        TemplateOptions(onWarning: { [self] w in collected.withLock { $0.append((w, origin)) } })
+    }
+
+    func drain() -> [(warning: TemplateWarning, origin: SourceMark?)] {
+        collected.withLock { list in
+            defer { list = [] }
+            return list
+        }
+    }
 }
 
 /// A dynamic include to expand for a host.
@@ -51,12 +71,19 @@ struct HostTaskContext: Sendable {
     let searchPaths: [String]
     /// The variables of another inventory host (for `delegate_to`).
     let hostScope: @Sendable (String) -> VariableScope?
+    let warnings = TemplateWarningSink()
 
     static let noLogMessage = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
     // MARK: - the task
 
     func run() async -> HostTaskOutcome {
+        var outcome = await runTask()
+        outcome.deprecations = warnings.drain()
+        return outcome
+    }
+
+    private func runTask() async -> HostTaskOutcome {
         var outcome = HostTaskOutcome(result: HostResult(host: host, status: .ok, result: [:]))
         let noLog = isTrue(task.keyword("no_log"))
         let raw: ValueDict
@@ -291,7 +318,8 @@ struct HostTaskContext: Sendable {
         if let when = task.keywords["when"] { conditions.append(when) }
         for condition in conditions.flatMap({ $0.listValue ?? [$0] }) {
             do {
-                if try !engine.evaluateConditional(condition, variables: scope, origin: nil) {
+                if try !engine.evaluateConditional(condition, variables: scope, origin: nil,
+                                                   options: warnings.options(origin: task.keywords.mark("when") ?? task.mark)) {
                     return (["changed": false, "skipped": true, "skip_reason": "Conditional result was False",
                              "false_condition": condition, "_ansible_no_log": .bool(noLog)], nil)
                 }
@@ -428,7 +456,8 @@ struct HostTaskContext: Sendable {
         // Controller-side actions template their own arguments where they differ.
         if let action = ControllerActions.action(for: module) {
             let context = ActionContext(
-                host: host, task: task, scope: scope, engine: engine, options: options, searchPaths: searchPaths)
+                host: host, task: task, scope: scope, engine: engine, options: options, searchPaths: searchPaths,
+                warnings: warnings)
             let r = await action(context)
             if let facts = r.setFacts { outcome.setFacts.merge(facts) { $1 }; outcome.cacheableFacts = r.cacheable }
             if let vars = r.includedVars { outcome.includedVars.merge(vars) { $1 } }
@@ -442,7 +471,8 @@ struct HostTaskContext: Sendable {
         }
         let args: ValueDict
         do {
-            let rendered = try engine.template(.dict(task.args), variables: scope, options: TemplateOptions())
+            let rendered = try engine.template(.dict(task.args), variables: scope,
+                                               options: warnings.options(origin: task.argsMark ?? task.mark))
             args = rendered.dictValue ?? [:]
         } catch {
             return argumentError(error, scope: scope, outcome: &outcome)

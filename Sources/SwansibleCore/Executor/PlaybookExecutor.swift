@@ -476,6 +476,14 @@ public final class PlaybookExecutor {
                     anyErrorsFatal = true
                 }
             }
+            if options.deprecationWarnings {
+                for (warning, origin) in outcome.deprecations where warning.isDeprecation {
+                    var data: ValueDict = ["message": .string(warning.message), "deprecation": true]
+                    if let origin { data["origin"] = .string(origin.description) }
+                    if let help = warning.helpText { data["help"] = .string(help) }
+                    emit(.warning, data)
+                }
+            }
             for line in outcome.display {
                 emit(.display, ["task": .string(key), "host": .string(r.host), "message": .string(line)])
             }
