@@ -192,6 +192,9 @@ final class ConnectOperation: Operation {
                     }
                     return fail(c, error)
                 }
+                if let banner = libssh2_session_banner_get(c.session) {
+                    c.sendLimit = SendPacing.limit(forBanner: String(cString: banner))
+                }
                 state = .hostKey
 
             case .hostKey:

@@ -52,6 +52,9 @@ final class ConnectionCore: LoopHandler, @unchecked Sendable {
     var session: OpaquePointer?
     /// The SFTP subsystem, started on first use and kept for the session's life.
     var sftp: OpaquePointer?
+    /// Upload bytes a channel may have in flight (``SendPacing``), set from the server's banner after the
+    /// handshake; nil for the whole window.
+    var sendLimit: Int?
     private(set) var broken: SSHError?
     /// `broken != nil`, readable from any thread (the pool asks before it hands out a kept session).
     let isBroken = Atomic<Bool>(false)

@@ -25,6 +25,7 @@ final class ExecOperation: Operation {
     private var inputFD: Int32 = -1
     private var inputDone = false
     private var eofSent = false
+    private var pacer = SendPacer(limit: nil)
 
     /// The command may be running remotely: when it is abandoned, the connection hangs it up (``reaper()``).
     private(set) var wantsReap = false
@@ -137,6 +138,7 @@ final class ExecOperation: Operation {
                     return finish(.failure(c.failure(.channel, "could not open a channel", code: code)))
                 }
                 channel = ch
+                pacer = SendPacer(limit: c.sendLimit)
                 state = aborted ? .abandon : usePTY ? .pty : .start
 
             case .pty:
@@ -320,7 +322,7 @@ final class ExecOperation: Operation {
         if stdoutEOF && stderrEOF { return .finished }
         // A read may have consumed the server's window adjust: if input is waiting and the window is open
         // again, write now — waiting on the socket would wait for data the server will never send.
-        if !progressed, !eofSent, become?.inputAllowed ?? true, libssh2_channel_window_write_ex(channel, nil) > 0,
+        if !progressed, !eofSent, become?.inputAllowed ?? true, pacer.allowance(channel) > 0,
             libssh2_session_block_directions(c.session) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0
         {
             return .progress
@@ -355,9 +357,12 @@ final class ExecOperation: Operation {
                 }
             }
             if inputOffset < input.count {
+                // Within the window and the in-flight limit; nothing allowed: wait for the server's window adjust.
+                let allowed = pacer.allowance(channel)
+                if allowed == 0 { return progressed ? .progress : .blocked }
                 let n = input.withUnsafeBufferPointer { buffer in
                     buffer.withMemoryRebound(to: CChar.self) {
-                        libssh2_channel_write_ex(channel, 0, $0.baseAddress! + inputOffset, input.count - inputOffset)
+                        libssh2_channel_write_ex(channel, 0, $0.baseAddress! + inputOffset, min(allowed, input.count - inputOffset))
                     }
                 }
                 if n == Int(LIBSSH2_ERROR_EAGAIN) { return progressed ? .progress : .blocked }
