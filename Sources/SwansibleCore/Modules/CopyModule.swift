@@ -295,8 +295,10 @@ struct CopyAction {
         // Probe: the destination (and the file inside it when it is a directory), its directory, the user.
         let fl = follow ? 1 : 0
         let dirWord = pathWord(pythonDirname(destFile).isEmpty ? "." : pythonDirname(destFile))
-        var script = "_sw_id\nd=\(pathWord(destFile))\n_sw_st T \"$d\" \(fl) 1\n_sw_st TL \"$d\" 0 0\n"
-        script += "if [ -d \"$d\" ]; then _sw_st TD \"$d\" 1 0; d=\"$d\"/\(shellQuote(rel)); echo TJ:X; _sw_st TK \"$d\" \(fl) 1; _sw_st TM \"$d\" 0 0\n"
+        // The lstat (TL, TM) matters only for a symlink (isLink, its target): skipped otherwise, one `stat` less.
+        var script = "_sw_id\nd=\(pathWord(destFile))\n_sw_st T \"$d\" \(fl) 1\nif [ -L \"$d\" ]; then _sw_st TL \"$d\" 0 0; fi\n"
+        script += "if [ -d \"$d\" ]; then _sw_st TD \"$d\" 1 0; d=\"$d\"/\(shellQuote(rel)); echo TJ:X; _sw_st TK \"$d\" \(fl) 1; "
+            + "if [ -L \"$d\" ]; then _sw_st TM \"$d\" 0 0; fi\n"
         script += "else _sw_st TD \(dirWord) 1 0; fi\n"
         script += ownerLookupScript(attrs)
         let probe: RemoteProbe
@@ -496,7 +498,8 @@ struct CopyAction {
             : ""
         let finish = backupCommand + "mv -f \"$t\" \"$d\" || { rm -f \"$t\"; exit 1; }\n"
             + plan.commands.map { $0 + " || exit 1\n" }.joined()
-            + "_sw_st TP \"$d\" 0 0\n_sw_st TQ \"$d\" 1 0\n"
+            // What was just renamed there is a regular file: stat and lstat agree, unless it became a link since.
+            + "_sw_st TP \"$d\" 0 0\nif [ -L \"$d\" ]; then _sw_st TQ \"$d\" 1 0; fi\n"
         body = validate == nil ? s + finish : s
         var out: ExecResult
         do {
@@ -553,7 +556,7 @@ struct CopyAction {
             var r = moduleFailure(message, args: inv, extra: extra)
             r["checksum"] = .string(digests.sha1)
             r["diff"] = []
-            lines["TP"].pathInfo(into: &r, followed: lines["TQ"])
+            lines["TP"].pathInfo(into: &r, followed: lines.stats["TQ"] ?? lines["TP"])
             return .result(r)
         }
         return .result(writtenResult(lines, target: target, temporary: temporary, digests: digests,
@@ -570,7 +573,7 @@ struct CopyAction {
         r["md5sum"] = .string(digests.md5)
         r["checksum"] = .string(digests.sha1)
         if let b = lines.other.first(where: { $0.hasPrefix("BK:") }) { r["backup_file"] = .string(String(b.dropFirst(3))) }
-        lines["TP"].pathInfo(into: &r, followed: lines.stats["TQ"])
+        lines["TP"].pathInfo(into: &r, followed: lines.stats["TQ"] ?? lines["TP"])
         var inv = invocationArgs
         inv["src"] = .string(temporary)
         r["invocation"] = ["module_args": .dict(inv)]
