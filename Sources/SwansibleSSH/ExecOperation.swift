@@ -342,10 +342,12 @@ final class ExecOperation: Operation {
         while true {
             if inputOffset >= input.count && !inputDone {
                 if inputFD >= 0 {
-                    // (Not zero-filled first: a 10 MB upload to 50 hosts read 2,000 chunks.)
+                    // (Not zero-filled first: a 10 MB upload to 50 hosts reads 8,000 chunks.) 64 KB, two packets: with
+                    // at most 256 KB in flight (SendPacing) every upload holds its chunk at once, and 50 uploads of
+                    // 256 KB chunks made W3's peak RSS 53.6 MB; 64 KB ones 43.6 MB, at the same CPU.
                     var n = 0
                     let fd = inputFD
-                    input = [UInt8](unsafeUninitializedCapacity: 256 * 1024) { buffer, count in
+                    input = [UInt8](unsafeUninitializedCapacity: 64 * 1024) { buffer, count in
                         n = read(fd, buffer.baseAddress, buffer.count)
                         count = max(n, 0)
                     }
