@@ -54,6 +54,19 @@ static inline ssize_t swansible_recv_quickack(libssh2_socket_t sock, void *buffe
     return rc;
 }
 
+/* The kernel's smoothed round-trip time of a TCP socket in microseconds (TCP_INFO), or 0 when unknown. */
+static inline unsigned int swansible_tcp_rtt_us(libssh2_socket_t sock) {
+#ifdef TCP_INFO
+    struct tcp_info info;
+    socklen_t size = sizeof(info);
+    memset(&info, 0, sizeof(info));
+    if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &info, &size) == 0) return info.tcpi_rtt;
+#else
+    (void)sock;
+#endif
+    return 0;
+}
+
 static inline void swansible_session_install_quickack(LIBSSH2_SESSION *session) {
     libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, (void *)swansible_recv_quickack);
 }

@@ -20,6 +20,16 @@ enum SendPacing {
     /// The data a channel packet carries at most (libssh2 1.10 writes at most 32,700 bytes per call).
     static let packetSize = 32_768
 
+    /// The limit for one upload on a connection whose round-trip time is `rttMicroseconds` (0: unknown): what keeps
+    /// 256 MB/s flowing at that round-trip time, at least ``openSSHLimit``. A limit far below the bandwidth-delay
+    /// product would throttle a transfer over a real network (256 KB per 50 ms is 5 MB/s), so beyond ~8 ms the
+    /// limit exceeds sshd's 2 MB window and pacing no longer binds; on loopback and a LAN it keeps sshd's buffer
+    /// small.
+    static func limit(_ base: Int, rttMicroseconds: UInt32) -> Int {
+        let perMillisecond = 256 * 1024
+        return max(base, Int(rttMicroseconds) * perMillisecond / 1000)
+    }
+
     /// The in-flight limit for a server that sent `banner` (its identification string, "SSH-2.0-OpenSSH_9.2p1 …"),
     /// nil for no limit beyond the window.
     static func limit(forBanner banner: String) -> Int? {

@@ -20,4 +20,14 @@ struct SendPacingTests {
         #expect(SendPacing.limit(forBanner: "garbage") == nil)
         #expect(SendPacing.limit(forBanner: "") == nil)
     }
+
+    /// The limit grows with the round-trip time, so a real network's bandwidth-delay product is never cut short.
+    @Test func limitGrowsWithTheRoundTripTime() {
+        let base = SendPacing.openSSHLimit
+        #expect(SendPacing.limit(base, rttMicroseconds: 0) == base)  // unknown
+        #expect(SendPacing.limit(base, rttMicroseconds: 40) == base)  // loopback
+        #expect(SendPacing.limit(base, rttMicroseconds: 1_000) == base)
+        #expect(SendPacing.limit(base, rttMicroseconds: 4_000) == 4 * base)
+        #expect(SendPacing.limit(base, rttMicroseconds: 50_000) >= 12 * 1024 * 1024)  // above sshd's 2 MB window
+    }
 }
