@@ -49,7 +49,7 @@ struct RemoteCleanupTests {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if condition() { return true }
-            usleep(20_000)
+            usleep(5_000)
         }
         return condition()
     }
@@ -115,7 +115,10 @@ struct RemoteCleanupTests {
               tasks:
                 - copy: {src: big.bin, dest: "\(dest)/big"}
             """)
-        _ = try bigFile(dir, megabytes: 16)
+        // Large enough that the upload runs for a good part of a second even on an idle machine (the tests catch
+        // its temporary file, polling every 5 ms, and act while it is being written; 16 MB was sometimes done first
+        // once uploads were paced).
+        _ = try bigFile(dir, megabytes: 48)
         return (dest, dir, try start(dir, ["--json"]))
     }
 
