@@ -119,6 +119,16 @@ final class Composer {
     /// Loads every document (`yaml.load_all`), or with `single` the only one (`yaml.load`: an empty stream
     /// gives no document, a second document is an error).
     func load(single: Bool) throws(YAMLError) -> [YAMLDocument] {
+        try load(single: single, streamRootItems: false, eachRootItem: { _ in })
+    }
+
+    /// ``load(single:)``; with `streamRootItems`, each item of a document whose root is an untagged sequence is
+    /// handed to `eachRootItem` as soon as it is composed (while libyaml may still be parsing the rest) instead of
+    /// being kept in the root, whose ``YAMLNode/items`` then stay empty. Items are no longer handed over once the
+    /// document has a construction error (it is thrown at the document's end, as without streaming).
+    func load(single: Bool, streamRootItems: Bool, eachRootItem: (YAMLNode) -> Void) throws(YAMLError)
+        -> [YAMLDocument]
+    {
         var documents: [YAMLDocument] = []
         // The composing state is local (not properties of the class): Swift checks exclusive access to
         // locals at compile time, to class properties on every access.
@@ -162,7 +172,7 @@ final class Composer {
                         "YAML parsing failed: Found recursive alias *\(name); recursive data is not supported "
                             + "by swansible.", at: at)
                 case .node(let node):
-                    try add(node, at: at, frames: &frames, stack: &stack, root: &root)
+                    try add(node, at: at, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
                 }
             case YAML_SCALAR_EVENT:
                 let at = mark(event.start_mark)
@@ -175,7 +185,7 @@ final class Composer {
                     node = makeScalar(event, at: at, anchor: anchor, unsafe: !options.trusted, isKey: false)
                 }
                 if let anchor { anchors[anchor] = .node(node) }
-                try add(node, at: at, frames: &frames, stack: &stack, root: &root)
+                try add(node, at: at, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 let isMapping = event.type == YAML_MAPPING_START_EVENT
                 let at = mark(event.start_mark)
@@ -199,7 +209,7 @@ final class Composer {
                 stack.removeSubrange(frame.start...)
                 let node = frame.isMapping ? finishMapping(frame, children) : finishSequence(frame, children)
                 if let anchor = frame.anchor { anchors[anchor] = .node(node) }
-                try add(node, at: frame.mark, frames: &frames, stack: &stack, root: &root)
+                try add(node, at: frame.mark, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
             default:
                 continue
             }
@@ -238,7 +248,8 @@ final class Composer {
     }
 
     private func add(
-        _ node: YAMLNode, at: SourceMark, frames: inout [Frame], stack: inout [YAMLNode], root: inout YAMLNode?
+        _ node: YAMLNode, at: SourceMark, frames: inout [Frame], stack: inout [YAMLNode], root: inout YAMLNode?,
+        stream: Bool, each: (YAMLNode) -> Void
     ) throws(YAMLError) {
         guard let last = frames.indices.last else {
             root = node
@@ -251,6 +262,10 @@ final class Composer {
             throw plainError(
                 "YAML parsing failed: Aliases expand this document to more than \(options.maxExpandedNodes) "
                     + "nodes; swansible refuses to load it (an alias bomb?).", at: at)
+        }
+        if stream, last == 0, !frames[0].isMapping, frames[0].tag == nil {
+            if pending == nil { each(node) }
+            return
         }
         stack.append(node)
     }

@@ -99,36 +99,69 @@ public struct PlaybookLoader {
     ]
 
     /// Loads a playbook file.
+    ///
+    /// Plays are built while the YAML is still being parsed (each item of the top-level list as soon as it
+    /// is composed; for a large file libyaml runs on a second thread meanwhile), but the outcome is ansible-core's,
+    /// which loads the whole document first: a YAML error anywhere in the file wins over a play's error, the
+    /// YAML warnings come before those of the plays, and the first play error is thrown only once the document
+    /// has loaded.
     public mutating func load(path: String) throws(AnsibleError) -> Playbook {
         let absolute = absolutePath(path)
-        let root = try loadDocument(absolute, what: "playbook")
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw AnsibleError.fileNotFound(absolute)
+        }
         let directory = (absolute as NSString).deletingLastPathComponent
         let savedDirectory = playbookDirectory
         playbookDirectory = directory
         defer { playbookDirectory = savedDirectory }
+        let firstWarning = warnings.count
+        let firstTaskID = nextTaskID
         var plays: [Play] = []
-        guard let root else { return Playbook(path: path, directory: directory, plays: []) }
+        var held: AnsibleError?
+        let document: YAMLDocument?
+        do {
+            document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: absolute) { item in
+                guard held == nil else { return }
+                do throws(AnsibleError) {
+                    try loadPlaybookEntry(item, directory: directory, into: &plays)
+                } catch {
+                    held = error
+                }
+            }
+        } catch {
+            // Nothing of the plays built so far happened, as far as the caller can tell.
+            warnings.removeSubrange(firstWarning...)
+            nextTaskID = firstTaskID
+            throw AnsibleError(error.message, at: error.mark, help: error.help)
+        }
+        warnings.insert(contentsOf: (document?.warnings ?? []).map(Self.formatWarning), at: firstWarning)
+        guard let root = document?.root else { return Playbook(path: path, directory: directory, plays: []) }
         guard root.isSequence else {
             throw AnsibleError(
                 "A playbook must be a list of plays, got a \(PlaybookListing.taggedClass(root.value)) instead: \(absolute)",
                 at: root.mark)
         }
-        for item in root.items {
-            guard item.isMapping else {
-                throw AnsibleError(
-                    "playbook entries must be either valid plays or 'import_playbook' statements", at: item.mark)
-            }
-            if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                guard let file = imported.value.stringValue else {
-                    throw AnsibleError("import_playbook parameters must be a string", at: imported.mark)
-                }
-                let target = file.hasPrefix("/") ? file : directory + "/" + file
-                plays += try load(path: target).plays
-                continue
-            }
-            plays.append(try loadPlay(item))
-        }
+        if let held { throw held }
         return Playbook(path: path, directory: directory, plays: plays)
+    }
+
+    /// One item of a playbook's top-level list: a play or an `import_playbook`.
+    private mutating func loadPlaybookEntry(_ item: YAMLNode, directory: String, into plays: inout [Play])
+        throws(AnsibleError)
+    {
+        guard item.isMapping else {
+            throw AnsibleError(
+                "playbook entries must be either valid plays or 'import_playbook' statements", at: item.mark)
+        }
+        if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
+            guard let file = imported.value.stringValue else {
+                throw AnsibleError("import_playbook parameters must be a string", at: imported.mark)
+            }
+            let target = file.hasPrefix("/") ? file : directory + "/" + file
+            plays += try load(path: target).plays
+            return
+        }
+        plays.append(try loadPlay(item))
     }
 
     mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
