@@ -205,9 +205,11 @@ final class Composer {
                 if let anchor { anchors[anchor] = .pending }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let frame = frames.removeLast()
-                let children = Array(stack[frame.start...])
+                // A mapping's pairs are taken straight from the stack (no array of its children first).
+                let node = frame.isMapping
+                    ? finishMapping(frame, ownPairs(stack[frame.start...]))
+                    : finishSequence(frame, Array(stack[frame.start...]))
                 stack.removeSubrange(frame.start...)
-                let node = frame.isMapping ? finishMapping(frame, children) : finishSequence(frame, children)
                 if let anchor = frame.anchor { anchors[anchor] = .node(node) }
                 try add(node, at: frame.mark, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
             default:
@@ -506,7 +508,8 @@ final class Composer {
         }
     }
 
-    private func finishMapping(_ frame: Frame, _ children: [YAMLNode]) -> YAMLNode {
+    /// - Parameter own: the mapping's own entries, in order, before merging and duplicates.
+    private func finishMapping(_ frame: Frame, _ own: [YAMLPair]) -> YAMLNode {
         let resolved = collectionTag(frame)
         var value = Value.null
         var pairs: [YAMLPair] = []
@@ -515,14 +518,12 @@ final class Composer {
             if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
             switch resolved {
             case .map, .pythonDict, .set:
-                flat = try flatten(children)
+                flat = try flatten(own)
                 pairs = try resolveDuplicates(flat, mappingMark: frame.mark)
                 if resolved == .set {
                     value = .list(pairs.map { $0.key.value })
                 } else {
-                    var dict = ValueDict(minimumCapacity: pairs.count)
-                    for pair in pairs { dict[mappingKeyString(pair.key.value)] = pair.value.value }
-                    value = .dict(dict)
+                    value = .dict(dictionary(pairs))
                 }
             case .seq:
                 throw markedError(nil, "expected a sequence node, but found mapping", at: frame.mark)
@@ -539,7 +540,7 @@ final class Composer {
             }
         } catch {
             deferConstructionError(error)
-            if flat.isEmpty { flat = ownPairs(children) }
+            if flat.isEmpty { flat = own }
             if pairs.isEmpty { pairs = flat }
         }
         return YAMLNode(
@@ -548,11 +549,36 @@ final class Composer {
             flatPairs: flat.count == pairs.count ? nil : flat, value: value, expandedSize: frame.expandedSize)
     }
 
-    private func ownPairs(_ children: [YAMLNode]) -> [YAMLPair] {
+    /// A mapping's entries (duplicates resolved) as a dict, keys as ``YAMLNode/keys`` spells them; when two
+    /// keys spell the same (`1` and `'1'`), the later value wins at the place of the first.
+    private func dictionary(_ pairs: [YAMLPair]) -> ValueDict {
+        // String keys (not timestamps or binary, whose text is not what they were compared by) are distinct
+        // once duplicates are resolved: the dict is built without looking each key up.
+        var keys: [String] = []
+        keys.reserveCapacity(pairs.count)
+        scan: for pair in pairs {
+            guard pair.key.tagKind != .timestamp, pair.key.tagKind != .binary else { break }
+            switch pair.key.value {
+            case .string(let s), .unsafe(let s): keys.append(s)
+            default: break scan
+            }
+        }
+        if keys.count == pairs.count {
+            var values: [Value] = []
+            values.reserveCapacity(pairs.count)
+            for pair in pairs { values.append(pair.value.value) }
+            return ValueDict(uncheckedUniqueKeys: keys, values: values)
+        }
+        var dict = ValueDict(minimumCapacity: pairs.count)
+        for pair in pairs { dict[mappingKeyString(pair.key.value)] = pair.value.value }
+        return dict
+    }
+
+    private func ownPairs(_ children: ArraySlice<YAMLNode>) -> [YAMLPair] {
         var pairs: [YAMLPair] = []
         pairs.reserveCapacity(children.count / 2)
-        var i = 0
-        while i + 1 < children.count {
+        var i = children.startIndex
+        while i + 1 < children.endIndex {
             pairs.append(YAMLPair(key: children[i], value: children[i + 1]))
             i += 2
         }
@@ -561,8 +587,7 @@ final class Composer {
 
     /// PyYAML 6.0.3's `flatten_mapping`: entries of merged mappings (in the order of the `<<` keys and of
     /// their lists, skipping a key object already merged), then the mapping's own entries.
-    private func flatten(_ children: [YAMLNode]) throws(YAMLError) -> [YAMLPair] {
-        let own = ownPairs(children)
+    private func flatten(_ own: [YAMLPair]) throws(YAMLError) -> [YAMLPair] {
         guard own.contains(where: { isMergeKey($0.key) }) else { return own }
         var merged: [YAMLPair] = []
         var mergedIDs: Set<MergeKeyID> = []
