@@ -20,6 +20,28 @@ private struct Frame {
     var expandedSize = 1
 }
 
+/// What the composer keeps of an open collection while reading its children: plain data, so that reading
+/// it copies no references (its mark, tag and anchor are in a ``FrameLabel`` beside it until it ends).
+private struct OpenFrame {
+    let isMapping: Bool
+    let isFlow: Bool
+    let unsafe: Bool
+    /// No tag was written.
+    let untagged: Bool
+    let start: Int
+    /// The column of its mark.
+    let column: Int
+    var flowDepth = 0
+    var blockDepth = 0
+    var expandedSize = 1
+}
+
+private struct FrameLabel {
+    let mark: SourceMark
+    let tag: String?
+    let anchor: String?
+}
+
 private enum AnchorEntry {
     /// A collection whose end has not been reached: an alias to it would make a cycle.
     case pending
@@ -132,7 +154,8 @@ final class Composer {
         var documents: [YAMLDocument] = []
         // The composing state is local (not properties of the class): Swift checks exclusive access to
         // locals at compile time, to class properties on every access.
-        var frames: [Frame] = []
+        var frames: [OpenFrame] = []
+        var labels: [FrameLabel] = []
         var stack: [YAMLNode] = []
         stack.reserveCapacity(256)
         var root: YAMLNode?
@@ -156,6 +179,7 @@ final class Composer {
                 warningSet = []
                 root = nil
                 frames = []
+                labels = []
                 stack = []
             case YAML_DOCUMENT_END_EVENT:
                 if !single, let pending { throw pending }
@@ -196,15 +220,22 @@ final class Composer {
                     : event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
                 let anchor = try anchorName(anchorPointer, at: at)
                 let tag = tagPointer.map { String(cString: $0) }
-                let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
-                var frame = Frame(
-                    isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe,
-                    start: stack.count)
-                try checkNesting(&frame, parent: frames.last)
+                let inherited = frames.isEmpty ? !options.trusted : frames[frames.count - 1].unsafe
+                let unsafe = inherited || (options.ansibleTags && tag == "!unsafe")
+                var frame = OpenFrame(
+                    isMapping: isMapping, isFlow: isFlow, unsafe: unsafe, untagged: tag == nil, start: stack.count,
+                    column: at.column)
+                try checkNesting(&frame, parent: frames.isEmpty ? nil : frames[frames.count - 1], at: at)
                 frames.append(frame)
+                labels.append(FrameLabel(mark: at, tag: tag, anchor: anchor))
                 if let anchor { anchors[anchor] = .pending }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                let frame = frames.removeLast()
+                let open = frames.removeLast()
+                let label = labels.removeLast()
+                let frame = Frame(
+                    isMapping: open.isMapping, mark: label.mark, tag: label.tag, anchor: label.anchor,
+                    isFlow: open.isFlow, unsafe: open.unsafe, start: open.start, flowDepth: open.flowDepth,
+                    blockDepth: open.blockDepth, expandedSize: open.expandedSize)
                 // A mapping's pairs are taken straight from the stack (no array of its children first).
                 let node = frame.isMapping
                     ? finishMapping(frame, ownPairs(stack[frame.start...]))
@@ -220,20 +251,20 @@ final class Composer {
 
     /// The nesting limits of the libyaml ansible-core runs with (PyYAML's bundled one): 1000 flow levels and
     /// 999 indentation levels. (A sequence written at its parent key's indentation adds no level.)
-    private func checkNesting(_ frame: inout Frame, parent: Frame?) throws(YAMLError) {
+    private func checkNesting(_ frame: inout OpenFrame, parent: OpenFrame?, at mark: SourceMark) throws(YAMLError) {
         frame.flowDepth = parent?.flowDepth ?? 0
         frame.blockDepth = parent?.blockDepth ?? 0
         if frame.isFlow {
             frame.flowDepth += 1
             if frame.flowDepth > 1000 {
-                throw markedError("while increasing flow level", "exceeded maximum nesting depth", at: frame.mark)
+                throw markedError("while increasing flow level", "exceeded maximum nesting depth", at: mark)
             }
-        } else if !(parent.map { $0.isMapping && !$0.isFlow && !frame.isMapping && $0.mark.column == frame.mark.column }
+        } else if !(parent.map { $0.isMapping && !$0.isFlow && !frame.isMapping && $0.column == frame.column }
             ?? false)
         {
             frame.blockDepth += 1
             if frame.blockDepth > 999 {
-                throw markedError("while increasing block level", "exceeded maximum nesting depth", at: frame.mark)
+                throw markedError("while increasing block level", "exceeded maximum nesting depth", at: mark)
             }
         }
     }
@@ -250,7 +281,7 @@ final class Composer {
     }
 
     private func add(
-        _ node: YAMLNode, at: SourceMark, frames: inout [Frame], stack: inout [YAMLNode], root: inout YAMLNode?,
+        _ node: YAMLNode, at: SourceMark, frames: inout [OpenFrame], stack: inout [YAMLNode], root: inout YAMLNode?,
         stream: Bool, each: (YAMLNode) -> Void
     ) throws(YAMLError) {
         guard let last = frames.indices.last else {
@@ -265,7 +296,7 @@ final class Composer {
                 "YAML parsing failed: Aliases expand this document to more than \(options.maxExpandedNodes) "
                     + "nodes; swansible refuses to load it (an alias bomb?).", at: at)
         }
-        if stream, last == 0, !frames[0].isMapping, frames[0].tag == nil {
+        if stream, last == 0, !frames[0].isMapping, frames[0].untagged {
             if pending == nil { each(node) }
             return
         }

@@ -197,7 +197,7 @@ public struct PlaybookLoader {
     }
 
     private mutating func loadPlay(_ node: YAMLNode) throws(AnsibleError) -> Play {
-        var keywords = Keywords()
+        var keywords = Keywords(capacity: node.pairs.count)
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             guard Self.playKeywords.contains(key) else {
@@ -302,7 +302,7 @@ public struct PlaybookLoader {
     private mutating func loadBlock(_ node: YAMLNode, inherited: [Keywords], handlers: Bool) throws(AnsibleError)
         -> Block
     {
-        var keywords = Keywords()
+        var keywords = Keywords(capacity: node.pairs.count)
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             guard Self.blockKeywords.contains(key) else {
@@ -452,6 +452,7 @@ extension PlayTask {
     mutating func setArgumentMarks(action: SourceMark?, args: YAMLNode, argsKeyword: YAMLNode?) {
         actionMark = action
         argsMark = args.mark
+        argMarks.reserveCapacity(args.pairs.count + (argsKeyword?.pairs.count ?? 0))
         for node in [args, argsKeyword] {
             guard let node, case .dict = node.value else { continue }
             for pair in node.pairs {
