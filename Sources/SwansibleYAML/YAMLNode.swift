@@ -32,16 +32,30 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
     /// Whether a collection was written in flow style (`[…]`, `{…}`).
     public let isFlow: Bool
     /// A sequence's items (empty otherwise).
-    public let items: [YAMLNode]
+    public var items: [YAMLNode] {
+        if case .items(let items) = children { return items }
+        return []
+    }
     /// A mapping's entries after merge keys and duplicates: one entry per distinct key, at the place of its
     /// first occurrence, holding that first key node and the last value node (empty for non-mappings).
-    public let pairs: [YAMLPair]
+    public var pairs: [YAMLPair] {
+        if case .pairs(let pairs, _) = children { return pairs }
+        return []
+    }
     /// The node's data as ansible-core constructs it. Strings under `!unsafe` are ``Value/unsafe(_:)``.
     /// Mapping keys that are not strings become strings as JSON writes them (`1`, `true`, `null`, `1.5`).
     public let value: Value
 
-    /// The mapping's entries after merging but before duplicates were resolved, when they differ from ``pairs``.
-    let flatPairsIfDifferent: [YAMLPair]?
+    /// A collection's children, in one field: a scalar (most nodes) holds no arrays to retain and release.
+    private enum Children {
+        case none
+        case items([YAMLNode])
+        /// The mapping's entries, and its entries after merging but before duplicates were resolved when they
+        /// differ.
+        case pairs([YAMLPair], flat: [YAMLPair]?)
+    }
+
+    private let children: Children
     /// The resolved tag.
     let tagKind: TagKind
     /// How many nodes the node stands for once every alias under it is expanded.
@@ -60,15 +74,20 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
         self.text = text
         self.style = style
         self.isFlow = isFlow
-        self.items = items
-        self.pairs = pairs
-        self.flatPairsIfDifferent = flatPairs
+        switch kind {
+        case .scalar: children = .none
+        case .sequence: children = .items(items)
+        case .mapping: children = .pairs(pairs, flat: flatPairs)
+        }
         self.value = value
         self.expandedSize = expandedSize
     }
 
     /// The merged entries with duplicates, as PyYAML's `flatten_mapping` leaves them.
-    var flatPairs: [YAMLPair] { flatPairsIfDifferent ?? pairs }
+    var flatPairs: [YAMLPair] {
+        if case .pairs(let pairs, let flat) = children { return flat ?? pairs }
+        return []
+    }
 
     public var isScalar: Bool { kind == .scalar }
     public var isSequence: Bool { kind == .sequence }

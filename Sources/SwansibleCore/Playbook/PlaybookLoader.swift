@@ -453,11 +453,14 @@ extension PlayTask {
         actionMark = action
         argsMark = args.mark
         argMarks.reserveCapacity(args.pairs.count + (argsKeyword?.pairs.count ?? 0))
-        for node in [args, argsKeyword] {
-            guard let node, case .dict = node.value else { continue }
-            for pair in node.pairs {
-                if let key = pair.key.value.stringValue { argMarks.append((key, pair.value.mark)) }
-            }
+        appendArgumentMarks(of: args)
+        if let argsKeyword { appendArgumentMarks(of: argsKeyword) }
+    }
+
+    private mutating func appendArgumentMarks(of node: YAMLNode) {
+        guard case .dict = node.value else { return }
+        for pair in node.pairs {
+            if let key = pair.key.value.stringValue { argMarks.append((key, pair.value.mark)) }
         }
     }
 }
