@@ -152,6 +152,24 @@ import Testing
         #expect(syntax.message.hasPrefix("YAML parsing failed"))
         #expect(syntax.mark?.line == 2 + fillerLines + 3)
         #expect(warnings.isEmpty)
+        // A loader that failed so is as it was: the next playbook's tasks are numbered as by a new loader.
+        do {
+            let path = dir + "/site.yml"
+            try (filler + "- hosts: all\n  tasks: [\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let good = dir + "/good.yml"
+            try "- hosts: all\n  tasks: [{command: /bin/true}]\n".write(toFile: good, atomically: true, encoding: .utf8)
+            var reused = PlaybookLoader(rolesPath: [])
+            reused.requireSupportedModules = false
+            #expect(throws: AnsibleError.self) { try reused.load(path: path) }
+            var fresh = PlaybookLoader(rolesPath: [])
+            fresh.requireSupportedModules = false
+            func firstID(_ p: Playbook) -> Int? {
+                if case .task(let t)? = p.plays.first?.tasks.first { return t.id }
+                return nil
+            }
+            #expect(firstID(try reused.load(path: good)) == firstID(try fresh.load(path: good)))
+            #expect(reused.warnings.isEmpty)
+        }
         // So does a construction error, and the warnings of the plays built meanwhile are not kept.
         (result, warnings) = load(emptyImport + badPlay, "- hosts: !!int abc\n")
         guard case .failure(let construction) = result else { Issue.record("loaded"); return }

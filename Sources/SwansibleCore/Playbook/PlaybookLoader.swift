@@ -115,7 +115,8 @@ public struct PlaybookLoader {
         playbookDirectory = directory
         defer { playbookDirectory = savedDirectory }
         let firstWarning = warnings.count
-        let firstTaskID = nextTaskID
+        // The loader as it was before any play was built, for when the YAML turns out to be broken.
+        let before = self
         var plays: [Play] = []
         var held: AnsibleError?
         let document: YAMLDocument?
@@ -129,9 +130,9 @@ public struct PlaybookLoader {
                 }
             }
         } catch {
-            // Nothing of the plays built so far happened, as far as the caller can tell.
-            warnings.removeSubrange(firstWarning...)
-            nextTaskID = firstTaskID
+            // Nothing of the plays built so far happened, as far as the caller can tell (ansible-core builds
+            // none: the document fails to load first).
+            self = before
             throw AnsibleError(error.message, at: error.mark, help: error.help)
         }
         warnings.insert(contentsOf: (document?.warnings ?? []).map(Self.formatWarning), at: firstWarning)
