@@ -193,6 +193,13 @@ import Testing
         (result, warnings) = load("", "- hosts: all\n  name: a\n  name: b\n")
         #expect((try? result.get())?.plays.count == padding + 1)
         #expect(warnings.count == 1)
+        // A root list with its own tag is loaded too (after the document, as its items are not handed over).
+        (result, warnings) = load("--- !!seq\n", "- hosts: all\n  name: a\n  name: b\n")
+        #expect((try? result.get())?.plays.count == padding + 1)
+        #expect(warnings.count == 1)
+        (result, _) = load("--- !!seq\n" + badPlay, "")
+        guard case .failure(let tagged) = result else { Issue.record("loaded"); return }
+        #expect(tagged.message == "'bogus' is not a valid attribute for a Play")
     }
 
     @Test func missingRoleSaysWhereItLooked() throws {

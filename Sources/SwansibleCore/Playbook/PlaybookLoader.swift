@@ -143,6 +143,8 @@ public struct PlaybookLoader {
                 at: root.mark)
         }
         if let held { throw held }
+        // A root list with a tag of its own (`--- !!seq`) was not handed over item by item.
+        for item in root.items { try loadPlaybookEntry(item, directory: directory, into: &plays) }
         return Playbook(path: path, directory: directory, plays: plays)
     }
 
