@@ -335,15 +335,19 @@ public struct PlaybookLoader {
         var localActionNode: YAMLNode?
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
-            if key == "action" {
-                if actionNode == nil { actionNode = pair.value }
-            } else if key == "local_action" {
-                if localActionNode == nil { localActionNode = pair.value }
-            }
             if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
-                if key == "tags" { try Self.checkTags(pair.value) }
+                // (`action`, `local_action` and `tags` are task keywords; the lengths spare most comparisons.)
+                let length = key.utf8.count
+                let isAction = length == 6 && key == "action"
+                let isLocalAction = length == 12 && key == "local_action"
+                if isAction {
+                    if actionNode == nil { actionNode = pair.value }
+                } else if isLocalAction {
+                    if localActionNode == nil { localActionNode = pair.value }
+                }
+                if length == 4 && key == "tags" { try Self.checkTags(pair.value) }
                 keywords.set(key, pair.value.value, at: pair.value.mark)
-                if key == "action" || key == "local_action" { actionKeyMark = pair.key.mark }
+                if isAction || isLocalAction { actionKeyMark = pair.key.mark }
             } else {
                 if actions.isEmpty { actionKeyMark = pair.key.mark }
                 actions.append((key, pair.value))
