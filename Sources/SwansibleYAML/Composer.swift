@@ -665,7 +665,8 @@ final class Composer {
             else { return false }
             for j in 0..<i {
                 guard case .string(let b) = flat[j].key.value else { return false }
-                if a == b { return false }
+                // (The lengths first: comparing two strings of different lengths still calls into the runtime.)
+                if a.utf8.count == b.utf8.count && a == b { return false }
             }
         }
         return true

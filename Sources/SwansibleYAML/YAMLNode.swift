@@ -187,10 +187,11 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
 
     /// The entry of a mapping whose key is `key` as ``keys`` spells keys (so `"1"` finds the key `1`).
     public func pair(forKey key: String) -> YAMLPair? {
+        let length = key.utf8.count
         for pair in pairs {
             switch pair.key.value {
             case .string(let s), .unsafe(let s):
-                if s == key { return pair }
+                if s.utf8.count == length && s == key { return pair }
             default:
                 if mappingKeyString(pair.key.value) == key { return pair }
             }
