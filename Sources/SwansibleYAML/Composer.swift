@@ -491,7 +491,7 @@ final class Composer {
     }
 
     private func isMergeKey(_ key: YAMLNode) -> Bool {
-        key.kind == .scalar && key.tagKind == .merge && key.tag != "!unsafe"
+        key.kind == .scalar && key.isMergeTag && key.tag != "!unsafe"
     }
 
     private func mergeKeyID(_ key: YAMLNode) -> MergeKeyID {
@@ -588,7 +588,7 @@ final class Composer {
         var keys: [String] = []
         keys.reserveCapacity(pairs.count)
         scan: for pair in pairs {
-            guard pair.key.tagKind != .timestamp, pair.key.tagKind != .binary else { break }
+            guard !pair.key.isTimestampOrBinaryTag else { break }
             switch pair.key.value {
             case .string(let s), .unsafe(let s): keys.append(s)
             default: break scan
@@ -660,7 +660,7 @@ final class Composer {
     private func distinctStringKeys(_ flat: [YAMLPair]) -> Bool {
         for i in flat.indices {
             let key = flat[i].key
-            guard key.kind == .scalar, key.tagKind != .timestamp, key.tagKind != .binary,
+            guard key.kind == .scalar, !key.isTimestampOrBinaryTag,
                 case .string(let a) = key.value
             else { return false }
             for j in 0..<i {

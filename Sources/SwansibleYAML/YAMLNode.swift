@@ -114,6 +114,10 @@ public final class YAMLNode: Sendable, CustomStringConvertible {
         default: return .other(extras?.otherTag ?? "")
         }
     }
+    /// The resolved tag is `merge` (``tagKind`` without building the enum).
+    var isMergeTag: Bool { tagCode == 6 }
+    /// The resolved tag is `timestamp` or `binary`: keys compared by what they construct, not by their text.
+    var isTimestampOrBinaryTag: Bool { tagCode == 5 || tagCode == 9 }
     /// How many nodes the node stands for once every alias under it is expanded.
     var expandedSize: Int { size == UInt32.max ? extras?.expandedSize ?? Int(size) : Int(size) }
 
