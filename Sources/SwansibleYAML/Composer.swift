@@ -20,6 +20,28 @@ private struct Frame {
     var expandedSize = 1
 }
 
+/// What the composer keeps of an open collection while reading its children: plain data, so that reading
+/// it copies no references (its mark, tag and anchor are in a ``FrameLabel`` beside it until it ends).
+private struct OpenFrame {
+    let isMapping: Bool
+    let isFlow: Bool
+    let unsafe: Bool
+    /// No tag was written.
+    let untagged: Bool
+    let start: Int
+    /// The column of its mark.
+    let column: Int
+    var flowDepth = 0
+    var blockDepth = 0
+    var expandedSize = 1
+}
+
+private struct FrameLabel {
+    let mark: SourceMark
+    let tag: String?
+    let anchor: String?
+}
+
 private enum AnchorEntry {
     /// A collection whose end has not been reached: an alias to it would make a cycle.
     case pending
@@ -119,10 +141,21 @@ final class Composer {
     /// Loads every document (`yaml.load_all`), or with `single` the only one (`yaml.load`: an empty stream
     /// gives no document, a second document is an error).
     func load(single: Bool) throws(YAMLError) -> [YAMLDocument] {
+        try load(single: single, streamRootItems: false, eachRootItem: { _ in })
+    }
+
+    /// ``load(single:)``; with `streamRootItems`, each item of a document whose root is an untagged sequence is
+    /// handed to `eachRootItem` as soon as it is composed (while libyaml may still be parsing the rest) instead of
+    /// being kept in the root, whose ``YAMLNode/items`` then stay empty. Items are no longer handed over once the
+    /// document has a construction error (it is thrown at the document's end, as without streaming).
+    func load(single: Bool, streamRootItems: Bool, eachRootItem: (YAMLNode) -> Void) throws(YAMLError)
+        -> [YAMLDocument]
+    {
         var documents: [YAMLDocument] = []
         // The composing state is local (not properties of the class): Swift checks exclusive access to
         // locals at compile time, to class properties on every access.
-        var frames: [Frame] = []
+        var frames: [OpenFrame] = []
+        var labels: [FrameLabel] = []
         var stack: [YAMLNode] = []
         stack.reserveCapacity(256)
         var root: YAMLNode?
@@ -146,6 +179,7 @@ final class Composer {
                 warningSet = []
                 root = nil
                 frames = []
+                labels = []
                 stack = []
             case YAML_DOCUMENT_END_EVENT:
                 if !single, let pending { throw pending }
@@ -162,7 +196,7 @@ final class Composer {
                         "YAML parsing failed: Found recursive alias *\(name); recursive data is not supported "
                             + "by swansible.", at: at)
                 case .node(let node):
-                    try add(node, at: at, frames: &frames, stack: &stack, root: &root)
+                    try add(node, at: at, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
                 }
             case YAML_SCALAR_EVENT:
                 let at = mark(event.start_mark)
@@ -175,7 +209,7 @@ final class Composer {
                     node = makeScalar(event, at: at, anchor: anchor, unsafe: !options.trusted, isKey: false)
                 }
                 if let anchor { anchors[anchor] = .node(node) }
-                try add(node, at: at, frames: &frames, stack: &stack, root: &root)
+                try add(node, at: at, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 let isMapping = event.type == YAML_MAPPING_START_EVENT
                 let at = mark(event.start_mark)
@@ -186,20 +220,29 @@ final class Composer {
                     : event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
                 let anchor = try anchorName(anchorPointer, at: at)
                 let tag = tagPointer.map { String(cString: $0) }
-                let unsafe = (frames.last?.unsafe ?? !options.trusted) || (options.ansibleTags && tag == "!unsafe")
-                var frame = Frame(
-                    isMapping: isMapping, mark: at, tag: tag, anchor: anchor, isFlow: isFlow, unsafe: unsafe,
-                    start: stack.count)
-                try checkNesting(&frame, parent: frames.last)
+                let inherited = frames.isEmpty ? !options.trusted : frames[frames.count - 1].unsafe
+                let unsafe = inherited || (options.ansibleTags && tag == "!unsafe")
+                var frame = OpenFrame(
+                    isMapping: isMapping, isFlow: isFlow, unsafe: unsafe, untagged: tag == nil, start: stack.count,
+                    column: at.column)
+                try checkNesting(&frame, parent: frames.isEmpty ? nil : frames[frames.count - 1], at: at)
                 frames.append(frame)
+                labels.append(FrameLabel(mark: at, tag: tag, anchor: anchor))
                 if let anchor { anchors[anchor] = .pending }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                let frame = frames.removeLast()
-                let children = Array(stack[frame.start...])
+                let open = frames.removeLast()
+                let label = labels.removeLast()
+                let frame = Frame(
+                    isMapping: open.isMapping, mark: label.mark, tag: label.tag, anchor: label.anchor,
+                    isFlow: open.isFlow, unsafe: open.unsafe, start: open.start, flowDepth: open.flowDepth,
+                    blockDepth: open.blockDepth, expandedSize: open.expandedSize)
+                // A mapping's pairs are taken straight from the stack (no array of its children first).
+                let node = frame.isMapping
+                    ? finishMapping(frame, ownPairs(stack[frame.start...]))
+                    : finishSequence(frame, Array(stack[frame.start...]))
                 stack.removeSubrange(frame.start...)
-                let node = frame.isMapping ? finishMapping(frame, children) : finishSequence(frame, children)
                 if let anchor = frame.anchor { anchors[anchor] = .node(node) }
-                try add(node, at: frame.mark, frames: &frames, stack: &stack, root: &root)
+                try add(node, at: frame.mark, frames: &frames, stack: &stack, root: &root, stream: streamRootItems, each: eachRootItem)
             default:
                 continue
             }
@@ -208,20 +251,20 @@ final class Composer {
 
     /// The nesting limits of the libyaml ansible-core runs with (PyYAML's bundled one): 1000 flow levels and
     /// 999 indentation levels. (A sequence written at its parent key's indentation adds no level.)
-    private func checkNesting(_ frame: inout Frame, parent: Frame?) throws(YAMLError) {
+    private func checkNesting(_ frame: inout OpenFrame, parent: OpenFrame?, at mark: SourceMark) throws(YAMLError) {
         frame.flowDepth = parent?.flowDepth ?? 0
         frame.blockDepth = parent?.blockDepth ?? 0
         if frame.isFlow {
             frame.flowDepth += 1
             if frame.flowDepth > 1000 {
-                throw markedError("while increasing flow level", "exceeded maximum nesting depth", at: frame.mark)
+                throw markedError("while increasing flow level", "exceeded maximum nesting depth", at: mark)
             }
-        } else if !(parent.map { $0.isMapping && !$0.isFlow && !frame.isMapping && $0.mark.column == frame.mark.column }
+        } else if !(parent.map { $0.isMapping && !$0.isFlow && !frame.isMapping && $0.column == frame.column }
             ?? false)
         {
             frame.blockDepth += 1
             if frame.blockDepth > 999 {
-                throw markedError("while increasing block level", "exceeded maximum nesting depth", at: frame.mark)
+                throw markedError("while increasing block level", "exceeded maximum nesting depth", at: mark)
             }
         }
     }
@@ -238,7 +281,8 @@ final class Composer {
     }
 
     private func add(
-        _ node: YAMLNode, at: SourceMark, frames: inout [Frame], stack: inout [YAMLNode], root: inout YAMLNode?
+        _ node: YAMLNode, at: SourceMark, frames: inout [OpenFrame], stack: inout [YAMLNode], root: inout YAMLNode?,
+        stream: Bool, each: (YAMLNode) -> Void
     ) throws(YAMLError) {
         guard let last = frames.indices.last else {
             root = node
@@ -251,6 +295,10 @@ final class Composer {
             throw plainError(
                 "YAML parsing failed: Aliases expand this document to more than \(options.maxExpandedNodes) "
                     + "nodes; swansible refuses to load it (an alias bomb?).", at: at)
+        }
+        if stream, last == 0, !frames[0].isMapping, frames[0].untagged {
+            if pending == nil { each(node) }
+            return
         }
         stack.append(node)
     }
@@ -443,7 +491,7 @@ final class Composer {
     }
 
     private func isMergeKey(_ key: YAMLNode) -> Bool {
-        key.kind == .scalar && key.tagKind == .merge && key.tag != "!unsafe"
+        key.kind == .scalar && key.isMergeTag && key.tag != "!unsafe"
     }
 
     private func mergeKeyID(_ key: YAMLNode) -> MergeKeyID {
@@ -491,7 +539,8 @@ final class Composer {
         }
     }
 
-    private func finishMapping(_ frame: Frame, _ children: [YAMLNode]) -> YAMLNode {
+    /// - Parameter own: the mapping's own entries, in order, before merging and duplicates.
+    private func finishMapping(_ frame: Frame, _ own: [YAMLPair]) -> YAMLNode {
         let resolved = collectionTag(frame)
         var value = Value.null
         var pairs: [YAMLPair] = []
@@ -500,14 +549,12 @@ final class Composer {
             if isVaultTag(frame.tag) { throw vaultError(at: frame.mark) }
             switch resolved {
             case .map, .pythonDict, .set:
-                flat = try flatten(children)
+                flat = try flatten(own)
                 pairs = try resolveDuplicates(flat, mappingMark: frame.mark)
                 if resolved == .set {
                     value = .list(pairs.map { $0.key.value })
                 } else {
-                    var dict = ValueDict(minimumCapacity: pairs.count)
-                    for pair in pairs { dict[mappingKeyString(pair.key.value)] = pair.value.value }
-                    value = .dict(dict)
+                    value = .dict(dictionary(pairs))
                 }
             case .seq:
                 throw markedError(nil, "expected a sequence node, but found mapping", at: frame.mark)
@@ -524,7 +571,7 @@ final class Composer {
             }
         } catch {
             deferConstructionError(error)
-            if flat.isEmpty { flat = ownPairs(children) }
+            if flat.isEmpty { flat = own }
             if pairs.isEmpty { pairs = flat }
         }
         return YAMLNode(
@@ -533,11 +580,36 @@ final class Composer {
             flatPairs: flat.count == pairs.count ? nil : flat, value: value, expandedSize: frame.expandedSize)
     }
 
-    private func ownPairs(_ children: [YAMLNode]) -> [YAMLPair] {
+    /// A mapping's entries (duplicates resolved) as a dict, keys as ``YAMLNode/keys`` spells them; when two
+    /// keys spell the same (`1` and `'1'`), the later value wins at the place of the first.
+    private func dictionary(_ pairs: [YAMLPair]) -> ValueDict {
+        // String keys (not timestamps or binary, whose text is not what they were compared by) are distinct
+        // once duplicates are resolved: the dict is built without looking each key up.
+        var keys: [String] = []
+        keys.reserveCapacity(pairs.count)
+        scan: for pair in pairs {
+            guard !pair.key.isTimestampOrBinaryTag else { break }
+            switch pair.key.value {
+            case .string(let s), .unsafe(let s): keys.append(s)
+            default: break scan
+            }
+        }
+        if keys.count == pairs.count {
+            var values: [Value] = []
+            values.reserveCapacity(pairs.count)
+            for pair in pairs { values.append(pair.value.value) }
+            return ValueDict(uncheckedUniqueKeys: keys, values: values)
+        }
+        var dict = ValueDict(minimumCapacity: pairs.count)
+        for pair in pairs { dict[mappingKeyString(pair.key.value)] = pair.value.value }
+        return dict
+    }
+
+    private func ownPairs(_ children: ArraySlice<YAMLNode>) -> [YAMLPair] {
         var pairs: [YAMLPair] = []
         pairs.reserveCapacity(children.count / 2)
-        var i = 0
-        while i + 1 < children.count {
+        var i = children.startIndex
+        while i + 1 < children.endIndex {
             pairs.append(YAMLPair(key: children[i], value: children[i + 1]))
             i += 2
         }
@@ -546,8 +618,7 @@ final class Composer {
 
     /// PyYAML 6.0.3's `flatten_mapping`: entries of merged mappings (in the order of the `<<` keys and of
     /// their lists, skipping a key object already merged), then the mapping's own entries.
-    private func flatten(_ children: [YAMLNode]) throws(YAMLError) -> [YAMLPair] {
-        let own = ownPairs(children)
+    private func flatten(_ own: [YAMLPair]) throws(YAMLError) -> [YAMLPair] {
         guard own.contains(where: { isMergeKey($0.key) }) else { return own }
         var merged: [YAMLPair] = []
         var mergedIDs: Set<MergeKeyID> = []
@@ -589,12 +660,13 @@ final class Composer {
     private func distinctStringKeys(_ flat: [YAMLPair]) -> Bool {
         for i in flat.indices {
             let key = flat[i].key
-            guard key.kind == .scalar, key.tagKind != .timestamp, key.tagKind != .binary,
+            guard key.kind == .scalar, !key.isTimestampOrBinaryTag,
                 case .string(let a) = key.value
             else { return false }
             for j in 0..<i {
                 guard case .string(let b) = flat[j].key.value else { return false }
-                if a == b { return false }
+                // (The lengths first: comparing two strings of different lengths still calls into the runtime.)
+                if a.utf8.count == b.utf8.count && a == b { return false }
             }
         }
         return true

@@ -64,6 +64,18 @@ extension YAMLDocument {
     {
         try Composer(text: text, file: file, options: options).load(single: true).first
     }
+
+    /// ``parseSingle(_:file:options:)`` for a document that is mostly a list (a playbook): when the root is an
+    /// untagged sequence, each of its items is handed to `eachItem` as soon as it is composed, while the rest
+    /// of the input is still being parsed, and the returned root's ``YAMLNode/items`` are empty. An error the
+    /// load throws (a syntax error anywhere in the stream, a construction error) comes after items were handed
+    /// over: the caller keeps what it derives from them, including its own errors, until this returns.
+    public static func parseSingle(
+        _ text: String, file: String, options: YAMLLoadOptions = .ansible, eachItem: (YAMLNode) -> Void
+    ) throws(YAMLError) -> YAMLDocument? {
+        try Composer(text: text, file: file, options: options)
+            .load(single: true, streamRootItems: true, eachRootItem: eachItem).first
+    }
 }
 
 /// Convenience entry points.

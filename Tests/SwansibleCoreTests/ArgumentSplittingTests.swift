@@ -59,6 +59,47 @@ import Testing
         }
     }
 
+    /// The same on random text made of the characters that matter (quotes, backslashes, `=`, spaces, newlines,
+    /// Jinja2 delimiters, command options).
+    @Test func asciiPathAgreesWithCharacterPathOnRandomText() {
+        let pieces = [
+            "a", "b", "=", "\\", "'", "\"", " ", "  ", "\n", "\t", "{{", "}}", "{%", "%}", "{#", "#}", "{", "}", "%", "#",
+            "chdir", "creates", "x=", "=y", "\\=", "\\\n", "_raw_params=", "strip_empty_ends", "warn",
+        ]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
+        }
+        var disagreements = 0
+        for _ in 0..<20_000 {
+            var input = ""
+            for _ in 0..<(next() % 12) { input += pieces[next() % pieces.count] }
+            for checkRaw in [false, true] {
+                let bytes = Result { () throws(ArgumentError) -> ValueDict in
+                    try ArgumentSplitting.parseKeyValuesASCII(input, checkRaw: checkRaw)
+                }
+                let characters = Result { () throws(ArgumentError) -> ValueDict in
+                    try ArgumentSplitting.parseKeyValuesCharacters(input, checkRaw: checkRaw)
+                }
+                var same = false
+                switch (bytes, characters) {
+                case (.success(let a), .success(let b)): same = Array(a.keys) == Array(b.keys) && Value.dict(a) == Value.dict(b)
+                case (.failure(let a), .failure(let b)): same = a == b
+                default: break
+                }
+                if !same && disagreements < 5 {
+                    Issue.record("the paths disagree on \(input.debugDescription): \(bytes) vs \(characters)")
+                }
+                if !same { disagreements += 1 }
+            }
+        }
+        #expect(disagreements == 0)
+    }
+
     @Test func shlexSplitMatchesPython() throws {
         let cases = try #require(Self.fixture["shlex"]?.listValue)
         for c in cases {

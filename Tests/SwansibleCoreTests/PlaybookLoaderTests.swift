@@ -122,6 +122,86 @@ import Testing
         #expect(tasks(loaded).map(\.displayName) == ["web : web dynamic"])
     }
 
+    /// Plays are built while the YAML is still being parsed, but as in ansible-core (which loads the whole
+    /// document first) a YAML error anywhere wins over an earlier play's error, and YAML warnings come first.
+    /// Each case also with enough plays in between for libyaml to run on its own thread (256 KiB and more).
+    @Test(arguments: [0, 3_000])
+    func yamlErrorsAndWarningsComeFirstAsIfTheDocumentWereLoadedBeforeThePlays(padding: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/swansible-order-test-\(getpid())-\(padding)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "".write(toFile: dir + "/empty.yml", atomically: true, encoding: .utf8)
+        let filler = String(repeating: "- hosts: all\n  tasks:\n    - name: filler task with some text\n      command: /bin/true\n      when: x is defined\n", count: padding)
+        let fillerLines = padding * 5
+        func load(_ head: String, _ tail: String) -> (Result<Playbook, AnsibleError>, [String]) {
+            let path = dir + "/site.yml"
+            try! (head + filler + tail).write(toFile: path, atomically: true, encoding: .utf8)
+            var loader = PlaybookLoader(rolesPath: [])
+            loader.requireSupportedModules = false
+            do throws(AnsibleError) {
+                return (.success(try loader.load(path: path)), loader.warnings)
+            } catch {
+                return (.failure(error), loader.warnings)
+            }
+        }
+        let badPlay = "- hosts: all\n  bogus: 1\n"
+        let emptyImport = "- hosts: all\n  tasks:\n    - import_tasks: empty.yml\n"
+        // A syntax error at the end wins over the first play's error.
+        var (result, warnings) = load(badPlay, "- hosts: all\n  tasks: [\n")
+        guard case .failure(let syntax) = result else { Issue.record("loaded"); return }
+        #expect(syntax.message.hasPrefix("YAML parsing failed"))
+        #expect(syntax.mark?.line == 2 + fillerLines + 3)
+        #expect(warnings.isEmpty)
+        // A loader that failed so is as it was: the next playbook's tasks are numbered as by a new loader.
+        do {
+            let path = dir + "/site.yml"
+            try (filler + "- hosts: all\n  tasks: [\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let good = dir + "/good.yml"
+            try "- hosts: all\n  tasks: [{command: /bin/true}]\n".write(toFile: good, atomically: true, encoding: .utf8)
+            var reused = PlaybookLoader(rolesPath: [])
+            reused.requireSupportedModules = false
+            #expect(throws: AnsibleError.self) { try reused.load(path: path) }
+            var fresh = PlaybookLoader(rolesPath: [])
+            fresh.requireSupportedModules = false
+            func firstID(_ p: Playbook) -> Int? {
+                if case .task(let t)? = p.plays.first?.tasks.first { return t.id }
+                return nil
+            }
+            #expect(firstID(try reused.load(path: good)) == firstID(try fresh.load(path: good)))
+            #expect(reused.warnings.isEmpty)
+        }
+        // So does a construction error, and the warnings of the plays built meanwhile are not kept.
+        (result, warnings) = load(emptyImport + badPlay, "- hosts: !!int abc\n")
+        guard case .failure(let construction) = result else { Issue.record("loaded"); return }
+        #expect(construction.message.contains("abc"))
+        #expect(construction.mark?.line == 5 + fillerLines + 1)
+        #expect(warnings.isEmpty)
+        // Without a YAML error the first play error is thrown, after the YAML warnings and the earlier plays'.
+        (result, warnings) = load(emptyImport + badPlay, "- hosts: all\n  name: a\n  name: b\n")
+        guard case .failure(let play) = result else { Issue.record("loaded"); return }
+        #expect(play.message == "'bogus' is not a valid attribute for a Play")
+        #expect(play.mark?.line == 5)
+        #expect(warnings.count == 2)
+        #expect(warnings.first?.hasPrefix("Found duplicate mapping key 'name'.") == true)
+        #expect(warnings.last == "file \(dir)/empty.yml is empty and had no tasks to include")
+        // A list is required; its items must be mappings.
+        (result, _) = load("", "")
+        if padding == 0 { #expect((try? result.get())?.plays.isEmpty == true) }
+        (result, _) = load("- [1]\n", "")
+        guard case .failure(let entry) = result else { Issue.record("loaded"); return }
+        #expect(entry.message == "playbook entries must be either valid plays or 'import_playbook' statements")
+        (result, warnings) = load("", "- hosts: all\n  name: a\n  name: b\n")
+        #expect((try? result.get())?.plays.count == padding + 1)
+        #expect(warnings.count == 1)
+        // A root list with its own tag is loaded too (after the document, as its items are not handed over).
+        (result, warnings) = load("--- !!seq\n", "- hosts: all\n  name: a\n  name: b\n")
+        #expect((try? result.get())?.plays.count == padding + 1)
+        #expect(warnings.count == 1)
+        (result, _) = load("--- !!seq\n" + badPlay, "")
+        guard case .failure(let tagged) = result else { Issue.record("loaded"); return }
+        #expect(tagged.message == "'bogus' is not a valid attribute for a Play")
+    }
+
     @Test func missingRoleSaysWhereItLooked() throws {
         let dir = FileManager.default.temporaryDirectory.path + "/swansible-role-test-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -186,6 +186,23 @@ private func mark(_ line: Int, _ column: Int, _ file: String = "m.yml") -> Sourc
             ])
     }
 
+    /// Keys Python keeps apart but that are spelled the same as strings (`1` and `'1'`, a date and its text)
+    /// are one key of the value: the later value at the place of the first.
+    @Test func keysSpelledAlikeMergeInTheValue() throws {
+        for (text, expected) in [
+            ("{1: a, b: x, '1': c}", Value.dict(["1": "c", "b": "x"])),
+            ("{2001-01-01: a, '2001-01-01': b, z: 1}", ["2001-01-01": "b", "z": 1]),
+            ("{!!binary YWI=: a, ab: b}", ["ab": "b"]),
+            ("{null: 1, 'null': 2, true: 3, 'true': 4}", ["null": 2, "true": 4]),
+            ("{a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10, k: 11, l: 12, m: 13, n: 14, o: 15, p: 16, q: 17}",
+             .dict(ValueDict(uniqueKeysWithValues: "abcdefghijklmnopq".enumerated().map { (String($1), Value.int($0 + 1)) }))),
+        ] {
+            let doc = try #require(try YAMLDocument.parseSingle(text, file: "p.yml"))
+            #expect(doc.value == expected, "\(text)")
+            #expect(Array(doc.value.dictValue?.keys ?? []) == Array(expected.dictValue?.keys ?? []), "\(text)")
+        }
+    }
+
     @Test func errorAndIgnoreModes() throws {
         do {
             _ = try YAML.loadValue(text: "a: 1\na: 2\n", file: "p.yml", options: .init(duplicateKeys: .error))

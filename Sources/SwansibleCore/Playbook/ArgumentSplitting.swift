@@ -18,21 +18,32 @@ public enum ArgumentSplitting {
     /// (`{{ }}`, `{% %}`, `{# #}`) stay whole, quotes are kept, a backslash before a newline joins lines.
     /// Works on UTF-8 bytes: every delimiter is ASCII, which never occurs inside a multi-byte character.
     public static func splitArgs(_ args: String) throws(ArgumentError) -> [String] {
-        var tokens: [String] = []
+        let all = Array(args.utf8)
+        guard let words = all.withUnsafeBufferPointer({ splitArgRanges($0) }) else { throw splitError(args) }
+        return words.map { String(decoding: all[$0], as: UTF8.self) }
+    }
+
+    static func splitError(_ args: String) -> ArgumentError {
+        ArgumentError("failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(args)")
+    }
+
+    /// ``splitArgs(_:)`` as the byte ranges of the words (nil: unbalanced quotes or Jinja2 blocks). A word is
+    /// always a contiguous range of the input: every byte read goes into the current word, less a backslash
+    /// that joins lines (which ends the word before it), plus the newline that ends a line.
+    static func splitArgRanges(_ all: UnsafeBufferPointer<UInt8>) -> [Range<Int>]? {
+        var tokens: [Range<Int>] = []
         var quote: UInt8 = 0
         var printDepth = 0, blockDepth = 0, commentDepth = 0
         let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n"), backslash = UInt8(ascii: "\\")
         let lbrace = UInt8(ascii: "{"), rbrace = UInt8(ascii: "}"), percent = UInt8(ascii: "%")
         let hash = UInt8(ascii: "#"), dquote = UInt8(ascii: "\""), squote = UInt8(ascii: "'")
         // Leading and trailing spaces are dropped; a final newline stays (a YAML block scalar's).
-        let all = Array(args.utf8)
         var start = 0, end = all.count
         while start < end && all[start] == space { start += 1 }
         while end > start && all[end - 1] == space { end -= 1 }
         // Every byte read goes into the current word, so a word is the bytes from `wordStart` to where it
         // ends (less a backslash that joins lines, plus the newline that ends a line).
         var wordStart = start
-        func word(_ upTo: Int) -> String { String(decoding: all[wordStart..<upTo], as: UTF8.self) }
         var i = start
         while i < end {
             let c = all[i]
@@ -67,24 +78,21 @@ public enum ArgumentSplitting {
             if c == space && !inside {
                 // Like ansible-core (which splits on single spaces), each further space is an empty word,
                 // so the raw parameters keep their spacing when joined again.
-                tokens.append(word(i))
+                tokens.append(wordStart..<i)
                 i += 1
                 wordStart = i
                 continue
             }
             if c == newline && !inside {
-                tokens.append(i > wordStart && all[i - 1] == backslash ? word(i - 1) : word(i + 1))
+                tokens.append(i > wordStart && all[i - 1] == backslash ? wordStart..<(i - 1) : wordStart..<(i + 1))
                 i += 1
                 wordStart = i
                 continue
             }
             i += 1
         }
-        if quote != 0 || printDepth > 0 || blockDepth > 0 || commentDepth > 0 {
-            throw ArgumentError(
-                "failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(args)")
-        }
-        if end > wordStart { tokens.append(word(end)) }
+        if quote != 0 || printDepth > 0 || blockDepth > 0 || commentDepth > 0 { return nil }
+        if end > wordStart { tokens.append(wordStart..<end) }
         return tokens
     }
 
@@ -93,7 +101,11 @@ public enum ArgumentSplitting {
     public static func parseKeyValues(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
         // ASCII without carriage returns (nearly every task): a Character is one byte there, so the work can
         // be done on UTF-8 bytes with the same results as the Character-based general path.
-        if args.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
+        let simple = args.utf8.withContiguousStorageIfAvailable { bytes in
+            for c in bytes where c >= 0x80 || c == UInt8(ascii: "\r") { return false }
+            return true
+        }
+        if simple ?? args.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
             return try parseKeyValuesASCII(args, checkRaw: checkRaw)
         }
         return try parseKeyValuesCharacters(args, checkRaw: checkRaw)
@@ -120,52 +132,96 @@ public enum ArgumentSplitting {
         return options
     }
 
-    /// ``parseKeyValues(_:checkRaw:)`` for ASCII text without `\r`, on bytes.
+    /// ``parseKeyValues(_:checkRaw:)`` for ASCII text without `\r`, on bytes: the words are ranges of the
+    /// input, and `_raw_params` is assembled from them in one buffer.
     static func parseKeyValuesASCII(_ args: String, checkRaw: Bool) throws(ArgumentError) -> ValueDict {
+        let result = args.utf8.withContiguousStorageIfAvailable { parseKeyValuesASCII(bytes: $0, checkRaw: checkRaw) }
+            ?? Array(args.utf8).withUnsafeBufferPointer { parseKeyValuesASCII(bytes: $0, checkRaw: checkRaw) }
+        guard let result else { throw splitError(args) }
+        return result
+    }
+
+    /// nil when the words cannot be split (unbalanced quotes or Jinja2 blocks).
+    private static func parseKeyValuesASCII(bytes all: UnsafeBufferPointer<UInt8>, checkRaw: Bool) -> ValueDict? {
+        guard let words = splitArgRanges(all) else { return nil }
+        let backslash = UInt8(ascii: "\\"), equals = UInt8(ascii: "="), newline = UInt8(ascii: "\n")
+        func string(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: all[range]), as: UTF8.self)
+        }
         var options = ValueDict()
-        var raw: [String] = []
-        let backslash = UInt8(ascii: "\\"), equals = UInt8(ascii: "=")
-        for word in try splitArgs(args) {
-            guard let eq = unescapedEquals(word) else {
-                var escaped = false
-                var previous: UInt8 = 0
-                for c in word.utf8 {
-                    if previous == backslash && c == equals {
-                        escaped = true
+        // The raw words joined: a space between two words unless the first ends a line.
+        var raw: [UInt8] = []
+        var hasRaw = false
+        var rawEndsLine = false
+        func appendRaw(_ word: Range<Int>, unescapingEquals: Bool) {
+            if hasRaw && !rawEndsLine { raw.append(UInt8(ascii: " ")) }
+            let wordStart = raw.count
+            if unescapingEquals {
+                // `\=` becomes `=` (each `=` takes away the backslash just before it in the result).
+                for c in all[word] {
+                    if c == equals, raw.count > wordStart, raw[raw.count - 1] == backslash { raw.removeLast() }
+                    raw.append(c)
+                }
+            } else {
+                raw.append(contentsOf: all[word])
+            }
+            hasRaw = true
+            rawEndsLine = raw.count > wordStart && raw[raw.count - 1] == newline
+        }
+        for word in words {
+            // The first `=` not after a backslash, past the word's first byte (ansible-core searches from 1).
+            var eq = -1
+            var escaped = false
+            var k = word.lowerBound + 1
+            while k < word.upperBound {
+                if all[k] == equals {
+                    if all[k - 1] != backslash {
+                        eq = k
                         break
                     }
-                    previous = c
+                    escaped = true
                 }
-                if escaped {
-                    var bytes: [UInt8] = []
-                    bytes.reserveCapacity(word.utf8.count)
-                    for c in word.utf8 {
-                        if c == equals, bytes.last == backslash { bytes.removeLast() }
-                        bytes.append(c)
-                    }
-                    raw.append(String(decoding: bytes, as: UTF8.self))
-                } else {
-                    raw.append(word)
-                }
+                k += 1
+            }
+            guard eq >= 0 else {
+                appendRaw(word, unescapingEquals: escaped)
                 continue
             }
-            let key = word[..<eq]
-            if checkRaw && !commandOptions.contains(String(key)) {
-                raw.append(word)
+            let key = word.lowerBound..<eq
+            if checkRaw && !isCommandOption(all[key]) {
+                appendRaw(word, unescapingEquals: false)
             } else {
-                let value = word[word.utf8.index(after: eq)...]
-                options[String(trimASCII(key))] = .string(String(unquoteASCII(trimASCII(value))))
+                let value = unquoteASCII(trimASCII(all, (eq + 1)..<word.upperBound), all)
+                options[string(trimASCII(all, key))] = .string(string(value))
             }
         }
-        if !raw.isEmpty {
-            var out = ""
-            for (i, w) in raw.enumerated() {
-                if i > 0 && raw[i - 1].utf8.last != UInt8(ascii: "\n") { out += " " }
-                out += w
-            }
-            options["_raw_params"] = .string(out)
-        }
+        if hasRaw { options["_raw_params"] = .string(String(decoding: raw, as: UTF8.self)) }
         return options
+    }
+
+    private static let commandOptionBytes: [[UInt8]] = commandOptions.map { Array($0.utf8) }
+
+    /// `commandOptions.contains(key)` on bytes.
+    private static func isCommandOption(_ key: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        for option in commandOptionBytes where option.count == key.count && option.elementsEqual(key) { return true }
+        return false
+    }
+
+    /// Drops spaces, tabs, newlines and carriage returns at both ends.
+    private static func trimASCII(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        var start = range.lowerBound, end = range.upperBound
+        while start < end, isSpace(all[start]) { start += 1 }
+        while end > start, isSpace(all[end - 1]) { end -= 1 }
+        return start..<end
+    }
+
+    /// ``unquote(_:)`` on bytes.
+    private static func unquoteASCII(_ range: Range<Int>, _ all: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        guard range.count >= 2 else { return range }
+        let f = all[range.lowerBound]
+        guard f == all[range.upperBound - 1], f == UInt8(ascii: "\"") || f == UInt8(ascii: "'") else { return range }
+        return (range.lowerBound + 1)..<(range.upperBound - 1)
     }
 
     /// `join_args`: words joined by a space, except after a word that ends a line.
@@ -176,25 +232,6 @@ public enum ArgumentSplitting {
             out += w
         }
         return out
-    }
-
-    /// Drops spaces, tabs, newlines and carriage returns at both ends (ASCII text).
-    private static func trimASCII(_ s: Substring) -> Substring {
-        let utf8 = s.utf8
-        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        var start = utf8.startIndex
-        var end = utf8.endIndex
-        while start < end, isSpace(utf8[start]) { start = utf8.index(after: start) }
-        while end > start, isSpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
-        return s[start..<end]
-    }
-
-    /// ``unquote(_:)`` for ASCII text.
-    private static func unquoteASCII(_ s: Substring) -> Substring {
-        let utf8 = s.utf8
-        guard utf8.count >= 2, let f = utf8.first, f == utf8.last, f == UInt8(ascii: "\"") || f == UInt8(ascii: "'")
-        else { return s }
-        return s[utf8.index(after: utf8.startIndex)..<utf8.index(before: utf8.endIndex)]
     }
 
     private static func unescapedEquals(_ word: String) -> String.Index? {

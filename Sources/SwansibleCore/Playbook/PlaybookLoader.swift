@@ -99,36 +99,72 @@ public struct PlaybookLoader {
     ]
 
     /// Loads a playbook file.
+    ///
+    /// Plays are built while the YAML is still being parsed (each item of the top-level list as soon as it
+    /// is composed; for a large file libyaml runs on a second thread meanwhile), but the outcome is ansible-core's,
+    /// which loads the whole document first: a YAML error anywhere in the file wins over a play's error, the
+    /// YAML warnings come before those of the plays, and the first play error is thrown only once the document
+    /// has loaded.
     public mutating func load(path: String) throws(AnsibleError) -> Playbook {
         let absolute = absolutePath(path)
-        let root = try loadDocument(absolute, what: "playbook")
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw AnsibleError.fileNotFound(absolute)
+        }
         let directory = (absolute as NSString).deletingLastPathComponent
         let savedDirectory = playbookDirectory
         playbookDirectory = directory
         defer { playbookDirectory = savedDirectory }
+        let firstWarning = warnings.count
+        // The loader as it was before any play was built, for when the YAML turns out to be broken.
+        let before = self
         var plays: [Play] = []
-        guard let root else { return Playbook(path: path, directory: directory, plays: []) }
+        var held: AnsibleError?
+        let document: YAMLDocument?
+        do {
+            document = try YAMLDocument.parseSingle(String(decoding: data, as: UTF8.self), file: absolute) { item in
+                guard held == nil else { return }
+                do throws(AnsibleError) {
+                    try loadPlaybookEntry(item, directory: directory, into: &plays)
+                } catch {
+                    held = error
+                }
+            }
+        } catch {
+            // Nothing of the plays built so far happened, as far as the caller can tell (ansible-core builds
+            // none: the document fails to load first).
+            self = before
+            throw AnsibleError(error.message, at: error.mark, help: error.help)
+        }
+        warnings.insert(contentsOf: (document?.warnings ?? []).map(Self.formatWarning), at: firstWarning)
+        guard let root = document?.root else { return Playbook(path: path, directory: directory, plays: []) }
         guard root.isSequence else {
             throw AnsibleError(
                 "A playbook must be a list of plays, got a \(PlaybookListing.taggedClass(root.value)) instead: \(absolute)",
                 at: root.mark)
         }
-        for item in root.items {
-            guard item.isMapping else {
-                throw AnsibleError(
-                    "playbook entries must be either valid plays or 'import_playbook' statements", at: item.mark)
-            }
-            if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                guard let file = imported.value.stringValue else {
-                    throw AnsibleError("import_playbook parameters must be a string", at: imported.mark)
-                }
-                let target = file.hasPrefix("/") ? file : directory + "/" + file
-                plays += try load(path: target).plays
-                continue
-            }
-            plays.append(try loadPlay(item))
-        }
+        if let held { throw held }
+        // A root list with a tag of its own (`--- !!seq`) was not handed over item by item.
+        for item in root.items { try loadPlaybookEntry(item, directory: directory, into: &plays) }
         return Playbook(path: path, directory: directory, plays: plays)
+    }
+
+    /// One item of a playbook's top-level list: a play or an `import_playbook`.
+    private mutating func loadPlaybookEntry(_ item: YAMLNode, directory: String, into plays: inout [Play])
+        throws(AnsibleError)
+    {
+        guard item.isMapping else {
+            throw AnsibleError(
+                "playbook entries must be either valid plays or 'import_playbook' statements", at: item.mark)
+        }
+        if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
+            guard let file = imported.value.stringValue else {
+                throw AnsibleError("import_playbook parameters must be a string", at: imported.mark)
+            }
+            let target = file.hasPrefix("/") ? file : directory + "/" + file
+            plays += try load(path: target).plays
+            return
+        }
+        plays.append(try loadPlay(item))
     }
 
     mutating func loadDocument(_ path: String, what: String) throws(AnsibleError) -> YAMLNode? {
@@ -164,7 +200,7 @@ public struct PlaybookLoader {
     }
 
     private mutating func loadPlay(_ node: YAMLNode) throws(AnsibleError) -> Play {
-        var keywords = Keywords()
+        var keywords = Keywords(capacity: node.pairs.count)
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             guard Self.playKeywords.contains(key) else {
@@ -269,7 +305,7 @@ public struct PlaybookLoader {
     private mutating func loadBlock(_ node: YAMLNode, inherited: [Keywords], handlers: Bool) throws(AnsibleError)
         -> Block
     {
-        var keywords = Keywords()
+        var keywords = Keywords(capacity: node.pairs.count)
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
             guard Self.blockKeywords.contains(key) else {
@@ -299,15 +335,19 @@ public struct PlaybookLoader {
         var localActionNode: YAMLNode?
         for pair in node.pairs {
             let key = pair.key.value.stringValue ?? pair.key.value.json()
-            if key == "action" {
-                if actionNode == nil { actionNode = pair.value }
-            } else if key == "local_action" {
-                if localActionNode == nil { localActionNode = pair.value }
-            }
             if Self.taskKeywords.contains(key) || Self.loopKeywords.contains(key) {
-                if key == "tags" { try Self.checkTags(pair.value) }
+                // (`action`, `local_action` and `tags` are task keywords; the lengths spare most comparisons.)
+                let length = key.utf8.count
+                let isAction = length == 6 && key == "action"
+                let isLocalAction = length == 12 && key == "local_action"
+                if isAction {
+                    if actionNode == nil { actionNode = pair.value }
+                } else if isLocalAction {
+                    if localActionNode == nil { localActionNode = pair.value }
+                }
+                if length == 4 && key == "tags" { try Self.checkTags(pair.value) }
                 keywords.set(key, pair.value.value, at: pair.value.mark)
-                if key == "action" || key == "local_action" { actionKeyMark = pair.key.mark }
+                if isAction || isLocalAction { actionKeyMark = pair.key.mark }
             } else {
                 if actions.isEmpty { actionKeyMark = pair.key.mark }
                 actions.append((key, pair.value))
@@ -419,11 +459,15 @@ extension PlayTask {
     mutating func setArgumentMarks(action: SourceMark?, args: YAMLNode, argsKeyword: YAMLNode?) {
         actionMark = action
         argsMark = args.mark
-        for node in [args, argsKeyword] {
-            guard let node, case .dict = node.value else { continue }
-            for pair in node.pairs {
-                if let key = pair.key.value.stringValue { argMarks.append((key, pair.value.mark)) }
-            }
+        argMarks.reserveCapacity(args.pairs.count + (argsKeyword?.pairs.count ?? 0))
+        appendArgumentMarks(of: args)
+        if let argsKeyword { appendArgumentMarks(of: argsKeyword) }
+    }
+
+    private mutating func appendArgumentMarks(of node: YAMLNode) {
+        guard case .dict = node.value else { return }
+        for pair in node.pairs {
+            if let key = pair.key.value.stringValue { argMarks.append((key, pair.value.mark)) }
         }
     }
 }

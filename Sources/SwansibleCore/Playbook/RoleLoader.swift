@@ -40,6 +40,9 @@ extension PlaybookLoader {
     /// Whether `key` ends in `import_tasks` or `import_role` (checked on bytes before the set lookups: most
     /// task keys are not imports).
     static func endsLikeImport(_ key: String) -> Bool {
+        // `import_role` is the shorter; both end in `s` or `e`.
+        guard key.utf8.count >= 11, let last = key.utf8.last, last == UInt8(ascii: "s") || last == UInt8(ascii: "e")
+        else { return false }
         func hasSuffix(_ suffix: StaticString) -> Bool {
             let utf8 = key.utf8
             let n = suffix.utf8CodeUnitCount
