@@ -85,7 +85,7 @@ struct SmallCopy {
             s += "printf %s \(shellQuote(RawBytes.decode(bytes))) > \"$t\" || { rm -f \"$t\"; exit 1; }\n"
         }
         // An existing file's permissions and owner go to the new one (atomic_move's copystat and chown).
-        s += "if [ -f \"$d\" ]; then set -- $(stat -c '%a %u:%g' -- \"$d\"); chmod \"$1\" \"$t\"; chown \"$2\" \"$t\" 2>/dev/null; fi\n"
+        s += "if [ -f \"$d\" ]; then \(keepOldAttributesCommand); fi\n"
         if let mode { s += "chmod \(String(mode, radix: 8)) \"$t\" || { rm -f \"$t\"; exit 1; }\n" }
         // The new file's state for the result (a rename changes none of what the result shows).
         s += "_sw_st TP \"$t\" 0 0\n"

@@ -28,10 +28,9 @@ struct FileModule: Module {
         for (name, v) in args where name != "mode" {
             if case .int(let i) = v, ["owner", "group"].contains(name) { args[name] = .string(String(i)) }
         }
-        do {
-            try await expandUserArgument(&args, "path", context)
-        } catch {
-            return error.isConnectionFailure ? .unreachable(error.message) : .result(moduleFailure(error.message, args: args))
+        let given = args
+        if let failed = await expandPathArgument(&args, "path", context, failure: { .result(moduleFailure($0, args: given)) }) {
+            return failed
         }
         var operation = FileOperation(args: args, context: context)
         return await operation.run()

@@ -25,10 +25,9 @@ struct LineinfileModule: Module {
             if let b = ansibleBool(args[name]) { args[name] = .bool(b) }
         }
         func fail(_ message: String, _ extra: ValueDict = [:]) -> ModuleOutcome { .result(moduleFailure(message, args: args, extra: extra)) }
-        do {
-            try await expandUserArgument(&args, "path", context)
-        } catch {
-            return error.isConnectionFailure ? .unreachable(error.message) : .result(moduleFailure(error.message, args: args))
+        let given = args
+        if let failed = await expandPathArgument(&args, "path", context, failure: { .result(moduleFailure($0, args: given)) }) {
+            return failed
         }
         guard let path = args["path"]?.stringValue, !path.isEmpty else { return fail("missing required arguments: path") }
         let state = args["state"]?.stringValue ?? "present"

@@ -503,7 +503,7 @@ func validationCommand(_ validate: String, path: String) -> String? {
 /// become the variable's value when the environment has it (left as they are otherwise), then a leading `~` or
 /// `~user` the home directory. A path with neither is returned as it is, without a round trip; otherwise one
 /// script reads the variables (`printenv`: exported ones only, as Python's os.environ) and the home directory.
-func remoteExpandUser(_ path: String, _ context: ModuleContext) async throws(SSHError) -> String {
+func remoteExpandPath(_ path: String, _ context: ModuleContext) async throws(SSHError) -> String {
     let references = pythonVariableReferences(path)
     var head: String?
     if path.hasPrefix("~") {
@@ -575,10 +575,17 @@ func pythonVariableReferences(_ path: String) -> [(name: String, range: Range<St
     return found
 }
 
-/// ``remoteExpandUser(_:_:)`` for the argument `key` of a module's arguments, in place.
-func expandUserArgument(_ args: inout ValueDict, _ key: String, _ context: ModuleContext) async throws(SSHError) {
-    guard let path = args[key]?.stringValue, path.hasPrefix("~") || path.contains("$") else { return }
-    args[key] = .string(try await remoteExpandUser(path, context))
+/// ``remoteExpandPath(_:_:)`` for the argument `key` of a module's arguments, in place. When the host cannot be
+/// asked, the module's outcome: unreachable, or `failure` of the error's message.
+func expandPathArgument(_ args: inout ValueDict, _ key: String, _ context: ModuleContext,
+                        failure: (String) -> ModuleOutcome) async -> ModuleOutcome? {
+    guard let path = args[key]?.stringValue, path.hasPrefix("~") || path.contains("$") else { return nil }
+    do {
+        args[key] = .string(try await remoteExpandPath(path, context))
+        return nil
+    } catch {
+        return error.isConnectionFailure ? .unreachable(error.message) : failure(error.message)
+    }
 }
 
 /// ansible-core's `_find_needle` for a file on the controller: an absolute path as it is, a relative one in the

@@ -28,10 +28,9 @@ struct StatModule: Module {
         for name in ["follow", "get_checksum", "get_mime", "get_attributes"] {
             if let b = ansibleBool(args[name]) { args[name] = .bool(b) }
         }
-        do {
-            try await expandUserArgument(&args, "path", context)
-        } catch {
-            return error.isConnectionFailure ? .unreachable(error.message) : .result(moduleFailure(error.message, args: args))
+        let given = args
+        if let failed = await expandPathArgument(&args, "path", context, failure: { .result(moduleFailure($0, args: given)) }) {
+            return failed
         }
         guard let path = args["path"]?.stringValue, !path.isEmpty else {
             return .result(moduleFailure("missing required arguments: path", args: args))

@@ -21,12 +21,8 @@ struct TemplateModule: Module {
         guard let src = args["src"]?.stringValue, var dest = args["dest"]?.stringValue else {
             return fail("src and dest are required")
         }
-        do {
-            try await expandUserArgument(&copy.taskArgs, "dest", context)
-            dest = copy.taskArgs["dest"]?.stringValue ?? dest
-        } catch {
-            return error.isConnectionFailure ? .unreachable(error.message) : fail(error.message)
-        }
+        if let failed = await expandPathArgument(&copy.taskArgs, "dest", context, failure: fail) { return failed }
+        dest = copy.taskArgs["dest"]?.stringValue ?? dest
         var newline = args["newline_sequence"]?.stringValue ?? "\n"
         let wrong = ["\\n": "\n", "\\r": "\r", "\\r\\n": "\r\n"]
         if let fixed = wrong[newline] { newline = fixed }
