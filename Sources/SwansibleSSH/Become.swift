@@ -25,8 +25,8 @@ public struct BecomeSpec: Sendable, Hashable {
         self.executable = executable
     }
 
-    /// su reads its password from a terminal, so its commands run on a pty.
-    var needsPTY: Bool { method == .su }
+    /// su reads its password from a terminal: the command runs on a pty, which would edit binary input.
+    public var needsPTY: Bool { method == .su }
 
     /// The wrapped command line, the success marker and the password prompt to wait for.
     func wrap(_ command: String, shell: String = "/bin/sh") -> (command: String, marker: String, prompt: String?) {

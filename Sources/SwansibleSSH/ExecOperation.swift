@@ -26,6 +26,8 @@ final class ExecOperation: Operation {
     private var inputDone = false
     private var eofSent = false
     private var pacer = SendPacer(limit: nil)
+    /// Input waits until stdout holds this (``ExecInput/whenAsked(marker:_:)``); nil once it may flow.
+    private var inputGate: [UInt8]?
 
     /// The command may be running remotely: when it is abandoned, the connection hangs it up (``reaper()``).
     private(set) var wantsReap = false
@@ -51,8 +53,10 @@ final class ExecOperation: Operation {
             self.command = command
             usePTY = false
         }
+        let (gate, input) = input.gated
+        inputGate = gate
         switch input {
-        case .none: inputDone = true
+        case .none, .whenAsked: inputDone = true
         case .bytes(let bytes): self.input = bytes
         case .file(let path):
             inputFD = open(path, O_RDONLY | O_CLOEXEC)
@@ -263,7 +267,7 @@ final class ExecOperation: Operation {
                 pendingPassword.removeFirst(n)
                 progressed = true
             }
-        } else if become?.inputAllowed ?? true {
+        } else if inputAllowed {
             switch writeInput(c) {
             case .progress: progressed = true
             case .failed(let e): return .failed(e)
@@ -319,16 +323,23 @@ final class ExecOperation: Operation {
             case .fail(let error): return .failed(error)
             }
         }
+        if let gate = inputGate, BecomeWatcher.find(gate, in: stdout, from: 0) != nil {
+            inputGate = nil
+            progressed = true
+        }
         if stdoutEOF && stderrEOF { return .finished }
         // A read may have consumed the server's window adjust: if input is waiting and the window is open
         // again, write now — waiting on the socket would wait for data the server will never send.
-        if !progressed, !eofSent, become?.inputAllowed ?? true, pacer.allowance(channel) > 0,
+        if !progressed, !eofSent, inputAllowed, pacer.allowance(channel) > 0,
             libssh2_session_block_directions(c.session) & LIBSSH2_SESSION_BLOCK_OUTBOUND == 0
         {
             return .progress
         }
         return progressed ? .progress : .blocked
     }
+
+    /// The command's own input may flow: become has handed over, and the command asked for it if it must.
+    private var inputAllowed: Bool { inputGate == nil && (become?.inputAllowed ?? true) }
 
     private func write(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBufferPointer { buffer in

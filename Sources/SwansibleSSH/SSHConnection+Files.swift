@@ -71,8 +71,8 @@ extension SSHConnection {
 /// interrupted transfer), and a truncated file must never be renamed over the target.
 func sizeCheck(_ data: ExecInput) -> String {
     let size: Int64
-    switch data {
-    case .none: size = 0
+    switch data.gated.input {
+    case .none, .whenAsked: size = 0
     case .bytes(let b): size = Int64(b.count)
     case .file(let path):
         var st = stat()

@@ -115,6 +115,16 @@ public enum ExecInput: Sendable, Hashable {
     case bytes([UInt8])
     /// Streams a local file (uploads without holding the file in memory).
     case file(path: String)
+    /// `input`, held back until the command's standard output holds `marker`: the command asks for its input
+    /// once it has decided it wants it (a copy that finds the file already in place reads nothing, so nothing is
+    /// sent). A command that ends without asking gets none.
+    indirect case whenAsked(marker: [UInt8], ExecInput)
+
+    /// The marker the input waits for (nil: it flows at once) and the input itself.
+    public var gated: (marker: [UInt8]?, input: ExecInput) {
+        if case .whenAsked(let marker, let input) = self { return (marker, input.gated.input) }
+        return (nil, self)
+    }
 }
 
 func signalNumber(_ name: String) -> Int? {

@@ -10,8 +10,8 @@ struct OutgoingData {
     private(set) var finished = false
 
     init(_ input: ExecInput) throws(SSHError) {
-        switch input {
-        case .none: finished = true
+        switch input.gated.input {
+        case .none, .whenAsked: finished = true
         case .bytes(let b):
             bytes = b
             size = Int64(b.count)

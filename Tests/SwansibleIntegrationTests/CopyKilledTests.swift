@@ -34,7 +34,9 @@ private final class CuttingConnection: HostConnection, @unchecked Sendable {
     func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?, environment: [(String, String)])
         async throws(SSHError) -> ExecResult {
         // The upload: the source's bytes, given in memory or (as copy streams a controller file) as the file.
+        // (It may wait for the command to ask for it: the same marker goes with the FIFO.)
         var upload: [UInt8]?
+        let (marker, input) = input.gated
         switch input {
         case .bytes(let bytes) where bytes.count == uploadSize: upload = bytes
         case .file(let path):
@@ -71,7 +73,8 @@ private final class CuttingConnection: HostConnection, @unchecked Sendable {
         }
         thread.start()
         defer { unlink(fifo) }
-        return try await base.exec(command, input: .file(path: fifo), timeout: timeout, become: become, environment: environment)
+        let cut = ExecInput.file(path: fifo)
+        return try await base.exec(command, input: marker.map { .whenAsked(marker: $0, cut) } ?? cut, timeout: timeout, become: become, environment: environment)
     }
 
     func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError) {

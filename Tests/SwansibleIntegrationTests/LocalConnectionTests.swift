@@ -30,6 +30,20 @@ struct LocalConnectionTests {
         #expect(r.stderr.count == 3_000_000)
     }
 
+    /// Input that waits to be asked for: none before the marker, all after; a command that never asks ends.
+    @Test func inputWaitsUntilTheCommandAsks() async throws {
+        let input = [UInt8](repeating: 66, count: 1_000_000)
+        let gated = ExecInput.whenAsked(marker: Array("READY\n".utf8), .bytes(input))
+        let r = try await local.exec("bash -c 'sleep 0.3; if read -t 0; then echo early; else echo none; fi; echo READY; wc -c'",
+                                     input: gated)
+        #expect(text(r.stdout).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                == ["none", "READY", "1000000"])
+        let never = try await local.exec("echo never", input: gated, timeout: .seconds(20))
+        #expect(text(never.stdout) == "never\n" && never.exitStatus == 0)
+        let ungated = try await local.exec("bash -c 'sleep 0.3; if read -t 0; then echo early; fi'", input: .bytes(input))
+        #expect(text(ungated.stdout) == "early\n")
+    }
+
     @Test func signalAndTimeout() async throws {
         let r = try await local.exec("kill -TERM $$")
         #expect(r.exitSignal == "TERM")

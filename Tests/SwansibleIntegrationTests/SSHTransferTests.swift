@@ -45,6 +45,31 @@ struct SSHTransferTests {
         _ = try await c.exec("rm -f \(path)")
     }
 
+    /// Input that waits to be asked for (`ExecInput.whenAsked`): nothing arrives before the command prints the
+    /// marker (bash's `read -t 0` sees no input half a second in), everything after; a command that never asks
+    /// ends normally and the session carries on. The same through sudo, whose own marker comes first.
+    @Test func inputWaitsUntilTheCommandAsks() async throws {
+        let c = try await plainConnection()
+        let local = FileManager.default.temporaryDirectory.appendingPathComponent("gated-\(UUID())").path
+        try Data(Self.tenMiB.prefix(2_000_003)).write(to: URL(fileURLWithPath: local))
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        let asks = "sleep 0.5; if read -t 0; then echo early; else echo none; fi; echo READY; sha1sum"
+        let expected = sha1Hex(Array(Self.tenMiB.prefix(2_000_003)))
+        for become in [nil, BecomeSpec(method: .sudo, user: "root")] {
+            let r = try await c.exec(asks, input: .whenAsked(marker: Array("READY\n".utf8), .file(path: local)), become: become)
+            let lines = text(r.stdout).split(separator: "\n")
+            #expect(lines.count == 3 && lines[0] == "none" && lines[1] == "READY", "\(lines)")
+            #expect(lines.last?.hasPrefix(expected) == true)
+            let never = try await c.exec("echo never", input: .whenAsked(marker: Array("READY\n".utf8), .file(path: local)),
+                                         timeout: .seconds(20), become: become)
+            #expect(text(never.stdout) == "never\n" && never.exitStatus == 0)
+        }
+        // Without the gate the same command sees the input at once.
+        let ungated = try await c.exec(asks, input: .bytes([1, 2, 3]))
+        #expect(text(ungated.stdout).hasPrefix("early\nREADY\n"))
+        #expect(text(try await c.exec("echo alive").stdout) == "alive\n")
+    }
+
     @Test func replacingIsAtomicAndEmptyFilesWork() async throws {
         let c = try await plainConnection()
         let path = "/tmp/swansible-atomic-\(UUID().uuidString)"
