@@ -279,20 +279,20 @@ struct CopyAction {
         if let localMode { attrArgs["mode"] = .string(localMode) }
         let attrs = FileAttributes(attrArgs)
 
-        // The common case in one round trip and a few processes on the host (see ``SmallCopy``).
-        if let small = SmallCopy(action: self, source: source, sourceBytes: sourceBytes, size: info.size, dest: destFile,
-                                 follow: follow, force: force, localMode: localMode) {
+        // The common case in one script and a few processes on the host (see ``DirectCopy``).
+        if let direct = DirectCopy(action: self, source: source, input: input, sourceBytes: sourceBytes, size: info.size,
+                                   dest: destFile, follow: follow, force: force, localMode: localMode) {
             // When the content is already there, the same script runs the file module's probe (state=file).
             let fileProbe = unchangedFileOperation(dest: dest, rel: rel, follow: follow, lstatus: RemoteStat(),
                                                    localMode: localMode).probeScript()
-            switch await small.run(sha1: digests.sha1, whenUnchanged: fileProbe) {
+            switch await direct.run(sha1: digests.sha1, whenUnchanged: fileProbe) {
             case .slowPath: break
             case .unchanged(let output):
                 return await unchangedFile(dest: dest, rel: rel, follow: follow, lstatus: RemoteStat(), localMode: localMode,
                                            sha1: digests.sha1, probeOutput: output)
             case .done(let out, let temporary):
                 let margs = copyModuleArgs(dest: dest, rel: rel, follow: follow, sha1: digests.sha1, localMode: localMode)
-                return smallCopyResult(out, temporary: temporary, target: destFile, margs: margs, digests: digests)
+                return directCopyResult(out, temporary: temporary, target: destFile, margs: margs, digests: digests)
             }
         }
         // Probe: the destination (and the file inside it when it is a directory), its directory, the user.
@@ -583,8 +583,8 @@ struct CopyAction {
         return r
     }
 
-    /// The result of a ``SmallCopy`` that wrote the file (or failed doing so).
-    func smallCopyResult(_ out: Result<ExecResult, SSHError>, temporary: String, target: String, margs: ValueDict,
+    /// The result of a ``DirectCopy`` that wrote the file (or failed doing so).
+    func directCopyResult(_ out: Result<ExecResult, SSHError>, temporary: String, target: String, margs: ValueDict,
                          digests: (sha1: String, md5: String)) -> ModuleOutcome {
         let invocationArgs = moduleArgs(margs, spec: copyModuleSpec)
         func fail(_ message: String) -> ModuleOutcome {
