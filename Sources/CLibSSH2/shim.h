@@ -54,17 +54,25 @@ static inline ssize_t swansible_recv_quickack(libssh2_socket_t sock, void *buffe
     return rc;
 }
 
-/* The kernel's smoothed round-trip time of a TCP socket in microseconds (TCP_INFO), or 0 when unknown. */
+/*
+ * The lowest round-trip time the kernel has seen on a TCP socket, in microseconds (TCP_INFO's tcpi_min_rtt, Linux
+ * 4.6+), or its smoothed round-trip time where the kernel reports no minimum, or 0 when unknown. The minimum is the
+ * path's own delay: the smoothed time also counts how long a busy machine took to schedule either end, which on
+ * loopback under load is milliseconds. glibc's struct tcp_info stops before tcpi_min_rtt, so it is read at its
+ * offset in the kernel's struct (148; the kernel only ever appends fields).
+ */
 static inline unsigned int swansible_tcp_rtt_us(libssh2_socket_t sock) {
 #ifdef TCP_INFO
-    struct tcp_info info;
+    unsigned int info[64];
     socklen_t size = sizeof(info);
-    memset(&info, 0, sizeof(info));
-    if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &info, &size) == 0) return info.tcpi_rtt;
+    memset(info, 0, sizeof(info));
+    if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, info, &size) != 0) return 0;
+    if (size >= 152 && info[148 / 4] != 0 && info[148 / 4] != ~0u) return info[148 / 4];
+    return size >= 72 ? info[68 / 4] : 0;
 #else
     (void)sock;
-#endif
     return 0;
+#endif
 }
 
 static inline void swansible_session_install_quickack(LIBSSH2_SESSION *session) {

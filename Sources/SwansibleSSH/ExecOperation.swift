@@ -142,7 +142,7 @@ final class ExecOperation: Operation {
                     return finish(.failure(c.failure(.channel, "could not open a channel", code: code)))
                 }
                 channel = ch
-                pacer = SendPacer(limit: c.sendLimit.map { SendPacing.limit($0, rttMicroseconds: swansible_tcp_rtt_us(c.fd)) })
+                pacer = SendPacer(limit: c.sendLimit.map { SendPacing.limit($0, rttMicroseconds: SendPacing.pathRoundTrip(socket: c.fd)) })
                 state = aborted ? .abandon : usePTY ? .pty : .start
 
             case .pty:

@@ -30,6 +30,11 @@ enum SendPacing {
         return max(base, Int(rttMicroseconds) * perMillisecond / 1000)
     }
 
+    /// The path's round-trip time on a connected TCP socket in microseconds (0: unknown): the lowest the kernel has
+    /// seen, not its smoothed time, which on a busy machine is mostly the time either end waited to be scheduled
+    /// (4–8 ms on loopback during W3, which raised the limit to 1–2 MB and let sshd's buffers grow again).
+    static func pathRoundTrip(socket: Int32) -> UInt32 { swansible_tcp_rtt_us(socket) }
+
     /// The in-flight limit for a server that sent `banner` (its identification string, "SSH-2.0-OpenSSH_9.2p1 …"),
     /// nil for no limit beyond the window.
     static func limit(forBanner banner: String) -> Int? {
