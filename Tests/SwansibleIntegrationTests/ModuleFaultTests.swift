@@ -15,9 +15,9 @@ struct ModuleFaultTests {
         }
     }
 
-    /// The same with a small copy (the one-round-trip path: the bytes travel in the script and the shell's
-    /// `printf` writes them): 20 KiB stay free, the 24,000 bytes of content cannot fit.
-    @Test func remoteDiskFillsDuringSmallCopy() throws {
+    /// The same with small content (the bytes travel in the script and the shell's `printf` writes them, where the
+    /// 3 MB file above streams to `cat` on stdin): 20 KiB stay free, the 24,000 bytes of content cannot fit.
+    @Test func remoteDiskFillsDuringInlineCopy() throws {
         try copyToFullDisk(filler: 1_020_000, copy: "{content: \"{{ 'x' * 24000 }}\", dest: \"$MOUNT/f\"}",
                            left: ["f", "filler"])
     }
