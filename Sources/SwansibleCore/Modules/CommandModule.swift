@@ -24,12 +24,21 @@ struct CommandModule: Module {
         args["expand_argument_vars"] = .bool(ansibleBool(rawArgs["expand_argument_vars"]) ?? true)
         args["stdin_add_newline"] = .bool(ansibleBool(rawArgs["stdin_add_newline"]) ?? true)
         args["strip_empty_ends"] = .bool(ansibleBool(rawArgs["strip_empty_ends"]) ?? true)
-        let invocation: Value = ["module_args": .dict(args)]
         for key in rawArgs.keys where !Self.argumentNames.contains(key) {
             return .result(failure(
                 "Unsupported parameters for (\(shell ? "ansible.legacy.shell" : "ansible.legacy.command")) module: \(key). Supported parameters include: \(Self.argumentNames.filter { !$0.hasPrefix("_") }.joined(separator: ", ")).",
-                invocation: invocation))
+                invocation: ["module_args": .dict(args)]))
         }
+        // Options of type `path`: `~` and `$VAR` expanded on the target (expanduser(expandvars(…))), and shown
+        // expanded in the messages and the invocation, as the module sees them.
+        for name in ["chdir", "creates", "removes"] {
+            let before = args
+            if let failed = await expandPathArgument(&args, name, context,
+                                                     failure: { .result(failure($0, invocation: ["module_args": .dict(before)])) }) {
+                return failed
+            }
+        }
+        let invocation: Value = ["module_args": .dict(args)]
 
         let raw = args["_raw_params"]?.stringValue ?? args["cmd"]?.stringValue
         let argvValue = args["argv"]?.listValue
