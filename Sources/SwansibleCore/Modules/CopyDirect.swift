@@ -8,12 +8,12 @@ import Foundation
 /// The general path (``CopyAction/copyFile(_:rel:dest:follow:content:)``) probes the destination in one script
 /// and writes it in a second: two round trips and some fifteen processes on the host (`stat`, `id`, `mktemp`,
 /// `cat`, `wc`, `chmod`, `mv`, …), which is most of what a copy costs at fifty hosts on two cores. Here the host
-/// decides with shell built-ins alone whether the case is the common one. The file is created by the shell
-/// itself (`set -C`: exclusively, with the umask's mode, as the general path's `chmod` gives a new file; a numeric
-/// `mode` without execute or special bits becomes the creation mode through the umask, so no `chmod` runs). Small
+/// decides with shell built-ins alone whether the case is the common one. The temporary file is created by the
+/// shell itself (`set -C`: exclusively, private until all of it arrived) and then given the old file's mode, the
+/// `mode`, or a new file's (`chmod =rw`: 0666 less the umask, as the general path gives it). Small
 /// text (≤ 24 KiB, no NUL) travels in the script and is written by the built-in `printf`; anything else is sent
 /// on stdin once the script asks for it (``SwansibleSSH/ExecInput/whenAsked(marker:_:)``), so a file already in
-/// place costs no transfer. A new file costs `stat` and `mv` (and `cat` for a streamed one). A file whose
+/// place costs no transfer. A new file costs `chmod`, `stat` and `mv` (and `cat` for a streamed one). A file whose
 /// checksum already matches is reported as such (`sha1sum`), and everything else — links, directories, special
 /// files, a missing or unwritable directory, and the options this does not cover — answers `slow`, and the
 /// general path runs as before, so results are the same on either path.
@@ -73,8 +73,6 @@ struct DirectCopy {
         }
         if size <= Self.maxInlineBytes, let bytes = sourceBytes ?? source.read(), bytes.count == size, !bytes.contains(0) {
             payload = .inline(bytes)
-        } else if context.become?.needsPTY == true {
-            return nil  // su's terminal would edit the bytes: the general path decides
         } else {
             payload = .stream(input)
         }
@@ -99,11 +97,10 @@ struct DirectCopy {
             + "  if [ \"${_k%% *}\" = \(sha1) ]; then\n    echo F:same\n" + (whenUnchanged.map { $0 + "\n" } ?? "") + "    exit 0\n  fi\n"
             + "fi\n"
         s += "trap 'rm -f \"$t\"; exit 129' HUP INT TERM PIPE\n"
-        // A new file gets a mode without execute or special bits as it is created: the umask leaves exactly it
-        // (nothing after the creation makes a file, so the umask stays so).
-        let creationMode = mode.flatMap { $0 & ~0o666 == 0 ? $0 : nil }
-        if let creationMode { s += "umask \(String(0o666 & ~creationMode, radix: 8))\n" }
-        s += "set -C\n: > \"$t\" || exit 1\nset +C\n"
+        // The temporary file is private (600) until all of it arrived. With a `mode` the script's umask can say so
+        // (every later mode is absolute); without one the file is created in a subshell, because a new file's mode
+        // comes from the umask at the end (`chmod =rw`: 0666 less the umask's bits, as the general path gives it).
+        s += mode == nil ? "(umask 077; set -C; : > \"$t\") || exit 1\n" : "umask 077\nset -C\n: > \"$t\" || exit 1\nset +C\n"
         switch payload {
         case .inline(let bytes):
             if !bytes.isEmpty {
@@ -113,14 +110,12 @@ struct DirectCopy {
             s += "echo F:go\ncat > \"$t\" || { rm -f \"$t\"; exit 1; }\n"
         }
         // An existing file's permissions and owner go to the new one (atomic_move's copystat and chown), then the
-        // mode; a new file's mode is set here unless it was created with it.
+        // mode.
+        s += "if [ -f \"$d\" ]; then \(keepOldAttributesCommand)\n"
         if let mode {
-            let chmod = "chmod \(String(mode, radix: 8)) \"$t\" || { rm -f \"$t\"; exit 1; }"
-            s += creationMode != nil
-                ? "if [ -f \"$d\" ]; then \(keepOldAttributesCommand); \(chmod); fi\n"
-                : "if [ -f \"$d\" ]; then \(keepOldAttributesCommand); fi\n\(chmod)\n"
+            s += "fi\nchmod \(String(mode, radix: 8)) \"$t\" || { rm -f \"$t\"; exit 1; }\n"
         } else {
-            s += "if [ -f \"$d\" ]; then \(keepOldAttributesCommand); fi\n"
+            s += "else chmod =rw \"$t\" || { rm -f \"$t\"; exit 1; }\nfi\n"
         }
         // The new file's state for the result (a rename changes none of what the result shows); its size (the
         // fourth field) proves that every byte arrived: `cat` ends with status 0 on an early EOF too.
