@@ -28,8 +28,14 @@ static inline int swansible_channel_exec(LIBSSH2_CHANNEL *channel, const char *c
     return libssh2_channel_process_startup(channel, "exec", sizeof("exec") - 1, command, length);
 }
 
+/*
+ * A pty for su's password prompt, with terminal modes (RFC 4254 8: opcode, uint32, TTY_OP_END) that keep the
+ * command's output as it wrote it: ECHO (53) off, so nothing typed is repeated into stdout, and ONLCR (72) off, so
+ * "\n" stays "\n" rather than "\r\n".
+ */
 static inline int swansible_channel_request_pty(LIBSSH2_CHANNEL *channel) {
-    return libssh2_channel_request_pty_ex(channel, "dumb", 4, NULL, 0, 80, 24, 0, 0);
+    static const char modes[] = { 53, 0, 0, 0, 0, 72, 0, 0, 0, 0, 0 };
+    return libssh2_channel_request_pty_ex(channel, "dumb", 4, modes, sizeof(modes), 80, 24, 0, 0);
 }
 
 static inline int swansible_userauth_password(LIBSSH2_SESSION *session, const char *user, unsigned int userlen,

@@ -37,6 +37,8 @@ final class ExecOperation: Operation {
     private var become: BecomeWatcher?
     private let becomeSpec: BecomeSpec?
     private var pendingPassword: [UInt8] = []
+    /// Under su: stdout holds the command's stderr after this (``throughTerminal(_:input:)``).
+    private var stderrMarker: [UInt8]?
 
     init(
         completion: Completion<ExecResult>, command: String, input: ExecInput, timeout: Duration?,
@@ -44,6 +46,8 @@ final class ExecOperation: Operation {
     ) throws(SSHError) {
         self.completion = completion
         becomeSpec = become
+        var command = command, input = input
+        if become?.needsPTY == true { (command, input, stderrMarker) = Self.throughTerminal(command, input: input) }
         if let become {
             let watcher = BecomeWatcher(become, command: command)
             self.command = watcher.command
@@ -53,9 +57,9 @@ final class ExecOperation: Operation {
             self.command = command
             usePTY = false
         }
-        let (gate, input) = input.gated
+        let (gate, data) = input.gated
         inputGate = gate
-        switch input {
+        switch data {
         case .none, .whenAsked: inputDone = true
         case .bytes(let bytes): self.input = bytes
         case .file(let path):
@@ -69,6 +73,46 @@ final class ExecOperation: Operation {
 
     deinit {
         if inputFD >= 0 { close(inputFD) }
+    }
+
+    /// su needs a terminal for its password, and a terminal edits what passes through it (line editing, signals
+    /// on ^C, at most 4 KB a line), cannot carry the end of the input and has one output stream. So under su the
+    /// command's input travels raw and counted: once su has handed over, the shell turns the terminal raw and asks
+    /// for the input, and `head -c` hands exactly that many bytes to the command through a pipe, which ends as a
+    /// pipe ends; without input the command reads /dev/null, as it reads an empty stdin over a session without a
+    /// terminal. Its stderr goes to a temporary file that follows stdout after `stderrMarker`, then the command's
+    /// exit status is the script's.
+    static func throughTerminal(_ command: String, input: ExecInput)
+        -> (command: String, input: ExecInput, stderrMarker: [UInt8]) {
+        var generator = SystemRandomNumberGenerator()
+        let key = generator.next() as UInt64
+        let errorMarker = "SWANSIBLE-STDERR-\(key):"
+        let inputMarker = "SWANSIBLE-INPUT-\(key)"
+        let data = input.gated.input
+        let run: String
+        var stdin = ExecInput.none
+        // The command runs in a subshell, so its `exit` still leaves the stderr to be sent and the file removed.
+        if let size = data.byteCount, data != .none {
+            run = "stty raw -echo 2>/dev/null; echo \(inputMarker); head -c \(size) | ( \(command)\n) 2>\"$_e\""
+            stdin = .whenAsked(marker: Array((inputMarker + "\n").utf8), data)
+        } else {
+            run = "( \(command)\n) </dev/null 2>\"$_e\""
+        }
+        let script = "_e=$(mktemp) || exit 1\ntrap 'rm -f \"$_e\"; exit 129' HUP INT TERM\n\(run)\n"
+            + "_r=$?; printf %s \(errorMarker); cat \"$_e\"; rm -f \"$_e\"; exit $_r"
+        return (script, stdin, Array(errorMarker.utf8))
+    }
+
+    /// Output split where a terminal's one stream held stdout, then `marker`, then stderr.
+    static func splitTerminalOutput(_ output: [UInt8], marker: [UInt8]) -> (stdout: [UInt8], stderr: [UInt8])? {
+        var found: Int?
+        var from = 0
+        while let end = BecomeWatcher.find(marker, in: output, from: from) {
+            found = end
+            from = end - marker.count + 1
+        }
+        guard let end = found else { return nil }
+        return (Array(output[..<(end - marker.count)]), Array(output[end...]))
     }
 
     var debugState: String {
@@ -194,6 +238,10 @@ final class ExecOperation: Operation {
                     if let signal {
                         signalName = String(cString: signal)
                         libssh2_free(c.session, signal)
+                    }
+                    if let marker = stderrMarker, let split = Self.splitTerminalOutput(stdout, marker: marker) {
+                        stdout = split.stdout
+                        stderr += split.stderr
                     }
                     completion.resume(
                         .success(ExecResult(exitStatus: status, exitSignal: signalName, stdout: stdout, stderr: stderr)))
@@ -323,7 +371,8 @@ final class ExecOperation: Operation {
             case .fail(let error): return .failed(error)
             }
         }
-        if let gate = inputGate, BecomeWatcher.find(gate, in: stdout, from: 0) != nil {
+        if let gate = inputGate, let end = BecomeWatcher.find(gate, in: stdout, from: 0) {
+            stdout.removeSubrange((end - gate.count)..<end)  // the request is not the command's output
             inputGate = nil
             progressed = true
         }

@@ -166,7 +166,10 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
             }
         }
         if failure != nil { break }
-        if let gate = inputGate, BecomeWatcher.find(gate, in: stdout, from: 0) != nil { inputGate = nil }
+        if let gate = inputGate, let end = BecomeWatcher.find(gate, in: stdout, from: 0) {
+            stdout.removeSubrange((end - gate.count)..<end)  // the request is not the command's output
+            inputGate = nil
+        }
     }
     if timedOut { kill(-pid, SIGKILL) }
     closeStdin()

@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// A private key file to authenticate with.
 public struct SSHPrivateKey: Sendable, Hashable {
     /// Path of the private key (OpenSSH or PEM format).
@@ -117,8 +119,20 @@ public enum ExecInput: Sendable, Hashable {
     case file(path: String)
     /// `input`, held back until the command's standard output holds `marker`: the command asks for its input
     /// once it has decided it wants it (a copy that finds the file already in place reads nothing, so nothing is
-    /// sent). A command that ends without asking gets none.
+    /// sent). A command that ends without asking gets none. The marker is taken out of the output.
     indirect case whenAsked(marker: [UInt8], ExecInput)
+
+    /// How many bytes the input holds (nil: a file that cannot be examined).
+    var byteCount: Int? {
+        switch self {
+        case .none: return 0
+        case .bytes(let bytes): return bytes.count
+        case .file(let path):
+            var st = stat()
+            return stat(path, &st) == 0 ? Int(st.st_size) : nil
+        case .whenAsked(_, let input): return input.byteCount
+        }
+    }
 
     /// The marker the input waits for (nil: it flows at once) and the input itself.
     public var gated: (marker: [UInt8]?, input: ExecInput) {

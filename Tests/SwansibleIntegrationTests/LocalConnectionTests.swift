@@ -37,7 +37,7 @@ struct LocalConnectionTests {
         let r = try await local.exec("bash -c 'sleep 0.3; if read -t 0; then echo early; else echo none; fi; echo READY; wc -c'",
                                      input: gated)
         #expect(text(r.stdout).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                == ["none", "READY", "1000000"])
+                == ["none", "1000000"])  // the marker is not output
         let never = try await local.exec("echo never", input: gated, timeout: .seconds(20))
         #expect(text(never.stdout) == "never\n" && never.exitStatus == 0)
         let ungated = try await local.exec("bash -c 'sleep 0.3; if read -t 0; then echo early; fi'", input: .bytes(input))

@@ -598,7 +598,8 @@ class Normaliser:
     # remote temporary directory; swansible: a mktemp file beside dest); `content` is staged under a random local
     # name (`_original_basename`); backup files carry a pid and the time. stat's times, inode and inode generation
     # differ on every reset of the case's files.
-    UPLOADED_SRC_RE = re.compile(r"(/\.ansible/tmp/ansible-tmp-[^/]+/\.source[^/]*|/\.swansible-tmp-[A-Za-z0-9]+)$")
+    # (ansible-core's directory is ~/.ansible/tmp, or /var/tmp when it becomes an unprivileged user.)
+    UPLOADED_SRC_RE = re.compile(r"(/ansible-tmp-[^/]+/\.source[^/]*|/\.swansible-tmp-[A-Za-z0-9]+)$")
     CONTENT_NAME_RE = re.compile(r"^\.[a-z0-9_]{8}$")
     BACKUP_RE = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
     STAT_VOLATILE = ("atime", "mtime", "ctime", "inode", "version")
