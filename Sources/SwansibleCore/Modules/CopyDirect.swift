@@ -19,7 +19,7 @@ import Foundation
 /// general path runs as before, so results are the same on either path.
 struct DirectCopy {
     /// Bytes that go into the script. The script travels in the SSH exec request, and libssh2 sends no packet
-    /// over 35,000 bytes, so the whole command (quoted once more under become) must stay below ``maxCommand``.
+    /// over 35,000 bytes: text whose script (quoted once more under become) would pass ``maxCommand`` streams.
     static let maxInlineBytes = 24 * 1024
     static let maxCommand = 30_000
     /// Task arguments this path handles; any other one (owner, group, validate, backup, checksum, …) takes the
@@ -86,8 +86,39 @@ struct DirectCopy {
     /// ``Outcome/unchanged(_:)``).
     func run(sha1: String, whenUnchanged: String? = nil) async -> Outcome {
         let dir = pythonDirname(dest).isEmpty ? "." : pythonDirname(dest)
-        let dirWord = pathWord(dir)
         let temporary = dir + "/.swansible-tmp-" + Self.randomName()
+        var payload = self.payload
+        var s = script(payload, temporary: temporary, sha1: sha1, whenUnchanged: whenUnchanged)
+        if case .inline(let bytes) = payload {
+            // Quotes grow fivefold when become wraps the script in `sh -c '…'`: text that would not fit streams.
+            let environment = context.environment.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 16 }
+            let length = (context.become == nil ? s.utf8.count : shellQuote(s).utf8.count) + environment + 1024
+                + (context.become == nil ? remoteStatFunctions.utf8.count : shellQuote(remoteStatFunctions).utf8.count)
+            if length > Self.maxCommand {
+                payload = .stream(.bytes(bytes))
+                s = script(payload, temporary: temporary, sha1: sha1, whenUnchanged: whenUnchanged)
+            }
+        }
+        var input = ExecInput.none
+        if case .stream(let data) = payload { input = .whenAsked(marker: Self.ready, data) }
+        let out: ExecResult
+        do {
+            out = try await runScript(s, context, input: input)
+        } catch {
+            return .done(.failure(error), temporary: temporary)
+        }
+        if out.exitStatus == 0 {
+            let text = String(decoding: out.stdout.prefix(16), as: UTF8.self)
+            if text == "F:slow\n" { return .slowPath }
+            if text.hasPrefix("F:same\n") { return .unchanged(whenUnchanged == nil ? nil : out.stdout) }
+        }
+        return .done(.success(out), temporary: temporary)
+    }
+
+    /// The script for `payload`: the tests, the temporary file, the bytes, the attributes, the rename.
+    func script(_ payload: Payload, temporary: String, sha1: String, whenUnchanged: String?) -> String {
+        let dir = pythonDirname(dest).isEmpty ? "." : pythonDirname(dest)
+        let dirWord = pathWord(dir)
         var s = "set +e\nd=\(pathWord(dest))\nt=\(pathWord(temporary))\n"
         s += "if [ -L \"$d\" ] || [ -d \"$d\" ] || { [ -e \"$d\" ] && [ ! -f \"$d\" ]; } || [ ! -d \(dirWord) ]"
             + " || [ ! -w \(dirWord) ] || [ ! -x \(dirWord) ]; then echo F:slow; exit 0; fi\n"
@@ -122,30 +153,7 @@ struct DirectCopy {
         s += "_sw_st TP \"$t\" 0 0\n"
         s += "_z=${_s#*|*|*|}; [ \"${_z%%|*}\" = \(size) ] || { rm -f \"$t\"; echo 'the transfer was cut short' >&2; exit 1; }\n"
         s += "mv -f \"$t\" \"$d\" || { rm -f \"$t\"; exit 1; }\n"
-        let input: ExecInput
-        switch payload {
-        case .inline:
-            input = .none
-            // Quotes grow fivefold when become wraps the script in `sh -c '…'`: such content takes the general path.
-            let environment = context.environment.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 16 }
-            let length = (context.become == nil ? s.utf8.count : shellQuote(s).utf8.count) + environment + 1024
-                + (context.become == nil ? remoteStatFunctions.utf8.count : shellQuote(remoteStatFunctions).utf8.count)
-            if length > Self.maxCommand { return .slowPath }
-        case .stream(let data):
-            input = .whenAsked(marker: Self.ready, data)
-        }
-        let out: ExecResult
-        do {
-            out = try await runScript(s, context, input: input)
-        } catch {
-            return .done(.failure(error), temporary: temporary)
-        }
-        if out.exitStatus == 0 {
-            let text = String(decoding: out.stdout.prefix(16), as: UTF8.self)
-            if text == "F:slow\n" { return .slowPath }
-            if text.hasPrefix("F:same\n") { return .unchanged(whenUnchanged == nil ? nil : out.stdout) }
-        }
-        return .done(.success(out), temporary: temporary)
+        return s
     }
 
     static func randomName() -> String {
