@@ -4,7 +4,8 @@ import Foundation
 
 /// `copy`: ansible-core's action plugin and module in one, without Python on the target.
 ///
-/// Per file: one probe script (stat and SHA-1 of the destination, its directory, the user's umask), then,
+/// The common case (a regular or absent destination, at most a numeric `mode`) is one script: ``DirectCopy``.
+/// Otherwise, per file: one probe script (stat and SHA-1 of the destination, its directory, the user's umask), then,
 /// only when the checksums differ, one script that receives the bytes on stdin into a `mktemp` file next to
 /// the destination, checks the size, gives it the old file's (or the umask's) permissions, makes the backup,
 /// renames it over the destination (atomic), applies owner/group/mode and states the result. `validate`
