@@ -28,6 +28,8 @@ final class ExecOperation: Operation {
     private var pacer = SendPacer(limit: nil)
     /// Input waits until stdout holds this (``ExecInput/whenAsked(marker:_:)``); nil once it may flow.
     private var inputGate: [UInt8]?
+    /// Where in stdout the search for the gate's marker goes on (what was searched holds no start of it).
+    private var gateScanFrom = 0
 
     /// The command may be running remotely: when it is abandoned, the connection hangs it up (``reaper()``).
     private(set) var wantsReap = false
@@ -47,7 +49,7 @@ final class ExecOperation: Operation {
         self.completion = completion
         becomeSpec = become
         var command = command, input = input
-        if become?.needsPTY == true { (command, input, stderrMarker) = Self.throughTerminal(command, input: input) }
+        if become?.needsPTY == true { (command, input, stderrMarker) = try Self.throughTerminal(command, input: input) }
         if let become {
             let watcher = BecomeWatcher(become, command: command)
             self.command = watcher.command
@@ -83,7 +85,7 @@ final class ExecOperation: Operation {
     /// terminal. Its stderr goes to a temporary file that follows stdout after `stderrMarker`, then the command's
     /// exit status is the script's.
     static func throughTerminal(_ command: String, input: ExecInput)
-        -> (command: String, input: ExecInput, stderrMarker: [UInt8]) {
+        throws(SSHError) -> (command: String, input: ExecInput, stderrMarker: [UInt8]) {
         var generator = SystemRandomNumberGenerator()
         let key = generator.next() as UInt64
         let errorMarker = "SWANSIBLE-STDERR-\(key):"
@@ -92,7 +94,12 @@ final class ExecOperation: Operation {
         let run: String
         var stdin = ExecInput.none
         // The command runs in a subshell, so its `exit` still leaves the stderr to be sent and the file removed.
-        if let size = data.byteCount, data != .none {
+        if data != .none {
+            guard let size = data.byteCount else {
+                let path: String
+                if case .file(let p) = data { path = p } else { path = "the input" }
+                throw SSHError(.transfer, "could not open \(path): \(String(cString: strerror(errno)))")
+            }
             run = "stty raw -echo 2>/dev/null; echo \(inputMarker); head -c \(size) | ( \(command)\n) 2>\"$_e\""
             stdin = .whenAsked(marker: Array((inputMarker + "\n").utf8), data)
         } else {
@@ -371,10 +378,14 @@ final class ExecOperation: Operation {
             case .fail(let error): return .failed(error)
             }
         }
-        if let gate = inputGate, let end = BecomeWatcher.find(gate, in: stdout, from: 0) {
-            stdout.removeSubrange((end - gate.count)..<end)  // the request is not the command's output
-            inputGate = nil
-            progressed = true
+        if let gate = inputGate {
+            if let end = BecomeWatcher.find(gate, in: stdout, from: min(gateScanFrom, stdout.count)) {
+                stdout.removeSubrange((end - gate.count)..<end)  // the request is not the command's output
+                inputGate = nil
+                progressed = true
+            } else if become?.inputAllowed ?? true {
+                gateScanFrom = max(0, stdout.count - gate.count + 1)
+            }
         }
         if stdoutEOF && stderrEOF { return .finished }
         // A read may have consumed the server's window adjust: if input is waiting and the window is open

@@ -296,6 +296,8 @@ struct SSHAgentSuEnvironmentTests {
         #expect(echoed.stdout == bytes + Array("end\n".utf8), "\(echoed.stdout.count) bytes back of \(bytes.count)")
         let empty = try await c.exec("cat; echo done", timeout: .seconds(20), become: su)
         #expect(String(decoding: empty.stdout, as: UTF8.self) == "done\n")
+        let missing = await sshError { try await c.exec("cat", input: .file(path: "/nonexistent/input"), become: su) }
+        #expect(missing?.kind == .transfer && missing?.message.hasPrefix("could not open /nonexistent/input") == true)
         let wrong = await sshError {
             try await c.exec("id -un", timeout: .seconds(20), become: BecomeSpec(method: .su, user: t.users.plain.name, password: "wrong"))
         }
