@@ -70,15 +70,7 @@ extension SSHConnection {
 /// A shell test that the temporary file holds every byte sent: `cat` ends with status 0 on an early EOF (an
 /// interrupted transfer), and a truncated file must never be renamed over the target.
 func sizeCheck(_ data: ExecInput) -> String {
-    let size: Int64
-    switch data.gated.input {
-    case .none, .whenAsked: size = 0
-    case .bytes(let b): size = Int64(b.count)
-    case .file(let path):
-        var st = stat()
-        guard stat(path, &st) == 0 else { return "" }
-        size = Int64(st.st_size)
-    }
+    guard let size = data.byteCount else { return "" }
     return "[ \"$(wc -c < \"$t\")\" -eq \(size) ] && "
 }
 
