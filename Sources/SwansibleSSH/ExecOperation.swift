@@ -26,10 +26,8 @@ final class ExecOperation: Operation {
     private var inputDone = false
     private var eofSent = false
     private var pacer = SendPacer(limit: nil)
-    /// Input waits until stdout holds this (``ExecInput/whenAsked(marker:_:)``); nil once it may flow.
-    private var inputGate: [UInt8]?
-    /// Where in stdout the search for the gate's marker goes on (what was searched holds no start of it).
-    private var gateScanFrom = 0
+    /// Input waits until stdout asks for it (``ExecInput/whenAsked(marker:_:)``).
+    private var inputGate = InputGate(nil)
 
     /// The command may be running remotely: when it is abandoned, the connection hangs it up (``reaper()``).
     private(set) var wantsReap = false
@@ -60,7 +58,7 @@ final class ExecOperation: Operation {
             usePTY = false
         }
         let (gate, data) = input.gated
-        inputGate = gate
+        inputGate = InputGate(gate)
         switch data {
         case .none, .whenAsked: inputDone = true
         case .bytes(let bytes): self.input = bytes
@@ -378,15 +376,7 @@ final class ExecOperation: Operation {
             case .fail(let error): return .failed(error)
             }
         }
-        if let gate = inputGate {
-            if let end = BecomeWatcher.find(gate, in: stdout, from: min(gateScanFrom, stdout.count)) {
-                stdout.removeSubrange((end - gate.count)..<end)  // the request is not the command's output
-                inputGate = nil
-                progressed = true
-            } else if become?.inputAllowed ?? true {
-                gateScanFrom = max(0, stdout.count - gate.count + 1)
-            }
-        }
+        if inputGate.open(&stdout, settled: become?.inputAllowed ?? true) { progressed = true }
         if stdoutEOF && stderrEOF { return .finished }
         // A read may have consumed the server's window adjust: if input is waiting and the window is open
         // again, write now — waiting on the socket would wait for data the server will never send.
@@ -399,7 +389,7 @@ final class ExecOperation: Operation {
     }
 
     /// The command's own input may flow: become has handed over, and the command asked for it if it must.
-    private var inputAllowed: Bool { inputGate == nil && (become?.inputAllowed ?? true) }
+    private var inputAllowed: Bool { inputGate.isOpen && (become?.inputAllowed ?? true) }
 
     private func write(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBufferPointer { buffer in

@@ -99,7 +99,7 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
     var stdinFD: Int32 = stdinPipe[1]
     for fd in [stdinFD, stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
     let gated = input.gated
-    var inputGate = gated.marker
+    var inputGate = InputGate(gated.marker)
     var data: OutgoingData
     do { data = try OutgoingData(gated.input) } catch {
         kill(-pid, SIGKILL)
@@ -123,7 +123,7 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
             if !pendingPassword.isEmpty {
                 let n = pendingPassword.withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
                 if n > 0 { pendingPassword.removeFirst(n) }
-            } else if inputGate == nil && watcher?.inputAllowed ?? true {
+            } else if inputGate.isOpen && watcher?.inputAllowed ?? true {
                 if let chunk = try? data.pending(), !chunk.isEmpty {
                     let n = chunk.withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
                     if n > 0 { data.consumed(n) } else if n < 0 && errno != EAGAIN { closeStdin() }
@@ -135,7 +135,7 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
         var fds: [pollfd] = []
         if outOpen { fds.append(pollfd(fd: stdoutPipe[0], events: Int16(POLLIN), revents: 0)) }
         if errOpen { fds.append(pollfd(fd: stderrPipe[0], events: Int16(POLLIN), revents: 0)) }
-        let wantsWrite = stdinFD >= 0 && (!pendingPassword.isEmpty || (inputGate == nil && watcher?.inputAllowed ?? true))
+        let wantsWrite = stdinFD >= 0 && (!pendingPassword.isEmpty || (inputGate.isOpen && watcher?.inputAllowed ?? true))
         if wantsWrite { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
         var waitMS: Int32 = -1
         if let deadline {
@@ -166,10 +166,7 @@ private func runLocal(_ command: String, input: ExecInput, timeout: Duration?, b
             }
         }
         if failure != nil { break }
-        if let gate = inputGate, let end = BecomeWatcher.find(gate, in: stdout, from: 0) {
-            stdout.removeSubrange((end - gate.count)..<end)  // the request is not the command's output
-            inputGate = nil
-        }
+        _ = inputGate.open(&stdout, settled: watcher?.inputAllowed ?? true)
     }
     if timedOut { kill(-pid, SIGKILL) }
     closeStdin()

@@ -111,6 +111,31 @@ public struct ExecResult: Sendable, Hashable {
     }
 }
 
+/// The gate of ``ExecInput/whenAsked(marker:_:)`` as both transports keep it: closed until the command's stdout
+/// holds the marker, which is then taken out of the output.
+struct InputGate {
+    private var marker: [UInt8]?
+    /// Where the search goes on: what was searched holds no start of the marker.
+    private var scanFrom = 0
+
+    init(_ marker: [UInt8]?) { self.marker = marker }
+
+    var isOpen: Bool { marker == nil }
+
+    /// Looks for the marker in the output read so far; true when that opened the gate. `settled`: nothing will be
+    /// taken from the front of `stdout` any more (become has handed over), so the next search may start later.
+    mutating func open(_ stdout: inout [UInt8], settled: Bool) -> Bool {
+        guard let marker else { return false }
+        if let end = BecomeWatcher.find(marker, in: stdout, from: min(scanFrom, stdout.count)) {
+            stdout.removeSubrange((end - marker.count)..<end)  // the request is not the command's output
+            self.marker = nil
+            return true
+        }
+        if settled { scanFrom = max(0, stdout.count - marker.count + 1) }
+        return false
+    }
+}
+
 /// Standard input for a remote command.
 public enum ExecInput: Sendable, Hashable {
     case none
