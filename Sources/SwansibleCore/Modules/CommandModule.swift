@@ -31,12 +31,10 @@ struct CommandModule: Module {
         }
         // Options of type `path`: `~` and `$VAR` expanded on the target (expanduser(expandvars(…))), and shown
         // expanded in the messages and the invocation, as the module sees them.
-        for name in ["chdir", "creates", "removes"] {
-            let before = args
-            if let failed = await expandPathArgument(&args, name, context,
-                                                     failure: { .result(failure($0, invocation: ["module_args": .dict(before)])) }) {
-                return failed
-            }
+        let given = args
+        if let failed = await expandPathArguments(&args, ["chdir", "creates", "removes"], context,
+                                                  failure: { .result(failure($0, invocation: ["module_args": .dict(given)])) }) {
+            return failed
         }
         let invocation: Value = ["module_args": .dict(args)]
 

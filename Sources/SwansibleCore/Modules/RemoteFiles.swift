@@ -504,50 +504,61 @@ func validationCommand(_ validate: String, path: String) -> String? {
 /// `~user` the home directory. A path with neither is returned as it is, without a round trip; otherwise one
 /// script reads the variables (`printenv`: exported ones only, as Python's os.environ) and the home directory.
 func remoteExpandPath(_ path: String, _ context: ModuleContext) async throws(SSHError) -> String {
-    let references = pythonVariableReferences(path)
-    var head: String?
-    if path.hasPrefix("~") {
+    try await remoteExpandPaths([path], context)[0]
+}
+
+/// ``remoteExpandPath(_:_:)`` for several paths in one round trip (none when no path needs it).
+func remoteExpandPaths(_ paths: [String], _ context: ModuleContext) async throws(SSHError) -> [String] {
+    let references = paths.map(pythonVariableReferences)
+    // A leading `~` or `~user`; a user part with characters other than a user name's is left alone (the shell
+    // would not expand it).
+    let heads: [String?] = paths.map { path in
+        guard path.hasPrefix("~") else { return nil }
         let first = String(path.prefix(while: { $0 != "/" }))
-        // A user part with characters other than a user name's is left alone (the shell would not expand it).
-        if first.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) { head = first }
+        return first.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) ? first : nil
     }
-    let names = Array(Set(references.map(\.name).filter { name in
+    let names = Array(Set(references.joined().map(\.name).filter { name in
         name.first.map { !$0.isNumber } == true && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
     })).sorted()
-    guard head != nil || !names.isEmpty else { return path }
+    let homes = Array(Set(heads.compactMap { $0 })).sorted()
+    guard !homes.isEmpty || !names.isEmpty else { return paths }
     var script = ""
     for name in names {
         script += "if _v=$(printenv \(name)); then printf 'S%s\\0' \"$_v\"; else printf 'U\\0'; fi\n"
     }
-    if let head { script += "printf 'H%s\\0' \(head)\n" }
+    for head in homes { script += "printf 'H%s\\0' \(head)\n" }
     let out = try await context.connection.exec(
         script, input: .none, timeout: context.timeout, become: context.become, environment: context.environment)
-    guard out.exitStatus == 0 else { return path }
+    guard out.exitStatus == 0 else { return paths }
     let fields = out.stdout.split(separator: 0, omittingEmptySubsequences: false).map { RawBytes.decode(Array($0)) }
     var values: [String: String] = [:]
     for (i, name) in names.enumerated() where i < fields.count && fields[i].hasPrefix("S") {
         values[name] = String(fields[i].dropFirst())
     }
-    // expandvars, left to right; a value is not expanded again.
-    var result = ""
-    var last = path.startIndex
-    for reference in references {
-        guard let value = values[reference.name] else { continue }
-        result += path[last..<reference.range.lowerBound] + value
-        last = reference.range.upperBound
+    var homeOf: [String: String] = [:]
+    for (i, head) in homes.enumerated() where names.count + i < fields.count && fields[names.count + i].hasPrefix("H") {
+        homeOf[head] = String(fields[names.count + i].dropFirst())
     }
-    result += path[last...]
-    // expanduser: the home directory printed last.
-    if let head, result.hasPrefix(head), names.count < fields.count, fields[names.count].hasPrefix("H") {
-        var home = String(fields[names.count].dropFirst())
-        if !home.isEmpty, home != head {
+    return paths.indices.map { index in
+        let path = paths[index]
+        // expandvars, left to right; a value is not expanded again.
+        var result = ""
+        var last = path.startIndex
+        for reference in references[index] {
+            guard let value = values[reference.name] else { continue }
+            result += path[last..<reference.range.lowerBound] + value
+            last = reference.range.upperBound
+        }
+        result += path[last...]
+        // expanduser: the home directory the shell printed for this head.
+        if let head = heads[index], result.hasPrefix(head), var home = homeOf[head], !home.isEmpty, home != head {
             // Python: the home directory without trailing slashes, then the rest ("/" when both are empty).
             while home.hasSuffix("/") { home.removeLast() }
             let joined = home + result.dropFirst(head.count)
             result = joined.isEmpty ? "/" : joined
         }
+        return result
     }
-    return result
 }
 
 /// `$name` and `${name}` in a path as Python's posixpath.expandvars finds them (`\$(\w+|\{[^}]*\})`, ASCII).
@@ -579,9 +590,19 @@ func pythonVariableReferences(_ path: String) -> [(name: String, range: Range<St
 /// asked, the module's outcome: unreachable, or `failure` of the error's message.
 func expandPathArgument(_ args: inout ValueDict, _ key: String, _ context: ModuleContext,
                         failure: (String) -> ModuleOutcome) async -> ModuleOutcome? {
-    guard let path = args[key]?.stringValue, path.hasPrefix("~") || path.contains("$") else { return nil }
+    await expandPathArguments(&args, [key], context, failure: failure)
+}
+
+/// ``expandPathArgument(_:_:_:failure:)`` for several arguments, in one round trip.
+func expandPathArguments(_ args: inout ValueDict, _ keys: [String], _ context: ModuleContext,
+                         failure: (String) -> ModuleOutcome) async -> ModuleOutcome? {
+    let pending = keys.compactMap { key in
+        args[key]?.stringValue.flatMap { $0.hasPrefix("~") || $0.contains("$") ? (key, $0) : nil }
+    }
+    guard !pending.isEmpty else { return nil }
     do {
-        args[key] = .string(try await remoteExpandPath(path, context))
+        let expanded = try await remoteExpandPaths(pending.map(\.1), context)
+        for ((key, _), path) in zip(pending, expanded) { args[key] = .string(path) }
         return nil
     } catch {
         return error.isConnectionFailure ? .unreachable(error.message) : failure(error.message)
