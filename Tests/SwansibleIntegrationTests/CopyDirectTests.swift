@@ -5,29 +5,16 @@ import SwansibleSSH
 import Testing
 
 /// Counts the commands a module runs (and what input each had) on a real SSH connection.
-private final class CountingConnection: HostConnection, @unchecked Sendable {
-    let base: SSHConnection
+private final class CountingConnection: ForwardingConnection, @unchecked Sendable {
     private let lock = NSLock()
     private var _inputs: [ExecInput] = []
     var inputs: [ExecInput] { lock.withLock { _inputs } }
 
-    init(base: SSHConnection) { self.base = base }
-
-    func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?, environment: [(String, String)])
-        async throws(SSHError) -> ExecResult {
+    override func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?,
+                       environment: [(String, String)]) async throws(SSHError) -> ExecResult {
         lock.withLock { _inputs.append(input) }
         return try await base.exec(command, input: input, timeout: timeout, become: become, environment: environment)
     }
-
-    func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError) {
-        try await base.writeFile(data, to: path, mode: mode, become: become)
-    }
-
-    func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
-        try await base.readFile(path, become: become)
-    }
-
-    func close() async { await base.close() }
 }
 
 @Suite("Modules: copy in one script", .needsHosts)

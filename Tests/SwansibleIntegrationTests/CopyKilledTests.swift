@@ -11,8 +11,7 @@ import Glibc
 /// receives only the first `cutAt` bytes; once exactly that many bytes are in the remote temporary file, the
 /// session's sshd process (the shell's `$PPID`, found over the same session) is killed, then the FIFO is closed.
 /// Everything else passes through to the real SSH connection.
-private final class CuttingConnection: HostConnection, @unchecked Sendable {
-    let base: SSHConnection
+private final class CuttingConnection: ForwardingConnection, @unchecked Sendable {
     let uploadSize: Int
     let cutAt: Int
     let directory: String
@@ -24,15 +23,15 @@ private final class CuttingConnection: HostConnection, @unchecked Sendable {
     var seen: (name: String, size: Int)? { lock.withLock { _seen } }
 
     init(base: SSHConnection, uploadSize: Int, cutAt: Int, directory: String, sshdPID: Int32) {
-        self.base = base
         self.uploadSize = uploadSize
         self.cutAt = cutAt
         self.directory = directory
         self.sshdPID = sshdPID
+        super.init(base: base)
     }
 
-    func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?, environment: [(String, String)])
-        async throws(SSHError) -> ExecResult {
+    override func exec(_ command: String, input: ExecInput, timeout: Duration?, become: BecomeSpec?,
+                       environment: [(String, String)]) async throws(SSHError) -> ExecResult {
         // The upload: the source's bytes, given in memory or (as copy streams a controller file) as the file.
         // (It may wait for the command to ask for it: the same marker goes with the FIFO.)
         var upload: [UInt8]?
@@ -76,16 +75,6 @@ private final class CuttingConnection: HostConnection, @unchecked Sendable {
         let cut = ExecInput.file(path: fifo)
         return try await base.exec(command, input: marker.map { .whenAsked(marker: $0, cut) } ?? cut, timeout: timeout, become: become, environment: environment)
     }
-
-    func writeFile(_ data: ExecInput, to path: String, mode: UInt32, become: BecomeSpec?) async throws(SSHError) {
-        try await base.writeFile(data, to: path, mode: mode, become: become)
-    }
-
-    func readFile(_ path: String, become: BecomeSpec?) async throws(SSHError) -> [UInt8] {
-        try await base.readFile(path, become: become)
-    }
-
-    func close() async { await base.close() }
 }
 
 @Suite("Modules: a copy killed mid-transfer", .needsHosts)
