@@ -82,11 +82,13 @@ struct DirectCopy {
         self.mode = mode
     }
 
+    /// The destination's directory ("." for a bare name).
+    var directory: String { pythonDirname(dest).isEmpty ? "." : pythonDirname(dest) }
+
     /// `whenUnchanged`: a script to run when the file already has the bytes (its output comes back with
     /// ``Outcome/unchanged(_:)``).
     func run(sha1: String, whenUnchanged: String? = nil) async -> Outcome {
-        let dir = pythonDirname(dest).isEmpty ? "." : pythonDirname(dest)
-        let temporary = dir + "/.swansible-tmp-" + Self.randomName()
+        let temporary = directory + "/.swansible-tmp-" + Self.randomName()
         var payload = self.payload
         var s = script(payload, temporary: temporary, sha1: sha1, whenUnchanged: whenUnchanged)
         if case .inline(let bytes) = payload {
@@ -117,8 +119,7 @@ struct DirectCopy {
 
     /// The script for `payload`: the tests, the temporary file, the bytes, the attributes, the rename.
     func script(_ payload: Payload, temporary: String, sha1: String, whenUnchanged: String?) -> String {
-        let dir = pythonDirname(dest).isEmpty ? "." : pythonDirname(dest)
-        let dirWord = pathWord(dir)
+        let dirWord = pathWord(directory)
         var s = "set +e\nd=\(pathWord(dest))\nt=\(pathWord(temporary))\n"
         s += "if [ -L \"$d\" ] || [ -d \"$d\" ] || { [ -e \"$d\" ] && [ ! -f \"$d\" ]; } || [ ! -d \(dirWord) ]"
             + " || [ ! -w \(dirWord) ] || [ ! -x \(dirWord) ]; then echo F:slow; exit 0; fi\n"
